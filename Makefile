@@ -1,0 +1,60 @@
+# ntx_assets developer commands. Everything runs from the repo's own .venv, created on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+# dagster.yaml is only read from $DAGSTER_HOME: point it at a folder that holds a copy of ours.
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DAGSTER_HOME
+STANDIN_PORT ?= 8765
+UI_PORT ?= 3000
+PG_READY = pg_isready -h 127.0.0.1 -p 5432 -q
+
+.PHONY: help install test lint postgres dagster-home dev standin demo bench clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed  ## Create .venv and install the project with its dev tools
+
+postgres:  ## Make sure the local PostgreSQL answers on 127.0.0.1:5432
+	@$(PG_READY) || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 30); do $(PG_READY) && exit 0; sleep 1; done; echo "PostgreSQL did not come up" >&2; exit 1
+
+dagster-home:
+	@mkdir -p $(DAGSTER_HOME)
+	@cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+lint: install  ## ruff (lint and format check)
+	$(BIN)/ruff check ntx_assets ntx_assets_tests
+	$(BIN)/ruff format --check ntx_assets ntx_assets_tests
+
+test: install postgres dagster-home lint  ## Lint, check the definitions load, run every test (SQLite and PostgreSQL)
+	$(BIN)/dagster definitions validate -m ntx_assets.definitions
+	$(BIN)/pytest
+
+standin: install  ## Serve the NEPSE stand-in on 127.0.0.1:$(STANDIN_PORT)
+	$(PY) -m ntx_assets.standin --host 127.0.0.1 --port $(STANDIN_PORT)
+
+dev: install dagster-home  ## The stand-in plus the Dagster UI (webserver + daemon) on loopback
+	@set -m; $(PY) -m ntx_assets.standin --host 127.0.0.1 --port $(STANDIN_PORT) & \
+	trap "kill $$! 2>/dev/null" EXIT; \
+	NTX_NEPSE_BASE_URL=$${NTX_NEPSE_BASE_URL:-http://127.0.0.1:$(STANDIN_PORT)} \
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+
+demo: install dagster-home  ## Backfill the whole graph against the stand-in and print a summary
+	$(PY) -m ntx_assets.demo
+
+bench: install postgres dagster-home  ## Measure API calls, rate, upsert and indicator throughput
+	$(PY) -m ntx_assets.bench
+
+clean:  ## Remove local state (warehouse, Dagster home); keeps .venv
+	rm -rf data $(DAGSTER_HOME)

@@ -1,0 +1,82 @@
+"""Typed Dagster resources over the plain NEPSE client and the warehouse engine.
+
+They live outside defs/ because tests and scripts build them directly; defs/resources.py binds them.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from pydantic import PrivateAttr
+from sqlalchemy import Engine
+
+from ntx_assets.nepse import NepseClient
+from ntx_assets.settings import Settings
+from ntx_assets.warehouse import create_warehouse_engine, migrate
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse database; upgraded to the newest schema when a run starts."""
+
+    database_url: str
+
+    _engine: Engine | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._engine = create_warehouse_engine(self.database_url)
+        migrate(self._engine)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("WarehouseResource used outside a run: call setup_for_execution first")
+        return self._engine
+
+
+class NepseResource(dg.ConfigurableResource):
+    """A paced, retrying NEPSE client per run (its token bucket is per process)."""
+
+    base_url: str
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    requests_per_second: float = 2.0
+    max_concurrent_requests: int = 4
+    timeout_seconds: float = 30.0
+    max_attempts: int = 6
+
+    _client: NepseClient | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NepseResource:
+        return cls(
+            base_url=settings.nepse_base_url,
+            verify_tls=settings.nepse_verify_tls,
+            ca_bundle=str(settings.nepse_ca_bundle) if settings.nepse_ca_bundle else None,
+            requests_per_second=settings.requests_per_second,
+            max_concurrent_requests=settings.max_concurrent_requests,
+            timeout_seconds=settings.request_timeout_seconds,
+            max_attempts=settings.max_attempts,
+        )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._client = NepseClient(
+            self.base_url,
+            verify=self.ca_bundle or self.verify_tls,
+            requests_per_second=self.requests_per_second,
+            max_concurrent_requests=self.max_concurrent_requests,
+            timeout_seconds=self.timeout_seconds,
+            max_attempts=self.max_attempts,
+        )
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    @property
+    def client(self) -> NepseClient:
+        if self._client is None:
+            raise RuntimeError("NepseResource used outside a run: call setup_for_execution first")
+        return self._client

@@ -1,0 +1,147 @@
+"""Every NTX_* setting of the product, with its default and its validation.
+
+One pydantic-settings class reads the environment (and an optional `.env` file in the working directory).
+`load_settings()` turns a validation failure into a `SettingsError` whose message names the environment
+variable, the value it got and what is allowed, so a typo fails at definitions load, not mid-backfill.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "NTX_"
+
+# The live site. Several hosts serve the same /api paths (NEPSE_API.md section 1); this is the one the
+# reference client uses.
+LIVE_NEPSE_BASE_URL = "https://www.nepalstock.com"
+
+
+class SettingsError(ValueError):
+    """A NTX_* environment variable holds a value the product cannot use."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for local state: the default SQLite warehouse and the artifact store.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the warehouse. Default: sqlite:///<NTX_DATA_DIR>/warehouse.db. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/dbname.",
+    )
+    nepse_base_url: str = Field(
+        default=LIVE_NEPSE_BASE_URL,
+        description="Base URL of the NEPSE web API (the live site, or the stand-in on loopback).",
+    )
+    nepse_verify_tls: bool = Field(default=True, description="Verify the NEPSE server's TLS certificate.")
+    nepse_ca_bundle: Path | None = Field(
+        default=None,
+        description="CA bundle (PEM) used to verify NEPSE; add the missing intermediate here rather than "
+        "turning verification off.",
+    )
+    requests_per_second: Annotated[float, Field(gt=0, le=100)] = Field(
+        default=2.0, description="Sustained NEPSE API requests per second, per client (token bucket)."
+    )
+    max_concurrent_requests: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=4, description="NEPSE API requests in flight at once, per client."
+    )
+    request_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=30.0, description="Timeout of one NEPSE HTTP request."
+    )
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = Field(
+        default=6, description="Attempts per NEPSE request before a retryable fault fails the step."
+    )
+    universe_target: Annotated[int, Field(ge=1, le=5000)] = Field(
+        default=264, description="Expected number of listed ordinary-share companies (the universe check)."
+    )
+    history_start: dt.date = Field(
+        default=dt.date(2025, 12, 1),
+        description="First session date of the daily_prices/indicators partitions (YYYY-MM-DD).",
+    )
+    api_history_days: Annotated[int, Field(ge=1, le=10000)] = Field(
+        default=365, description="How far back NEPSE's price endpoints answer, in calendar days."
+    )
+    artifact_dir: Path | None = Field(
+        default=None,
+        description="Content-addressed store of filing documents. Default: <NTX_DATA_DIR>/artifacts.",
+    )
+    max_artifact_bytes: Annotated[int, Field(ge=1024)] = Field(
+        default=50 * 1024 * 1024, description="Largest filing document downloaded, in bytes."
+    )
+
+    @field_validator("nepse_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a SQLAlchemy URL starting with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("history_start")
+    @classmethod
+    def _not_future(cls, value: dt.date) -> dt.date:
+        if value > dt.date.today():
+            raise ValueError("must not be in the future")
+        return value
+
+    @model_validator(mode="after")
+    def _ca_bundle_exists(self) -> Settings:
+        if self.nepse_ca_bundle is not None and not self.nepse_ca_bundle.is_file():
+            raise ValueError(f"NTX_NEPSE_CA_BUNDLE={self.nepse_ca_bundle} is not a readable file")
+        return self
+
+    @cached_property
+    def warehouse_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'warehouse.db').resolve()}"
+
+    @cached_property
+    def artifact_root(self) -> Path:
+        return (self.artifact_dir or self.data_dir / "artifacts").resolve()
+
+    @property
+    def tls_verify(self) -> bool | str:
+        """What httpx's `verify=` wants: a CA bundle path, or the on/off switch."""
+        if self.nepse_ca_bundle is not None:
+            return str(self.nepse_ca_bundle)
+        return self.nepse_verify_tls
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment; raise SettingsError naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = ["Invalid ntx_assets settings (fix the environment variables or .env):"]
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        variable = f"{ENV_PREFIX}{field.upper()}" if field else "settings"
+        default = Settings.model_fields[field].default if field in Settings.model_fields else None
+        hint = f" (default: {default})" if default is not None else ""
+        lines.append(f"  {variable}={error.get('input')!r}: {error['msg']}{hint}")
+    return "\n".join(lines)

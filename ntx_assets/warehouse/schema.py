@@ -1,0 +1,166 @@
+"""The warehouse tables, as SQLAlchemy Core metadata.
+
+Keys are NEPSE's natural keys: the security id (it survives symbol changes such as NIB -> NIMB), the
+session date, the report id, the document id. Money and prices are NUMERIC(20, 4) on PostgreSQL, read back
+as floats (`asdecimal=False`) because every consumer (pandas, TA-Lib) computes in doubles; NEPSE quotes
+prices on a 0.1 tick and amounts to two decimals, so four decimals lose nothing.
+
+The migrations in `migrations/versions/` create exactly these tables; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+
+def _amount(name: str, nullable: bool = True) -> Column:
+    return Column(name, Numeric(20, 4, asdecimal=False), nullable=nullable)
+
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("security_id", Integer, primary_key=True, autoincrement=False),
+    Column("symbol", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("sector", String(128)),
+    Column("instrument_type", String(64)),
+    Column("status", String(4)),
+    Column("included", Boolean, nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("listing_date", Date),
+    Column("website", Text),
+    Column("description", Text),
+    Column("logo_path", Text),
+    Column("profile_fetched_at", DateTime(timezone=True)),
+    Column("first_seen", Date, nullable=False),
+    Column("last_seen", Date, nullable=False),
+)
+Index("ix_companies_symbol", companies.c.symbol)
+
+# Every symbol a security id has carried, so history stays queryable across renames (NIB -> NIMB).
+company_symbols = Table(
+    "company_symbols",
+    metadata,
+    Column(
+        "security_id", Integer, ForeignKey("companies.security_id"), primary_key=True, autoincrement=False
+    ),
+    Column("symbol", String(32), primary_key=True),
+    Column("first_seen", Date, nullable=False),
+)
+
+daily_prices = Table(
+    "daily_prices",
+    metadata,
+    Column("security_id", Integer, primary_key=True, autoincrement=False),
+    Column("business_date", Date, primary_key=True),
+    Column("symbol", String(32), nullable=False),
+    _amount("open"),
+    _amount("high", nullable=False),
+    _amount("low", nullable=False),
+    _amount("close", nullable=False),
+    _amount("previous_close"),
+    Column("volume", BigInteger, nullable=False),
+    _amount("turnover", nullable=False),
+    Column("trades", Integer),
+    _amount("average_traded_price"),
+    _amount("fifty_two_week_high"),
+    _amount("fifty_two_week_low"),
+)
+Index("ix_daily_prices_business_date", daily_prices.c.business_date)
+Index("ix_daily_prices_symbol_date", daily_prices.c.symbol, daily_prices.c.business_date)
+
+filings = Table(
+    "filings",
+    metadata,
+    Column("report_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("security_id", Integer, nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("report_type", String(16), nullable=False),  # annual | quarterly
+    Column("fiscal_year", String(16)),
+    Column("fiscal_year_nepali", String(16)),
+    Column("quarter", Integer),
+    _amount("eps"),
+    _amount("pe"),
+    _amount("net_worth_per_share"),
+    _amount("profit"),
+    _amount("paid_up_capital"),
+    Column("modified_at", DateTime),
+)
+Index("ix_filings_security", filings.c.security_id)
+
+filing_documents = Table(
+    "filing_documents",
+    metadata,
+    Column("document_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("report_id", BigInteger, nullable=False),
+    Column("security_id", Integer, nullable=False),
+    Column("file_path", Text),
+    Column("encrypted_id", Text),
+    Column("submitted_date", Date),
+)
+Index("ix_filing_documents_security", filing_documents.c.security_id)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("document_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("security_id", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # stored | failed
+    Column("sha256", String(64)),
+    Column("storage_path", Text),
+    Column("file_name", Text),
+    Column("content_type", String(128)),
+    Column("byte_size", BigInteger),
+    Column("downloaded_at", DateTime(timezone=True)),
+    Column("failure_reason", Text),
+    Column("permanent", Boolean),
+)
+Index("ix_artifacts_security", artifacts.c.security_id)
+
+INDICATOR_COLUMNS: tuple[str, ...] = (
+    "sma_20",
+    "sma_50",
+    "sma_200",
+    "ema_12",
+    "ema_26",
+    "rsi_14",
+    "macd",
+    "macd_signal",
+    "macd_hist",
+    "bb_upper",
+    "bb_middle",
+    "bb_lower",
+    "atr_14",
+    "high_52w",
+    "low_52w",
+    "volume_sma_20",
+    "return_1d",
+)
+
+indicators = Table(
+    "indicators",
+    metadata,
+    Column("security_id", Integer, primary_key=True, autoincrement=False),
+    Column("business_date", Date, primary_key=True),
+    Column("symbol", String(32), nullable=False),
+    *(Column(name, Float) for name in INDICATOR_COLUMNS),
+)
+Index("ix_indicators_business_date", indicators.c.business_date)
