@@ -1,0 +1,220 @@
+"""NEPSE's trading calendar and the plan of price fetches for a set of dates. Pure: no I/O, no Dagster.
+
+A date is a session when it falls on a trading weekday of its regime and is not in NEPSE's holiday list
+(`GET /api/nots/holiday/list?year=`, parsed by `holiday_dates`). The trading week changed in 2026 from
+Sunday-Thursday to Monday-Friday (NEPSE_API.md section 4: the last Sunday session was 2026-04-05, the
+first Friday session 2026-04-10). No official notice was found, so the regimes are data in
+`TRADING_WEEK_REGIMES`: another change is one more line there.
+
+The price planner sorts dates into kinds. Only sessions cost API calls: one today-price call each
+(`POST /api/nots/nepse-data/today-price?businessDate=`); further pages are discovered while fetching.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)  # date.weekday() numbering
+
+SUNDAY_TO_THURSDAY: Final = frozenset({SUNDAY, MONDAY, TUESDAY, WEDNESDAY, THURSDAY})
+MONDAY_TO_FRIDAY: Final = frozenset({MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY})
+
+# (first date of the regime, its trading weekdays), ascending. A regime lasts until the next one starts.
+TRADING_WEEK_REGIMES: Final[tuple[tuple[dt.date, frozenset[int]], ...]] = (
+    (dt.date.min, SUNDAY_TO_THURSDAY),
+    (dt.date(2026, 4, 6), MONDAY_TO_FRIDAY),
+)
+
+# How far back NEPSE's price endpoints answer (about a year); settings.api_history_days overrides it.
+DEFAULT_HISTORY_DAYS: Final = 365
+# The page size the client asks today-price for; the server caps larger requests at 2000.
+DEFAULT_PAGE_SIZE: Final = 500
+
+Kind = Literal["session", "weekend", "holiday", "future", "too_old"]
+SESSION: Final = "session"
+WEEKEND: Final = "weekend"
+HOLIDAY: Final = "holiday"
+FUTURE: Final = "future"
+TOO_OLD: Final = "too_old"
+KINDS: Final[tuple[Kind, ...]] = (SESSION, WEEKEND, HOLIDAY, FUTURE, TOO_OLD)
+
+
+class HistoryTooOldError(ValueError):
+    """Dates were asked for that are older than the NEPSE API keeps."""
+
+
+def trading_weekdays(day: dt.date) -> frozenset[int]:
+    """The trading weekdays (date.weekday() numbers) of the regime `day` falls in."""
+    _require_date(day)
+    weekdays = TRADING_WEEK_REGIMES[0][1]
+    for start, regime_weekdays in TRADING_WEEK_REGIMES:
+        if start > day:
+            break
+        weekdays = regime_weekdays
+    return weekdays
+
+
+def is_trading_weekday(day: dt.date) -> bool:
+    """True when `day` is a weekday NEPSE trades on under the regime of that date (holidays aside)."""
+    return day.weekday() in trading_weekdays(day)
+
+
+def is_session(day: dt.date, holidays: Collection[dt.date]) -> bool:
+    """True when `day` is a trading weekday and not a NEPSE holiday."""
+    return is_trading_weekday(day) and day not in holidays
+
+
+def holiday_dates(rows: Iterable[Mapping[str, Any]]) -> set[dt.date]:
+    """The `holidayDate`s of holiday-list rows (`[{"holidayDate": "2025-12-04", ...}, ...]`).
+
+    Rows of several years can be chained together. Raises ValueError naming the row when a date is
+    missing or malformed, since a silently skipped holiday would plan a call for a closed market.
+    """
+    dates: set[dt.date] = set()
+    for position, row in enumerate(rows):
+        value = row.get("holidayDate") if isinstance(row, Mapping) else None
+        if not isinstance(value, str):
+            raise ValueError(
+                f"holiday row {position} has no holidayDate string ({row!r}); pass the rows of "
+                "GET /api/nots/holiday/list?year=YYYY unchanged."
+            )
+        try:
+            # Only the date part: a timestamp form ("2025-12-04T00:00:00") would mean the same day.
+            dates.add(dt.date.fromisoformat(value.strip()[:10]))
+        except ValueError:
+            raise ValueError(
+                f"holiday row {position} has holidayDate {value!r}, not a YYYY-MM-DD date; "
+                "check whether NEPSE changed the format."
+            ) from None
+    return dates
+
+
+@dataclass(frozen=True)
+class DatePlan:
+    date: dt.date
+    kind: Kind
+    calls: int
+
+
+@dataclass(frozen=True)
+class PricePlan:
+    """The kind and planned API calls of each requested date, in date order, without duplicates."""
+
+    dates: tuple[DatePlan, ...]
+    today: dt.date
+    history_days: int = DEFAULT_HISTORY_DAYS
+
+    def of_kind(self, kind: Kind) -> tuple[dt.date, ...]:
+        return tuple(plan.date for plan in self.dates if plan.kind == kind)
+
+    @property
+    def earliest_loadable(self) -> dt.date:
+        return earliest_loadable(self.today, self.history_days)
+
+    @property
+    def sessions(self) -> tuple[dt.date, ...]:
+        return self.of_kind(SESSION)
+
+    @property
+    def too_old(self) -> tuple[dt.date, ...]:
+        return self.of_kind(TOO_OLD)
+
+    @property
+    def future(self) -> tuple[dt.date, ...]:
+        return self.of_kind(FUTURE)
+
+    @property
+    def planned_calls(self) -> int:
+        return sum(plan.calls for plan in self.dates)
+
+    def counts(self) -> dict[str, int]:
+        """Dates per kind, every kind present (for asset metadata)."""
+        found = Counter(plan.kind for plan in self.dates)
+        return {kind: found[kind] for kind in KINDS}
+
+    def raise_for_too_old(self) -> None:
+        """Raise HistoryTooOldError when any date is older than the API keeps; otherwise do nothing."""
+        if not self.too_old:
+            return
+        first, last = self.too_old[0], self.too_old[-1]
+        more = f" (and {len(self.too_old) - 1} more, up to {last})" if len(self.too_old) > 1 else ""
+        raise HistoryTooOldError(
+            f"{first}{more} is older than the NEPSE API keeps (about {self.history_days} days before "
+            f"{self.today}); the earliest date that can be loaded is {self.earliest_loadable}; set "
+            "NTX_HISTORY_START to a later date or drop these partitions"
+        )
+
+
+def earliest_loadable(today: dt.date, history_days: int = DEFAULT_HISTORY_DAYS) -> dt.date:
+    """The oldest date the price endpoints are expected to still answer for."""
+    return today - dt.timedelta(days=history_days)
+
+
+def plan_price_fetches(
+    dates: Iterable[dt.date],
+    holidays: Collection[dt.date],
+    *,
+    today: dt.date,
+    history_days: int = DEFAULT_HISTORY_DAYS,
+) -> PricePlan:
+    """Sort `dates` into kinds and plan one today-price call per session.
+
+    Kinds are decided in this order: `future` (after `today`), `too_old` (before `today - history_days`),
+    then `weekend`, `holiday`, `session`. Age comes first because outside the API's window nothing can
+    be loaded or checked, and the holiday list of old years may not have been fetched at all.
+    `today` is the exchange's date (Asia/Kathmandu) and itself plans a call when it is a session.
+    """
+    _require_date(today)
+    if history_days < 0:
+        raise ValueError(f"history_days must be >= 0, got {history_days}")
+    earliest = earliest_loadable(today, history_days)
+    plans = []
+    for day in sorted(set(dates)):
+        _require_date(day)
+        if day > today:
+            kind: Kind = FUTURE
+        elif day < earliest:
+            kind = TOO_OLD
+        elif not is_trading_weekday(day):
+            kind = WEEKEND
+        elif day in holidays:
+            kind = HOLIDAY
+        else:
+            kind = SESSION
+        plans.append(DatePlan(day, kind, 1 if kind == SESSION else 0))
+    return PricePlan(tuple(plans), today=today, history_days=history_days)
+
+
+def minimum_calls(sessions: int, rows_per_session: Sequence[int], page_size: int = DEFAULT_PAGE_SIZE) -> int:
+    """The fewest today-price calls that fetch `sessions` sessions.
+
+    `rows_per_session` holds the known row counts (e.g. from `totalElements` of a first page); each
+    needs ceil(rows / page_size) pages, and at least one call even when empty (the empty page is how a
+    session without trades is told apart from one not fetched). Sessions beyond the known counts cost one
+    call each, the minimum.
+    """
+    if sessions < 0:
+        raise ValueError(f"sessions must be >= 0, got {sessions}")
+    if page_size < 1:
+        raise ValueError(f"page_size must be >= 1, got {page_size}")
+    if len(rows_per_session) > sessions:
+        raise ValueError(
+            f"{len(rows_per_session)} row counts were given for {sessions} sessions; "
+            "give at most one per session"
+        )
+    if any(rows < 0 for rows in rows_per_session):
+        raise ValueError(f"row counts must be >= 0, got {list(rows_per_session)}")
+    known = sum(max(1, math.ceil(rows / page_size)) for rows in rows_per_session)
+    return known + (sessions - len(rows_per_session))
+
+
+def _require_date(day: object) -> None:
+    # datetime is a date subclass, but datetime(2025, 12, 4) != date(2025, 12, 4), so a datetime would
+    # silently miss every holiday; refuse it instead.
+    if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
+        raise TypeError(f"expected a datetime.date, got {type(day).__name__} {day!r}; pass value.date()")
