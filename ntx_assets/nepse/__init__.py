@@ -1,0 +1,58 @@
+"""NEPSE web API client: auth handshake, payload ids, paging, pacing, retries and typed payloads.
+
+No Dagster here; the assets wrap `NepseClient` in a resource.
+"""
+
+from ntx_assets.nepse.client import NepseClient
+from ntx_assets.nepse.downloads import Download
+from ntx_assets.nepse.errors import (
+    DownloadTooLarge,
+    NepseAuthError,
+    NepseError,
+    NepseHTTPError,
+    NepsePagingError,
+    NepseSchemaError,
+    NepseTLSError,
+    UnsafePath,
+)
+from ntx_assets.nepse.models import (
+    Company,
+    FinancialYear,
+    FiscalReport,
+    Holiday,
+    MarketStatus,
+    PriceHistoryRow,
+    Report,
+    ReportDocument,
+    Security,
+    SecurityDetail,
+    SecurityProfile,
+    TodayPrice,
+)
+from ntx_assets.nepse.stats import CallStats
+
+__all__ = [
+    "CallStats",
+    "Company",
+    "Download",
+    "DownloadTooLarge",
+    "FinancialYear",
+    "FiscalReport",
+    "Holiday",
+    "MarketStatus",
+    "NepseAuthError",
+    "NepseClient",
+    "NepseError",
+    "NepseHTTPError",
+    "NepsePagingError",
+    "NepseSchemaError",
+    "NepseTLSError",
+    "PriceHistoryRow",
+    "Report",
+    "ReportDocument",
+    "Security",
+    "SecurityDetail",
+    "SecurityProfile",
+    "TodayPrice",
+    "UnsafePath",
+]

@@ -1,0 +1,302 @@
+"""NepseClient: the one object the Dagster assets use to talk to NEPSE (or the stand-in).
+
+Each public method is one logical NEPSE call (all pages of it, where paged) and returns typed rows.
+The machinery lives next door: pacing.py (rate), transport.py (HTTP, retries), auth.py (tokens),
+session.py (401 ladder, POST variants), paging.py, downloads.py, payload_id.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from datetime import date
+from types import TracebackType
+from typing import Any, BinaryIO, Self, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ntx_assets.nepse.auth import DEFAULT_TOKEN_MAX_AGE_SECONDS, Authenticator, Token
+from ntx_assets.nepse.downloads import Download
+from ntx_assets.nepse.downloads import download as _download
+from ntx_assets.nepse.errors import NepseSchemaError, validation_summary
+from ntx_assets.nepse.models import (
+    Company,
+    Holiday,
+    MarketStatus,
+    PriceHistoryRow,
+    Report,
+    Security,
+    SecurityDetail,
+    SecurityProfile,
+    TodayPrice,
+)
+from ntx_assets.nepse.pacing import Pacer
+from ntx_assets.nepse.paging import MAX_PAGE_SIZE, PAGE_SIZE, collect_pages
+from ntx_assets.nepse.payload_id import Variant, nepal_today, payload_id
+from ntx_assets.nepse.session import ApiSession, BodyFactory
+from ntx_assets.nepse.stats import CallStats
+from ntx_assets.nepse.transport import Call, RetryPolicy, Transport
+
+M = TypeVar("M", bound=BaseModel)
+
+# NEPSE_API.md section 1: the clients disagree on today-price's variant; B first, C as the fallback.
+TODAY_PRICE_VARIANTS: tuple[Variant, ...] = (Variant.B, Variant.C)
+
+
+class NepseClient:
+    """Thread-safe client for NEPSE's web API. Use as a context manager, or call `close()`.
+
+    `verify` is True (system trust via certifi), False, or a CA bundle path (NTX_NEPSE_CA_BUNDLE).
+    Pacing: `requests_per_second` with a burst of `burst`, at most `max_concurrent_requests` in flight;
+    every request counts, retries and token renewals included. Retries: up to `max_attempts` per
+    request, exponential backoff with jitter from `backoff_base_seconds` to `backoff_max_seconds`, or the
+    server's Retry-After capped at `max_retry_after_seconds`. Tokens are renewed after
+    `token_max_age_seconds`. Paged endpoints are read `page_size` rows at a time (NEPSE caps at 2000).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        verify: bool | str = True,
+        requests_per_second: float = 2.0,
+        max_concurrent_requests: int = 4,
+        timeout_seconds: float = 30.0,
+        max_attempts: int = 6,
+        max_retry_after_seconds: float = 30.0,
+        backoff_base_seconds: float = 0.5,
+        backoff_max_seconds: float = 20.0,
+        token_max_age_seconds: float = DEFAULT_TOKEN_MAX_AGE_SECONDS,
+        burst: int = 2,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must lie in 1..{MAX_PAGE_SIZE} (NEPSE caps pages at 2000)")
+        self._page_size = page_size
+        self.stats = CallStats()
+        self._transport = Transport(
+            base_url,
+            verify=verify,
+            timeout_seconds=timeout_seconds,
+            pacer=Pacer(requests_per_second, max_concurrent_requests, burst=burst),
+            stats=self.stats,
+            policy=RetryPolicy(
+                max_attempts=max_attempts,
+                max_retry_after_seconds=max_retry_after_seconds,
+                backoff_base_seconds=backoff_base_seconds,
+                backoff_max_seconds=backoff_max_seconds,
+            ),
+            max_connections=max_concurrent_requests,
+        )
+        auth = Authenticator(self._transport, max_age_seconds=token_max_age_seconds)
+        self._session = ApiSession(self._transport, auth)
+        self._lock = threading.Lock()
+        self._market_id: tuple[date, int] | None = None  # (Nepal date, market-open id)
+        self._today_price_variant: dict[date, Variant] = {}  # Nepal date -> variant NEPSE accepted
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- companies and securities --------------------------------------------------------------------
+
+    def company_list(self) -> list[Company]:
+        """Every listed company incl. delisted (status D); no promoter shares."""
+        call = Call("GET", "/api/nots/company/list")
+        return _rows(call, Company, self._session.get_json(call))
+
+    def security_list(self) -> list[Security]:
+        """Active and suspended securities, promoter shares included."""
+        call = Call("GET", "/api/nots/security", params={"nonDelisted": "true"})
+        return _rows(call, Security, self._session.get_json(call))
+
+    def promoters(self) -> list[SecurityDetail]:
+        return self._paged_get("/api/nots/security/promoters", SecurityDetail, key=_field("id"))
+
+    def classification(self) -> list[SecurityDetail]:
+        """Share-group classification: full security objects (listingDate included) of active equities."""
+        return self._paged_get("/api/nots/security/classification", SecurityDetail, key=_field("id"))
+
+    def security_profile(self, security_id: int) -> SecurityProfile:
+        call = Call(
+            "GET",
+            f"/api/nots/security/profile/{int(security_id)}",
+            template="/api/nots/security/profile/{id}",
+        )
+        return _one(call, SecurityProfile, self._session.get_json(call))
+
+    # --- prices --------------------------------------------------------------------------------------
+
+    def today_prices(self, business_date: date) -> list[TodayPrice]:
+        """Every security that traded on `business_date` (all pages)."""
+        day_text = business_date.isoformat()
+
+        def call_for_page(page: int) -> Call:
+            return Call(
+                "POST",
+                "/api/nots/nepse-data/today-price",
+                params={"size": self._page_size, "businessDate": day_text, "page": page},
+            )
+
+        rows = collect_pages(call_for_page, self._post_today_price, key=_field("securityId"))
+        return _rows(call_for_page(0), TodayPrice, rows)
+
+    def price_history(self, security_id: int, start: date, end: date) -> list[PriceHistoryRow]:
+        """Daily bars, newest first, without an open price; NEPSE serves only about one year back."""
+        path = f"/api/nots/market/history/security/{int(security_id)}"
+
+        def call_for_page(page: int) -> Call:
+            return Call(
+                "GET",
+                path,
+                template="/api/nots/market/history/security/{id}",
+                params={
+                    "startDate": start.isoformat(),
+                    "endDate": end.isoformat(),
+                    "size": self._page_size,
+                    "page": page,
+                },
+            )
+
+        rows = collect_pages(call_for_page, self._session.get_json, key=_field("businessDate"))
+        return _rows(call_for_page(0), PriceHistoryRow, rows)
+
+    # --- calendar ------------------------------------------------------------------------------------
+
+    def market_status(self) -> MarketStatus:
+        call = Call("GET", "/api/nots/nepse-data/market-open")
+        status = _one(call, MarketStatus, self._session.get_json(call))
+        with self._lock:
+            self._market_id = (nepal_today(), status.id)
+        return status
+
+    def holidays(self, year: int) -> list[Holiday]:
+        call = Call("GET", "/api/nots/holiday/list", params={"year": int(year)})
+        return _rows(call, Holiday, self._session.get_json(call))
+
+    # --- filings -------------------------------------------------------------------------------------
+
+    def reports(self, security_id: int) -> list[Report]:
+        """Quarterly and annual reports with their attached documents."""
+        call = Call(
+            "GET",
+            f"/api/nots/application/reports/{int(security_id)}",
+            template="/api/nots/application/reports/{id}",
+        )
+        return _rows(call, Report, self._session.get_json(call))
+
+    def download(
+        self,
+        *,
+        file_path: str | None = None,
+        encrypted_id: str | None = None,
+        max_bytes: int,
+        sink: BinaryIO,
+    ) -> Download:
+        """Stream one document into `sink` (by `file_path` or by `encrypted_id`).
+
+        Raises UnsafePath before any request for a suspicious path, and DownloadTooLarge once the
+        declared or streamed size passes `max_bytes` (a seekable sink is rewound, so no partial file).
+        """
+        return _download(
+            self._session, file_path=file_path, encrypted_id=encrypted_id, max_bytes=max_bytes, sink=sink
+        )
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def _paged_get(
+        self, path: str, model: type[M], *, key: Callable[[Any], Hashable] | None = None
+    ) -> list[M]:
+        def call_for_page(page: int) -> Call:
+            return Call("GET", path, params={"page": page, "size": self._page_size})
+
+        rows = collect_pages(call_for_page, self._session.get_json, key=key)
+        return _rows(call_for_page(0), model, rows)
+
+    def _current_market_id(self) -> int:
+        """The market-open id, fetched once per Nepal calendar day (it feeds every POST payload id)."""
+        today = nepal_today()
+        with self._lock:
+            cached = self._market_id
+        if cached is not None and cached[0] == today:
+            return cached[1]
+        return self.market_status().id
+
+    def _body(self, variant: Variant) -> BodyFactory:
+        def body(token: Token) -> dict[str, Any]:
+            # NEPSE wants today's day of month in Kathmandu, even for a past businessDate.
+            market_id = self._current_market_id()
+            return {"id": payload_id(variant, market_id=market_id, day=nepal_today().day, salts=token.salts)}
+
+        return body
+
+    def _post_today_price(self, call: Call) -> Any:
+        today = nepal_today()
+        with self._lock:
+            known = self._today_price_variant.get(today)
+        order = list(TODAY_PRICE_VARIANTS)
+        if known is not None:
+            order.remove(known)
+            order.insert(0, known)
+
+        def remember(index: int) -> None:
+            with self._lock:
+                self._today_price_variant[today] = order[index]
+
+        return self._session.post_json(call, [self._body(variant) for variant in order], on_accepted=remember)
+
+
+def _field(name: str) -> Callable[[Any], Hashable]:
+    def key(row: Any) -> Hashable:
+        return row.get(name) if isinstance(row, dict) else None
+
+    return key
+
+
+def _one(call: Call, model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise NepseSchemaError(
+            f"NEPSE {call.describe()} returned an unexpected {model.__name__}: {validation_summary(exc)}",
+            endpoint=call.endpoint,
+            params=call.shown_params,
+            attempts=1,
+        ) from exc
+
+
+def _rows(call: Call, model: type[M], data: Any) -> list[M]:
+    if not isinstance(data, list):
+        raise NepseSchemaError(
+            f"NEPSE {call.describe()} returned {type(data).__name__}, expected a list of {model.__name__}",
+            endpoint=call.endpoint,
+            params=call.shown_params,
+            attempts=1,
+        )
+    parsed: list[M] = []
+    for index, row in enumerate(data):
+        try:
+            parsed.append(model.model_validate(row))
+        except ValidationError as exc:
+            raise NepseSchemaError(
+                f"NEPSE {call.describe()}: row {index} is not a valid {model.__name__}: "
+                f"{validation_summary(exc)}",
+                endpoint=call.endpoint,
+                params=call.shown_params,
+                attempts=1,
+            ) from exc
+    return parsed

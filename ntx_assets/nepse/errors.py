@@ -1,0 +1,106 @@
+"""The exceptions the NEPSE client raises.
+
+Every error raised for a request names the endpoint, the parameters and the number of attempts, because
+the person reading a failed Dagster run needs to know which call broke and whether retrying was tried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import ValidationError
+
+ParamValue = str | int | float | bool | None
+Params = Mapping[str, ParamValue]
+
+TLS_FIX_HINT = (
+    "Set NTX_NEPSE_CA_BUNDLE=/path/to/bundle-with-intermediate.pem (preferred: the live server's chain "
+    "misses the 'GeoTrust TLS RSA CA G1' intermediate, so append it to a CA bundle) or, as a last resort, "
+    "NTX_NEPSE_VERIFY_TLS=false."
+)
+
+
+def describe_call(method: str, path: str, params: Params) -> str:
+    """`POST /api/x (a=1, b=2)`: the compact form used in every message."""
+    shown = ", ".join(f"{key}={value}" for key, value in params.items())
+    return f"{method} {path} ({shown})" if shown else f"{method} {path}"
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """`3 problem(s), first: Field required at content`: short enough for a run log."""
+    first = exc.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "the top level"
+    return f"{exc.error_count()} problem(s), first: {first['msg']} at {location}"
+
+
+class NepseError(Exception):
+    """Base class: anything that went wrong while talking to NEPSE."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = "",
+        params: Params | None = None,
+        attempts: int = 0,
+        cause: str = "",
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.endpoint = endpoint
+        self.params: dict[str, ParamValue] = dict(params or {})
+        self.attempts = attempts
+        self.cause = cause
+
+    @classmethod
+    def for_call(
+        cls,
+        *,
+        method: str,
+        path: str,
+        endpoint: str,
+        params: Params,
+        attempts: int,
+        cause: str,
+        hint: str = "",
+        status_code: int | None = None,
+    ) -> Self:
+        """Build the standard message: `NEPSE GET /x (a=1) failed after 3 attempts: HTTP 502`."""
+        noun = "attempt" if attempts == 1 else "attempts"
+        message = f"NEPSE {describe_call(method, path, params)} failed after {attempts} {noun}: {cause}"
+        if hint:
+            message = f"{message}. {hint}"
+        return cls(
+            message, endpoint=endpoint, params=params, attempts=attempts, cause=cause, status_code=status_code
+        )
+
+
+class NepseHTTPError(NepseError):
+    """The call failed for good: a non-retryable status, or retries ran out (status is None for
+    transport failures such as timeouts and dropped connections)."""
+
+
+class NepseAuthError(NepseHTTPError):
+    """The handshake failed, or a call stayed 401 after a token refresh and a fresh prove."""
+
+
+class NepseTLSError(NepseError):
+    """Certificate verification failed; the message says which setting fixes it."""
+
+
+class NepsePagingError(NepseError):
+    """Pages shifted while they were being collected (counts or rows disagree)."""
+
+
+class NepseSchemaError(NepseError):
+    """A response parsed as JSON but did not have the documented shape."""
+
+
+class DownloadTooLarge(NepseError):
+    """The document is larger than the caller's `max_bytes`."""
+
+
+class UnsafePath(NepseError, ValueError):
+    """A `file_path` that could escape the document store (absolute, `..`, backslash, control chars)."""

@@ -1,0 +1,297 @@
+"""Typed views of NEPSE's JSON rows.
+
+Two promises hold for every model here:
+- unknown keys are kept (`extra="allow"`), because NEPSE adds fields without notice and the universe
+  classifier works on raw dicts;
+- `model.model_dump(by_alias=True)` gives back the raw row: dates serialise as the `yyyy-MM-dd` text they
+  came from, timestamps mostly stay text (NEPSE mixes 0, 3 and 6 fractional digits, which a datetime
+  would not reproduce; `MarketStatus.as_of` is the exception), and declared fields that were absent
+  from the row are left out again.
+Only the fields the assets read are declared; everything else rides along as extras.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+from pydantic.alias_generators import to_camel
+
+IsoDate = Annotated[date, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
+# Naive, as NEPSE sends it (Nepal local time). Round-trips whole-second and 6-digit stamps exactly; used
+# only where callers need arithmetic, other timestamps stay text.
+IsoDateTime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
+
+
+class NepseModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+    @model_serializer(mode="wrap")
+    def _dump_only_what_arrived(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        # A declared field with a default that the row did not carry would otherwise appear as null.
+        for name, field in type(self).model_fields.items():
+            if name not in self.model_fields_set:
+                data.pop(name, None)
+                if field.alias:
+                    data.pop(field.alias, None)
+        return data
+
+
+# --- lists ----------------------------------------------------------------------------------------------
+
+
+class Company(NepseModel):
+    """A row of `GET /api/nots/company/list`: listed companies incl. delisted, never promoter shares."""
+
+    id: int
+    symbol: str
+    company_name: str | None = None
+    security_name: str | None = None
+    status: str | None = None  # A, S, D
+    instrument_type: str | None = None  # Equity, Mutual Funds, Non-Convertible Debentures, Preference Shares
+    sector_name: str | None = None
+    regulatory_body: str | None = None
+    company_email: str | None = None
+    website: str | None = None
+
+
+class Security(NepseModel):
+    """A row of `GET /api/nots/security?nonDelisted=true` (promoter shares included)."""
+
+    id: int
+    symbol: str
+    security_name: str | None = None
+    name: str | None = None
+    active_status: str | None = None  # A, S (D and I only without nonDelisted)
+
+
+# --- the full security object (classification, promoters, security detail) -----------------------------
+
+
+class InstrumentType(NepseModel):
+    id: int | None = None
+    code: str | None = None
+    description: str | None = None
+    active_status: str | None = None
+
+
+class ShareGroup(NepseModel):
+    id: int | None = None
+    name: str | None = None  # A, B, G, Z
+    description: str | None = None
+    active_status: str | None = None
+
+
+class SectorMaster(NepseModel):
+    id: int | None = None
+    sector_description: str | None = None
+    active_status: str | None = None
+    regulatory_body: str | None = None
+
+
+class CompanyRef(NepseModel):
+    id: int | None = None
+    company_short_name: str | None = None
+    company_name: str | None = None
+    email: str | None = None
+    company_website: str | None = None
+    sector_master: SectorMaster | None = None
+    active_status: str | None = None
+
+
+class SecurityDetail(NepseModel):
+    """The security object embedded in the classification and promoter pages."""
+
+    id: int
+    symbol: str
+    security_name: str | None = None
+    isin: str | None = None
+    listing_date: IsoDate | None = None
+    active_status: str | None = None  # A, S, D, I
+    permitted_to_trade: str | None = None  # Y, N
+    is_promoter: str | None = None  # Y, N
+    instrument_type: InstrumentType | None = None
+    share_group: ShareGroup | None = Field(default=None, alias="shareGroupId")
+    company: CompanyRef | None = Field(default=None, alias="companyId")
+
+    @property
+    def sector_name(self) -> str | None:
+        if self.company is None or self.company.sector_master is None:
+            return None
+        return self.company.sector_master.sector_description
+
+
+class SecurityProfile(NepseModel):
+    """`GET /api/nots/security/profile/{id}`: description and logo path; `companyProfile` may be null."""
+
+    company_name: str | None = None
+    company_email: str | None = None
+    company_profile: str | None = None
+    company_contact_person: str | None = None
+    logo_file_path: str | None = None
+    address_type: str | None = None
+    address_field: str | None = None
+    phone_number: str | None = None
+    fax: str | None = None
+    town: str | None = None
+
+
+# --- prices ---------------------------------------------------------------------------------------------
+
+
+class TodayPrice(NepseModel):
+    """A row of `POST /api/nots/nepse-data/today-price`: only securities that traded that day."""
+
+    security_id: int
+    symbol: str
+    business_date: IsoDate
+    security_name: str | None = None
+    open_price: float | None = None
+    high_price: float | None = None
+    low_price: float | None = None
+    close_price: float | None = None
+    previous_day_close_price: float | None = None
+    last_updated_price: float | None = None
+    last_updated_time: str | None = None
+    average_traded_price: float | None = None
+    total_traded_quantity: int | None = None
+    total_traded_value: float | None = None
+    total_trades: int | None = None
+    fifty_two_week_high: float | None = None
+    fifty_two_week_low: float | None = None
+    market_capitalization: float | None = None
+
+
+class PriceHistoryRow(NepseModel):
+    """A row of `GET /api/nots/market/history/security/{id}`; NEPSE gives no open price here."""
+
+    business_date: IsoDate
+    high_price: float | None = None
+    low_price: float | None = None
+    close_price: float | None = None
+    total_trades: int | None = None
+    total_traded_quantity: int | None = None
+    total_traded_value: float | None = None
+
+
+# --- calendar -------------------------------------------------------------------------------------------
+
+
+class MarketStatus(NepseModel):
+    """`GET /api/nots/nepse-data/market-open`; `id` feeds the POST payload id."""
+
+    id: int
+    is_open: str  # OPEN, CLOSE (one client also saw "Pre Open")
+    as_of: IsoDateTime  # last session's close in Nepal time, e.g. 2025-12-03T15:00:00
+
+    @property
+    def business_date(self) -> date:
+        """The date of the latest session."""
+        return self.as_of.date()
+
+    @property
+    def market_open(self) -> bool:
+        return self.is_open.strip().upper() == "OPEN"
+
+
+class Holiday(NepseModel):
+    """A row of `GET /api/nots/holiday/list?year=`; some fall on weekends."""
+
+    holiday_date: IsoDate
+    holiday_description: str | None = None
+
+
+# --- filings --------------------------------------------------------------------------------------------
+
+
+class Quarter(NepseModel):
+    id: int | None = None
+    quarter_name: str | None = None  # First Quarter .. Fourth Quarter
+
+
+class ReportType(NepseModel):
+    id: int | None = None
+    report_name: str | None = None  # Quarterly Report, Annual Report
+
+
+class FinancialYear(NepseModel):
+    id: int | None = None
+    fy_name: str | None = None  # 2025-2026
+    fy_name_nepali: str | None = None  # 2082-2083
+    from_year: IsoDate | None = None
+    to_year: IsoDate | None = None
+
+
+class FiscalReport(NepseModel):
+    id: int | None = None
+    quarter_master: Quarter | None = None  # null for annual reports
+    report_type_master: ReportType | None = None
+    financial_year: FinancialYear | None = None
+    pe_value: float | None = None
+    eps_value: float | None = None
+    paid_up_capital: float | None = None
+    profit_amount: float | None = None
+    net_worth_per_share: float | None = None
+    remarks: str | None = None
+
+
+class ReportDocument(NepseModel):
+    """One attached file; download it by `file_path` or by `encrypted_id`."""
+
+    id: int | None = None
+    submitted_date: IsoDate | None = None
+    file_path: str | None = None
+    encrypted_id: str | None = None
+
+
+class Report(NepseModel):
+    """A row of `GET /api/nots/application/reports/{securityId}` (NEPSE_API.md section 2.8)."""
+
+    id: int
+    active_status: str | None = None
+    modified_date: str | None = None
+    fiscal_report: FiscalReport | None = None
+    documents: list[ReportDocument] = Field(default_factory=list, alias="applicationDocumentDetailsList")
+
+
+# --- envelopes ------------------------------------------------------------------------------------------
+
+
+class Page(NepseModel):
+    """Spring's Page envelope; `content` stays raw so each endpoint validates rows with its own model."""
+
+    content: list[Any]
+    number: int = 0
+    size: int | None = None
+    total_elements: int
+    total_pages: int
+    last: bool | None = None
+    number_of_elements: int | None = None
+
+
+class ProveResponse(NepseModel):
+    """`/api/authenticate/prove` and `/refresh-token`: raw (decoy-laden) tokens plus their salts."""
+
+    access_token: str = Field(min_length=32)
+    refresh_token: str = Field(min_length=32)
+    salt1: int
+    salt2: int
+    salt3: int
+    salt4: int
+    salt5: int
+    server_time: int | None = None
+
+    @property
+    def salts(self) -> tuple[int, int, int, int, int]:
+        return (self.salt1, self.salt2, self.salt3, self.salt4, self.salt5)

@@ -1,0 +1,147 @@
+"""Every row of every real 2025-12-04 snapshot parses, and dumps back to the raw row."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+import ntx_assets.standin
+from ntx_assets.nepse.models import (
+    Company,
+    Holiday,
+    MarketStatus,
+    Page,
+    PriceHistoryRow,
+    Report,
+    Security,
+    SecurityDetail,
+    TodayPrice,
+)
+
+SNAPSHOTS = Path(ntx_assets.standin.__file__).parent / "snapshots" / "2025-12-04"
+
+
+def _load(name: str) -> Any:
+    return json.loads((SNAPSHOTS / name).read_text(encoding="utf-8"))
+
+
+def _rows(name: str) -> list[dict[str, Any]]:
+    data = _load(name)
+    if isinstance(data, dict) and "content" in data:
+        Page.model_validate(data)  # the envelope parses too
+        return data["content"]
+    return data if isinstance(data, list) else [data]
+
+
+CASES: list[tuple[str, type[BaseModel], int]] = [
+    ("static__companies.json", Company, 612),
+    ("static__non_delisted.json", Security, 543),
+    ("static__promoters.json", SecurityDetail, 20),
+    ("static__classifications.json", SecurityDetail, 20),
+    ("daily__2025-12-04__today_price.json", TodayPrice, 20),
+    ("historical__securities__security_131_extended.json", PriceHistoryRow, 226),
+    ("historical__securities__security_131_history.json", PriceHistoryRow, 18),
+    ("historical__securities__security_136_history.json", PriceHistoryRow, 0),
+    ("daily__2025-12-04__market_state.json", MarketStatus, 1),
+    ("static__holidays_2024.json", Holiday, 37),
+    ("static__holidays_2025.json", Holiday, 46),
+]
+
+
+@pytest.mark.parametrize(("name", "model", "count"), CASES, ids=[case[0] for case in CASES])
+def test_every_snapshot_row_parses_and_round_trips(name: str, model: type[BaseModel], count: int) -> None:
+    rows = _rows(name)
+    assert len(rows) == count
+    for row in rows:
+        assert model.model_validate(row).model_dump(by_alias=True) == row
+
+
+def test_holiday_years_snapshot_is_a_list_of_ints() -> None:
+    years = _load("static__holidays.json")
+    assert years[0] == 2026 and all(isinstance(year, int) for year in years)
+
+
+def test_the_product_rule_count_holds_on_parsed_companies() -> None:
+    companies = [Company.model_validate(row) for row in _rows("static__companies.json")]
+    eligible = [c for c in companies if c.status == "A" and c.instrument_type == "Equity"]
+    assert len(eligible) == 259
+
+
+def test_typed_fields_of_the_security_object() -> None:
+    nabil = SecurityDetail.model_validate(_rows("static__classifications.json")[0])
+    assert (nabil.id, nabil.symbol, nabil.listing_date) == (131, "NABIL", date(1985, 11, 24))
+    assert nabil.sector_name == "Commercial Banks"
+    assert nabil.share_group is not None and nabil.share_group.name == "A"
+    assert nabil.instrument_type is not None and nabil.instrument_type.code == "EQ"
+    promoter = SecurityDetail.model_validate(_rows("static__promoters.json")[0])
+    assert promoter.is_promoter == "Y"
+
+
+def test_typed_fields_of_prices_and_status() -> None:
+    price = TodayPrice.model_validate(_rows("daily__2025-12-04__today_price.json")[0])
+    assert (price.security_id, price.business_date, price.open_price) == (2790, date(2025, 12, 3), 1017.0)
+    bar = PriceHistoryRow.model_validate(_rows("historical__securities__security_131_extended.json")[0])
+    assert (bar.business_date, bar.close_price, bar.total_traded_quantity) == (
+        date(2025, 12, 3),
+        510.2,
+        25319,
+    )
+    status = MarketStatus.model_validate(_load("daily__2025-12-04__market_state.json"))
+    assert (status.id, status.business_date, status.market_open) == (80, date(2025, 12, 3), False)
+
+
+def test_unknown_fields_are_kept() -> None:
+    row = {"id": 1, "symbol": "X", "brandNewField": {"nested": [1, 2]}}
+    assert Company.model_validate(row).model_dump(by_alias=True) == row
+
+
+def test_report_model_per_the_documented_shape() -> None:
+    # NEPSE_API.md 2.8 sample (NEPAPI fixture), with the nested ids the go-nepse types declare.
+    row = {
+        "id": 46727,
+        "activeStatus": "A",
+        "modifiedDate": "2026-08-06T09:37:02.187",
+        "applicationType": None,
+        "applicationStatus": None,
+        "fiscalReport": {
+            "id": 9,
+            "quarterMaster": {"id": 4, "quarterName": "Fourth Quarter"},
+            "reportTypeMaster": {"id": 1, "reportName": "Quarterly Report"},
+            "financialYear": {
+                "id": 25,
+                "fyName": "2025-2026",
+                "fyNameNepali": "2082-2083",
+                "fromYear": "2025-07-17",
+                "toYear": "2026-07-16",
+            },
+            "peValue": 18.86,
+            "epsValue": 28.36,
+            "paidUpCapital": 27059000000.0,
+            "profitAmount": None,
+            "netWorthPerShare": 215.1,
+            "remarks": None,
+        },
+        "applicationDocumentDetailsList": [
+            {
+                "id": 77,
+                "submittedDate": "2026-08-06",
+                "filePath": "nabil_user/2026-08-06/Nabil Bank Limited 4th Quarter.pdf",
+                "encryptedId": "abc123",
+            }
+        ],
+    }
+    report = Report.model_validate(row)
+    assert report.model_dump(by_alias=True) == row
+    assert report.fiscal_report is not None and report.fiscal_report.quarter_master is not None
+    assert report.fiscal_report.quarter_master.quarter_name == "Fourth Quarter"
+    assert report.fiscal_report.financial_year is not None
+    assert report.fiscal_report.financial_year.from_year == date(2025, 7, 17)
+    assert report.documents[0].file_path == "nabil_user/2026-08-06/Nabil Bank Limited 4th Quarter.pdf"
+    annual = Report.model_validate({"id": 1, "fiscalReport": {"quarterMaster": None}})
+    assert annual.documents == [] and annual.fiscal_report is not None
+    assert annual.fiscal_report.quarter_master is None
