@@ -1,0 +1,11 @@
+"""A local stand-in for the NEPSE web API, speaking the real API's shapes over loopback.
+
+Used to run the product offline, in CI, in demos, under injected faults and in benchmarks. Data is
+seeded: the same StandinConfig gives byte-identical answers.
+"""
+
+from ntx_assets.standin.config import FaultConfig, StandinConfig
+from ntx_assets.standin.data import StandinData
+from ntx_assets.standin.server import StandinServer, running_standin
+
+__all__ = ["FaultConfig", "StandinConfig", "StandinData", "StandinServer", "running_standin"]

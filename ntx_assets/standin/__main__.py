@@ -1,0 +1,3 @@
+from ntx_assets.standin.cli import main
+
+main()

@@ -1,0 +1,94 @@
+"""Configuration of the stand-in server: what data it generates and which faults it injects."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+TodayPriceVariant = Literal["B", "C", "either"]
+TODAY_PRICE_VARIANTS: tuple[TodayPriceVariant, ...] = ("B", "C", "either")
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Fault rates, each a probability per request, drawn from their own seeded generator.
+
+    The rates of 429, 500, 502, drop, empty_200 and truncated_json are mutually exclusive outcomes of a
+    single draw, so their sum may not exceed 1. Slow answers are drawn independently and then proceed.
+    """
+
+    rate_429: float = 0.0
+    retry_after_seconds: int = 1
+    rate_500: float = 0.0
+    rate_502: float = 0.0
+    rate_drop: float = 0.0
+    rate_slow: float = 0.0
+    slow_seconds: float = 2.0
+    rate_empty_200: float = 0.0  # POST only: the answer a wrong payload id gets
+    rate_truncated_json: float = 0.0  # JSON answers only: status and headers fine, body cut in half
+    expire_token_every: int = 0  # every Nth authorised request treats its token as stale; 0 disables
+    seed: int = 0
+    apply_to_auth: bool = False  # when False, /api/authenticate/* and css.wasm are never faulted
+
+    def __post_init__(self) -> None:
+        rates = {
+            "rate_429": self.rate_429,
+            "rate_500": self.rate_500,
+            "rate_502": self.rate_502,
+            "rate_drop": self.rate_drop,
+            "rate_slow": self.rate_slow,
+            "rate_empty_200": self.rate_empty_200,
+            "rate_truncated_json": self.rate_truncated_json,
+        }
+        for name, value in rates.items():
+            if not (0.0 <= value <= 1.0) or math.isnan(value):
+                raise ValueError(f"{name} must lie in [0, 1], got {value}")
+        if sum(self.exclusive_rates()) > 1.0 + 1e-9:
+            raise ValueError("the exclusive fault rates (all but rate_slow) sum to more than 1")
+        if self.retry_after_seconds < 0 or self.slow_seconds < 0 or self.expire_token_every < 0:
+            raise ValueError("retry_after_seconds, slow_seconds and expire_token_every must be >= 0")
+
+    def exclusive_rates(self) -> tuple[float, ...]:
+        return (
+            self.rate_429,
+            self.rate_500,
+            self.rate_502,
+            self.rate_drop,
+            self.rate_empty_200,
+            self.rate_truncated_json,
+        )
+
+
+@dataclass(frozen=True)
+class StandinConfig:
+    """What the stand-in serves. The same config (and seed) always yields byte-identical data answers."""
+
+    seed: int = 7
+    end_date: date | None = None  # None: today in Asia/Kathmandu
+    days: int = 365  # calendar days in the generated window, ending at end_date inclusive
+    token_ttl_seconds: float = 60.0
+    today_price_variant: TodayPriceVariant = "C"
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    rate_limit_per_second: float | None = None
+    oversize_bytes: int = 60 * 1024 * 1024
+    # Symbols of active equity companies whose latest report gets the path-escaping / oversize
+    # document; None picks one deterministically from the seed.
+    escaping_document_symbol: str | None = None
+    oversize_document_symbol: str | None = None
+    market_id: int | None = None  # the market-open id (0..99); None derives it from the seed
+
+    def __post_init__(self) -> None:
+        if self.days < 1:
+            raise ValueError("days must be >= 1")
+        if self.token_ttl_seconds <= 0:
+            raise ValueError("token_ttl_seconds must be > 0")
+        if self.today_price_variant not in TODAY_PRICE_VARIANTS:
+            raise ValueError(f"today_price_variant must be one of {TODAY_PRICE_VARIANTS}")
+        if self.rate_limit_per_second is not None and self.rate_limit_per_second <= 0:
+            raise ValueError("rate_limit_per_second must be > 0 when set")
+        if self.oversize_bytes < 1024:
+            raise ValueError("oversize_bytes must be at least 1024")
+        if self.market_id is not None and not 0 <= self.market_id <= 99:
+            raise ValueError("market_id must lie in 0..99")

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ntx_assets.standin import StandinServer, snapshots
+from ntx_assets_tests.standin.conftest import END_DATE
+from ntx_assets_tests.standin.salter import SalterClient
+
+PAGE_KEYS = list(snapshots.load("static__classifications"))
+
+
+def _ticks(value: float) -> int:
+    ticks = round(value * 10)
+    assert abs(ticks - value * 10) < 1e-6, value
+    return ticks
+
+
+def test_company_list_is_the_real_one(client: SalterClient) -> None:
+    companies = client.get("/api/nots/company/list").json()
+    assert companies == snapshots.companies()
+    assert len(companies) == 612
+    assert sum(1 for c in companies if c["status"] == "A" and c["instrumentType"] == "Equity") == 259
+
+
+def test_security_list_is_the_real_one(client: SalterClient) -> None:
+    securities = client.get("/api/nots/security", params={"nonDelisted": "true"}).json()
+    assert securities == snapshots.securities()
+    assert len(securities) == 543
+    everything = client.get("/api/nots/security").json()
+    assert len(everything) > 543 and {row["activeStatus"] for row in everything} == {"A", "S", "D"}
+
+
+def test_classification_page_envelope_and_size_cap(client: SalterClient) -> None:
+    first = client.get("/api/nots/security/classification").json()
+    real = snapshots.load("static__classifications")
+    assert list(first) == PAGE_KEYS
+    assert {k: v for k, v in first.items() if k != "content"} == {
+        k: v for k, v in real.items() if k != "content"
+    }
+    assert first["content"] == real["content"]  # page 0 is the real capture
+    big = client.get("/api/nots/security/classification", params={"size": 10000}).json()
+    assert big["size"] == 2000 and big["pageable"]["pageSize"] == 2000
+    assert (
+        big["totalElements"] == 259
+        and big["numberOfElements"] == 259
+        and big["last"]
+        and big["totalPages"] == 1
+    )
+    last = client.get("/api/nots/security/classification", params={"size": 50, "page": 5}).json()
+    assert last["number"] == 5 and last["numberOfElements"] == 9 and last["last"] and not last["first"]
+    assert last["pageable"]["offset"] == 250 and last["totalPages"] == 6
+    beyond = client.get("/api/nots/security/classification", params={"size": 50, "page": 9}).json()
+    assert beyond["content"] == [] and beyond["empty"] and beyond["numberOfElements"] == 0
+    ids = {row["id"] for row in big["content"]}
+    assert ids == {
+        c["id"] for c in snapshots.companies() if c["status"] == "A" and c["instrumentType"] == "Equity"
+    }
+
+
+def test_promoters_are_full_objects_for_every_promoter_share(client: SalterClient) -> None:
+    page = client.get("/api/nots/security/promoters", params={"size": 500}).json()
+    company_ids = {c["id"] for c in snapshots.companies()}
+    promoter_ids = {s["id"] for s in snapshots.securities() if s["id"] not in company_ids}
+    assert {row["id"] for row in page["content"]} == promoter_ids
+    template_keys = list(snapshots.promoter_templates()[0])
+    for row in page["content"]:
+        assert row["isPromoter"] == "Y"
+        assert list(row) == template_keys
+        assert set(row["companyId"]) == set(snapshots.promoter_templates()[0]["companyId"])
+
+
+def test_profile_and_detail_shapes(client: SalterClient) -> None:
+    profile = client.get("/api/nots/security/profile/131").json()
+    assert list(profile) == [
+        "companyName", "companyEmail", "companyProfile", "companyContactPerson", "logoFilePath",
+        "addressType", "addressField", "phoneNumber", "fax", "town",
+    ]  # fmt: skip
+    assert client.get("/api/nots/security/profile/999999").status_code == 404
+    detail = client.security_detail(131).json()
+    assert list(detail) == [
+        "securityDailyTradeDto", "security", "stockListedShares", "paidUpCapital", "issuedCapital",
+        "marketCapitalization", "publicShares", "publicPercentage", "promoterShares", "promoterPercentage",
+        "updatedDate", "securityId",
+    ]  # fmt: skip
+    dto = detail["securityDailyTradeDto"]
+    assert dto["securityId"] == "131" and detail["securityId"] == 131
+    assert dto["lowPrice"] <= dto["closePrice"] <= dto["highPrice"]
+
+
+def test_market_open_shape(server: StandinServer, client: SalterClient) -> None:
+    status = client.get("/api/nots/nepse-data/market-open").json()
+    assert status == {
+        "isOpen": "CLOSE",
+        "asOf": f"{server.data.sessions[-1]}T15:00:00",
+        "id": server.data.market_id,
+    }
+    from datetime import datetime
+
+    server.set_market_status("OPEN", datetime(2026, 5, 15, 11, 30))
+    try:
+        assert client.get("/api/nots/nepse-data/market-open").json()["isOpen"] == "OPEN"
+    finally:
+        server.set_market_status(None)
+
+
+def _check_row(row: dict[str, Any]) -> None:
+    opened, high, low, close = (_ticks(row[k]) for k in ("openPrice", "highPrice", "lowPrice", "closePrice"))
+    previous = _ticks(row["previousDayClosePrice"])
+    assert low <= min(opened, close) and max(opened, close) <= high
+    # NEPSE's daily band: +/-10% of the previous close
+    assert high * 10 <= previous * 11 and low * 10 >= previous * 9
+    assert _ticks(row["fiftyTwoWeekLow"]) <= low and high <= _ticks(row["fiftyTwoWeekHigh"])
+    assert row["totalTradedQuantity"] >= row["totalTrades"] >= 1
+    assert row["lowPrice"] <= row["averageTradedPrice"] <= row["highPrice"]
+    assert abs(row["averageTradedPrice"] * row["totalTradedQuantity"] - row["totalTradedValue"]) <= (
+        0.005 * row["totalTradedQuantity"] + 0.1
+    )
+    assert row["id"] is None and row["lastUpdatedPrice"] == row["closePrice"]
+    assert row["lastUpdatedTime"].startswith(row["businessDate"] + "T1")
+
+
+def test_today_price_lists_only_traded_securities(server: StandinServer, client: SalterClient) -> None:
+    real_row = snapshots.load("daily__2025-12-04__today_price")["content"][0]
+    day = server.data.sessions[-10]
+    page = client.today_price(size=2000, businessDate=day.isoformat()).json()
+    rows = page["content"]
+    assert rows == server.data.today_prices(day)
+    assert page["totalElements"] == len(rows) < len(snapshots.securities())
+    suspended = {s["id"] for s in snapshots.securities() if s["activeStatus"] == "S"}
+    for row in rows:
+        assert list(row) == list(real_row)
+        assert row["securityId"] not in suspended and row["businessDate"] == day.isoformat()
+        _check_row(row)
+    default = client.today_price().json()
+    assert (
+        default["size"] == 20
+        and default["content"][0]["businessDate"] == server.data.sessions[-1].isoformat()
+    )
+
+
+def test_every_session_row_is_consistent(server: StandinServer) -> None:
+    table = server.data.prices
+    traded = table.traded
+    low, high, opened, close, prev = (
+        a[traded] for a in (table.low, table.high, table.open, table.close, table.prev_close)
+    )
+    assert (low <= opened).all() and (opened <= high).all() and (low <= close).all() and (close <= high).all()
+    assert (high * 10 <= prev * 11).all() and (low * 10 >= prev * 9).all()
+    assert (table.low_52w[traded] <= low).all() and (high <= table.high_52w[traded]).all()
+    for day in server.data.sessions[::7]:
+        for row in server.data.today_prices(day):
+            _check_row(row)
+
+
+def test_history_newest_first_without_open_price(server: StandinServer, client: SalterClient) -> None:
+    real = snapshots.load("historical__securities__security_131_extended")
+    page = client.get("/api/nots/market/history/security/131", params={"size": 500}).json()
+    assert list(page) == list(real)
+    rows = page["content"]
+    assert rows and list(rows[0]) == list(real["content"][0]) and "openPrice" not in rows[0]
+    dates = [row["businessDate"] for row in rows]
+    assert dates == sorted(dates, reverse=True)
+    assert dates[0] <= END_DATE.isoformat() and dates[-1] >= server.data.sessions[0].isoformat()
+    clamped = client.get(
+        "/api/nots/market/history/security/131",
+        params={"startDate": "2020-01-01", "endDate": "2025-06-30", "size": 10000},
+    ).json()
+    assert clamped["size"] == 2000
+    assert all(
+        server.data.sessions[0].isoformat() <= r["businessDate"] <= "2025-06-30" for r in clamped["content"]
+    )
+    empty = client.get("/api/nots/market/history/security/136", params={"size": 10000}).json()
+    assert empty == snapshots.load("historical__securities__security_136_history")
+
+
+def test_holidays(client: SalterClient) -> None:
+    for year in (2024, 2025):
+        assert client.get("/api/nots/holiday/list", params={"year": year}).json() == snapshots.holidays(year)
+    synthetic = client.get("/api/nots/holiday/list", params={"year": 2026}).json()
+    assert synthetic and all(list(row) == list(snapshots.holidays(2025)[0]) for row in synthetic)
+    assert all(date.fromisoformat(row["holidayDate"]).year == 2026 for row in synthetic)
+    assert client.get("/api/nots/holiday/year").json() == snapshots.holiday_years()
