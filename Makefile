@@ -38,7 +38,7 @@ lint: install  ## ruff (lint and format check)
 	$(BIN)/ruff format --check ntx_assets ntx_assets_tests
 
 test: install postgres dagster-home lint  ## Lint, check the definitions load, run every test (SQLite and PostgreSQL)
-	$(BIN)/dagster definitions validate -m ntx_assets.definitions
+	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(BIN)):$$PATH $(BIN)/dg check defs
 	$(BIN)/pytest
 
 standin: install  ## Serve the NEPSE stand-in on 127.0.0.1:$(STANDIN_PORT)

@@ -3,12 +3,13 @@
 They live outside defs/ because tests and scripts build them directly; defs/resources.py binds them.
 """
 
-from __future__ import annotations
+from pathlib import Path
 
 import dagster as dg
 from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
+from ntx_assets.artifact_store import ArtifactStore
 from ntx_assets.nepse import NepseClient
 from ntx_assets.settings import Settings
 from ntx_assets.warehouse import create_warehouse_engine, migrate
@@ -50,7 +51,7 @@ class NepseResource(dg.ConfigurableResource):
     _client: NepseClient | None = PrivateAttr(default=None)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> NepseResource:
+    def from_settings(cls, settings: Settings) -> "NepseResource":
         return cls(
             base_url=settings.nepse_base_url,
             verify_tls=settings.nepse_verify_tls,
@@ -80,3 +81,19 @@ class NepseResource(dg.ConfigurableResource):
         if self._client is None:
             raise RuntimeError("NepseResource used outside a run: call setup_for_execution first")
         return self._client
+
+
+class ArtifactStoreResource(dg.ConfigurableResource):
+    """The content-addressed store of filing documents (NTX_ARTIFACT_DIR, NTX_MAX_ARTIFACT_BYTES)."""
+
+    root: str
+    max_bytes: int = 50 * 1024 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ArtifactStoreResource":
+        return cls(root=str(settings.artifact_root), max_bytes=settings.max_artifact_bytes)
+
+    @property
+    def store(self) -> ArtifactStore:
+        # Stateless (the filesystem is the state), so no setup: tests and checks can use it directly.
+        return ArtifactStore(Path(self.root), max_bytes=self.max_bytes)

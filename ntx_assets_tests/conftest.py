@@ -10,9 +10,13 @@ import os
 import uuid
 from collections.abc import Iterator
 
+import dagster as dg
 import psycopg
 import pytest
 from psycopg import sql
+
+from ntx_assets.resources import NepseResource
+from ntx_assets.standin import StandinConfig, StandinServer, running_standin
 
 PG_ADMIN_URL = os.environ.get("NTX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -54,3 +58,22 @@ def database_url(request) -> str:  # type: ignore[no-untyped-def]
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_database_url")
     return request.getfixturevalue("pg_database_url")
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[StandinServer]:
+    """One NEPSE stand-in on loopback for the session (fault-free; tests needing faults start their own)."""
+    with running_standin(StandinConfig(seed=7)) as server:
+        yield server
+
+
+@pytest.fixture
+def nepse_resource(standin: StandinServer) -> NepseResource:
+    # A fast pace: the stand-in has no rate limit unless a test sets one.
+    return NepseResource(base_url=standin.base_url, requests_per_second=100.0, max_concurrent_requests=8)
+
+
+@pytest.fixture
+def dagster_instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance

@@ -1,10 +1,8 @@
 """Binds the resources every asset uses, from the NTX_* settings (a bad value fails here, at load)."""
 
-from __future__ import annotations
-
 import dagster as dg
 
-from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.resources import ArtifactStoreResource, NepseResource, WarehouseResource
 from ntx_assets.settings import load_settings
 
 
@@ -15,5 +13,6 @@ def resources() -> dg.Definitions:
         resources={
             "nepse": NepseResource.from_settings(settings),
             "warehouse": WarehouseResource(database_url=settings.warehouse_url),
+            "artifact_store": ArtifactStoreResource.from_settings(settings),
         }
     )

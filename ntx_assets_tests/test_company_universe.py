@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+from sqlalchemy import select
+
+from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.standin import StandinServer
+from ntx_assets.universe import classify, included_symbols
+from ntx_assets.warehouse import create_warehouse_engine, migrate
+from ntx_assets.warehouse.schema import companies, company_symbols
+
+
+def _materialize(
+    instance: dg.DagsterInstance, nepse: NepseResource, database_url: str
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [company_universe],
+        instance=instance,
+        resources={"nepse": nepse, "warehouse": WarehouseResource(database_url=database_url)},
+    )
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {c.check_name: c for c in result.get_asset_check_evaluations()}
+
+
+def _expected_symbols(standin: StandinServer) -> set[str]:
+    return set(
+        included_symbols(classify(standin.data.companies, standin.data.securities, standin.data.promoters))
+    )
+
+
+@pytest.mark.postgres
+def test_universe_against_standin_and_postgres_passes_with_target_259_and_fails_with_264(
+    standin: StandinServer,
+    nepse_resource: NepseResource,
+    pg_database_url: str,
+    dagster_instance: dg.DagsterInstance,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NTX_UNIVERSE_TARGET", "259")
+    first = _materialize(dagster_instance, nepse_resource, pg_database_url)
+    assert first.success
+    count = _checks(first)["universe_count_matches_target"]
+    assert count.passed and count.metadata["count"].value == 259
+    assert _checks(first)["universe_has_only_ordinary_shares"].passed
+    assert _checks(first)["universe_symbols_unique"].passed
+
+    monkeypatch.setenv("NTX_UNIVERSE_TARGET", "264")
+    second = _materialize(dagster_instance, nepse_resource, pg_database_url)
+    failed = _checks(second)["universe_count_matches_target"]
+    assert not failed.passed
+    assert failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.metadata["difference"].value == -5
+    assert failed.description == "259 companies listed, target 264 (-5)"
+
+
+def test_universe_rows_partitions_and_idempotence(
+    standin: StandinServer,
+    nepse_resource: NepseResource,
+    database_url: str,
+    dagster_instance: dg.DagsterInstance,
+) -> None:
+    first = _materialize(dagster_instance, nepse_resource, database_url)
+    metadata = first.asset_materializations_for_node("company_universe")[0].metadata
+    expected = _expected_symbols(standin)
+    assert len(expected) == 259
+
+    engine = create_warehouse_engine(database_url)
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(companies.c.symbol).where(companies.c.included)).scalars())
+        excluded = dict(
+            conn.execute(select(companies.c.symbol, companies.c.reason).where(~companies.c.included)).all()
+        )
+        nabil = conn.execute(select(companies).where(companies.c.symbol == "NABIL")).mappings().one()
+    assert stored == expected
+    assert excluded["NABILP"] == "promoter_share" if "NABILP" in excluded else True
+    assert all(reason != "included" for reason in excluded.values())
+    assert (
+        nabil["security_id"] == 131
+        and nabil["listing_date"] is not None
+        and nabil["profile_fetched_at"] is not None
+    )
+    assert set(dagster_instance.get_dynamic_partitions("symbol")) == expected
+    assert metadata["included"].value == 259
+    assert metadata["companies_inserted"].value == metadata["securities_seen"].value
+    assert metadata["profiles_fetched"].value == 259
+
+    calls_before = standin.request_counts().get("GET /api/nots/security/profile/{id}", 0)
+    second = _materialize(dagster_instance, nepse_resource, database_url)
+    again = second.asset_materializations_for_node("company_universe")[0].metadata
+    assert again["companies_inserted"].value == 0
+    assert again["companies_updated"].value == 0
+    assert again["companies_unchanged"].value == metadata["securities_seen"].value
+    assert again["profiles_fetched"].value == 0
+    assert standin.request_counts().get("GET /api/nots/security/profile/{id}", 0) == calls_before
+    assert set(dagster_instance.get_dynamic_partitions("symbol")) == expected
+    engine.dispose()
+
+
+def test_renamed_symbol_keeps_its_id_history(
+    nepse_resource: NepseResource, database_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    # As if an earlier run saw security 132 as NIB, before its merger renamed it NIMB.
+    engine = create_warehouse_engine(database_url)
+    migrate(engine)
+    import datetime as dt
+
+    with engine.begin() as conn:
+        conn.execute(
+            companies.insert().values(
+                security_id=132,
+                symbol="NIB",
+                name="Nepal Investment Bank",
+                included=True,
+                reason="included",
+                status="A",
+                instrument_type="Equity",
+                first_seen=dt.date(2021, 1, 1),
+                last_seen=dt.date(2021, 1, 1),
+            )
+        )
+        conn.execute(
+            company_symbols.insert().values(security_id=132, symbol="NIB", first_seen=dt.date(2021, 1, 1))
+        )
+    dagster_instance.add_dynamic_partitions("symbol", ["NIB"])
+
+    result = _materialize(dagster_instance, nepse_resource, database_url)
+    metadata = result.asset_materializations_for_node("company_universe")[0].metadata
+    with engine.connect() as conn:
+        company = conn.execute(select(companies).where(companies.c.security_id == 132)).mappings().one()
+        symbols = set(
+            conn.execute(
+                select(company_symbols.c.symbol).where(company_symbols.c.security_id == 132)
+            ).scalars()
+        )
+    assert company["symbol"] == "NIMB"
+    assert company["first_seen"] == dt.date(2021, 1, 1)
+    assert symbols == {"NIB", "NIMB"}
+    assert "NIB" in metadata["symbols_removed"].value and "NIMB" in metadata["symbols_added"].value
+    partitions = set(dagster_instance.get_dynamic_partitions("symbol"))
+    assert "NIMB" in partitions and "NIB" not in partitions
+    engine.dispose()

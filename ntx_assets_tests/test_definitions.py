@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from sqlalchemy import func, select
+
+from ntx_assets.definitions import defs
+from ntx_assets.defs.indicators import indicators
+from ntx_assets.resources import WarehouseResource
+from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
+from ntx_assets.warehouse.schema import daily_prices
+from ntx_assets.warehouse.schema import indicators as indicators_table
+
+REPO = Path(__file__).parents[1]
+
+
+def test_definitions_load_with_every_asset_and_check() -> None:
+    loaded = defs()
+    dg.Definitions.validate_loadable(loaded)
+    keys = {key.to_user_string() for key in loaded.resolve_all_asset_keys()}
+    assert {"company_universe", "daily_prices", "indicators"} <= keys
+    checks = {key.name for key in loaded.resolve_asset_graph().asset_check_keys}
+    assert {
+        "universe_count_matches_target",
+        "universe_has_only_ordinary_shares",
+        "universe_symbols_unique",
+        "daily_prices_are_consistent",
+        "every_price_row_has_indicators",
+    } <= checks
+
+
+def test_api_calling_assets_share_the_nepse_api_pool() -> None:
+    graph = defs().resolve_asset_graph()
+    pools = {key.to_user_string(): graph.get(key).pools for key in graph.materializable_asset_keys}
+    assert pools["company_universe"] == {"nepse_api"}
+    assert pools["daily_prices"] == {"nepse_api"}
+    assert not pools["indicators"]  # reads the warehouse only
+
+
+def test_a_bad_setting_fails_definitions_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NTX_REQUESTS_PER_SECOND", "-1")
+    with pytest.raises(Exception) as info:
+        defs()
+    chain, error = [], info.value
+    while error is not None:
+        chain.append(str(error))
+        error = error.__cause__ or error.__context__
+    assert any("NTX_REQUESTS_PER_SECOND='-1': Input should be greater than 0" in text for text in chain)
+
+
+@pytest.mark.postgres
+def test_postgres_instance_variant_runs_a_materialization(
+    pg_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The documented PostgreSQL variant of dagster.yaml, loaded as a user would, on a throwaway database.
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "ntx_assets/deploy/dagster-postgres.yaml", home / "dagster.yaml")
+    database = pg_database_url.rsplit("/", 1)[1]
+    for name, value in {
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_PORT": "5432",
+        "DAGSTER_PG_USER": "postgres",
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_DB": database,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    warehouse_url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    engine = create_warehouse_engine(warehouse_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        upsert(
+            conn,
+            daily_prices,
+            [
+                {
+                    "security_id": 131,
+                    "business_date": __import__("datetime").date(2025, 12, 2),
+                    "symbol": "NABIL",
+                    "high": 515.0,
+                    "low": 510.0,
+                    "close": 512.0,
+                    "volume": 100,
+                    "turnover": 51200.0,
+                }
+            ],
+        )
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        result = dg.materialize(
+            [indicators],
+            partition_key="2025-12-02",
+            resources={"warehouse": WarehouseResource(database_url=warehouse_url)},
+            instance=instance,
+        )
+        assert result.success
+        assert instance.get_runs_count() == 1
+        assert instance.get_latest_materialization_event(dg.AssetKey("indicators")) is not None
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(indicators_table)).scalar_one() == 1
+    engine.dispose()
