@@ -5,7 +5,7 @@ seeded: the same StandinConfig gives byte-identical answers.
 """
 
 from ntx_assets.standin.config import FaultConfig, StandinConfig
-from ntx_assets.standin.data import StandinData
+from ntx_assets.standin.data import REMOVE, StandinData
 from ntx_assets.standin.server import StandinServer, running_standin
 
-__all__ = ["FaultConfig", "StandinConfig", "StandinData", "StandinServer", "running_standin"]
+__all__ = ["REMOVE", "FaultConfig", "StandinConfig", "StandinData", "StandinServer", "running_standin"]

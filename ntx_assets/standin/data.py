@@ -18,6 +18,9 @@ from ntx_assets.standin.seeding import python_rng
 from ntx_assets.standin.sessions import session_days, today_npt, window
 from ntx_assets.standin.universe import load_universe
 
+# Marks a field to drop in `StandinData.amend_today_price`.
+REMOVE: Any = object()
+
 
 class StandinData:
     """Deterministic in (config minus faults): the same seed and window give the same answers."""
@@ -99,6 +102,26 @@ class StandinData:
             rows = today_price_rows(self.prices, self.universe, self.facts, day)
             self._today_rows[day] = rows
         return rows
+
+    def amend_today_price(self, day: date, security_id: int, **fields: Any) -> dict[str, Any]:
+        """Serve `day`'s row of `security_id` with `fields` changed (a price correction, or bad data for
+        a test); a value of `REMOVE` drops the field. Returns the amended row. `restore_today_prices`
+        undoes it."""
+        rows = [dict(row) for row in self.today_rows(day)]
+        for row in rows:
+            if row["securityId"] == security_id:
+                for name, value in fields.items():
+                    if value is REMOVE:
+                        row.pop(name, None)
+                    else:
+                        row[name] = value
+                self._today_rows[day] = rows
+                return dict(row)
+        raise KeyError(f"security {security_id} did not trade on {day}")
+
+    def restore_today_prices(self, day: date) -> None:
+        """Drop every amendment of `day`: the seeded rows are served again."""
+        self._today_rows.pop(day, None)
 
     def history(self, security_id: int) -> list[dict[str, Any]]:
         """Shared, cached history rows, newest first: callers must not modify them."""

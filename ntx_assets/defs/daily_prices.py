@@ -1,0 +1,187 @@
+"""daily_prices: every session's OHLCV for the universe, one today-price fetch per session date."""
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Sequence
+
+import dagster as dg
+from sqlalchemy import and_, func, or_, select
+
+from ntx_assets.clock import SESSION_CLOSE, nepal_now
+from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.nepse import NepseClient
+from ntx_assets.pricing import BadPriceData, price_rows
+from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.sessions import HistoryTooOldError, holiday_dates, plan_price_fetches
+from ntx_assets.settings import load_settings
+from ntx_assets.warehouse import UpsertCounts, upsert
+from ntx_assets.warehouse.schema import companies
+from ntx_assets.warehouse.schema import daily_prices as daily_prices_table
+
+PRICES_ARE_CONSISTENT = "daily_prices_are_consistent"
+
+
+@dg.asset(
+    partitions_def=session_date_partitions,
+    # A backfill of any date range is ONE run that fetches date after date under the client's pacing.
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[company_universe],
+    pool="nepse_api",
+    group_name="prices",
+    kinds={"python", "sql"},
+    description=(
+        "Open, high, low, close, volume, turnover and trades of every universe company for each session "
+        "date: one today-price call (pages of 500) per session, none on weekends and holidays."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            PRICES_ARE_CONSISTENT,
+            asset="daily_prices",
+            description="Stored rows of the run's dates: low <= open, close <= high; volume and turnover "
+            "non-negative; one row per (security, date).",
+        )
+    ],
+)
+def daily_prices(
+    context: dg.AssetExecutionContext, nepse: NepseResource, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    started = time.monotonic()
+    client = nepse.client
+    calls_before = client.stats.total_calls
+    dates = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
+    settings = load_settings()
+    now = nepal_now()
+
+    holidays: set[dt.date] = set()
+    for year in sorted({d.year for d in dates}):
+        holidays |= holiday_dates(h.model_dump(by_alias=True) for h in client.holidays(year))
+    plan = plan_price_fetches(dates, holidays, today=now.date(), history_days=settings.api_history_days)
+    try:
+        plan.raise_for_too_old()
+    except HistoryTooOldError as error:
+        raise dg.Failure(description=str(error)) from error
+
+    universe = _universe(warehouse)
+    totals = UpsertCounts()
+    loaded: list[dt.date] = []
+    pending: list[dt.date] = []
+    closed: list[dt.date] = []
+    failures: dict[dt.date, BadPriceData] = {}
+    for day in plan.sessions:
+        if day == now.date() and not _session_closed(client, day, now):
+            pending.append(day)
+            continue
+        payload = [p.model_dump(by_alias=True) for p in client.today_prices(day)]
+        if not payload:
+            # A planned session with no trades at all: an ad-hoc closure missing from the holiday list.
+            closed.append(day)
+            continue
+        try:
+            rows = price_rows(payload, day, universe)
+        except BadPriceData as error:
+            context.log.error(str(error))
+            failures[day] = error
+            continue
+        with warehouse.engine.begin() as conn:
+            totals += upsert(conn, daily_prices_table, rows)
+        loaded.append(day)
+
+    metadata = {
+        "dates": len(dates),
+        "sessions_loaded": len(loaded),
+        "no_session": dg.MetadataValue.json(
+            {
+                "weekend": len(plan.of_kind("weekend")),
+                "holiday": len(plan.of_kind("holiday")),
+                "closed": len(closed),
+            }
+        ),
+        "not_closed_yet": dg.MetadataValue.json([d.isoformat() for d in pending]),
+        **totals.as_metadata(),
+        "api_calls": client.stats.total_calls - calls_before,
+        "planned_calls": plan.planned_calls,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    if failures:
+        _report_partial(context, dates, failures, metadata)
+    yield dg.MaterializeResult(metadata=metadata)
+    yield _consistency_check(warehouse, dates)
+
+
+def _universe(warehouse: WarehouseResource) -> dict[int, str]:
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(
+            select(companies.c.security_id, companies.c.symbol).where(companies.c.included)
+        ).all()
+    if not rows:
+        raise dg.Failure(
+            "The companies table has no included company: materialize company_universe first "
+            "(dagster asset materialize -m ntx_assets.definitions --select company_universe)."
+        )
+    return {int(security_id): symbol for security_id, symbol in rows}
+
+
+def _session_closed(client: NepseClient, day: dt.date, now: dt.datetime) -> bool:
+    """Today's prices are final only once the market has closed on today's session."""
+    if now.time() < SESSION_CLOSE:
+        return False
+    status = client.market_status()
+    return status.is_open.upper() != "OPEN" and status.as_of.date() >= day
+
+
+def _report_partial(
+    context: dg.AssetExecutionContext,
+    dates: Sequence[dt.date],
+    failures: dict[dt.date, BadPriceData],
+    metadata: dict,
+) -> None:
+    # The good sessions are committed; record them as materialized so the failure names only the bad
+    # ones, and a re-execution from failure only has the bad dates left to heal.
+    for day in dates:
+        if day not in failures:
+            context.log_event(dg.AssetMaterialization(asset_key=context.asset_key, partition=day.isoformat()))
+    raise dg.Failure(
+        description=(
+            f"{len(failures)} session(s) rejected: {', '.join(str(e) for e in failures.values())} "
+            f"The other {len(dates) - len(failures)} date(s) landed."
+        ),
+        metadata={
+            **metadata,
+            "rejected": dg.MetadataValue.json({d.isoformat(): str(e) for d, e in failures.items()}),
+        },
+    )
+
+
+def _consistency_check(warehouse: WarehouseResource, dates: Sequence[dt.date]) -> dg.AssetCheckResult:
+    t = daily_prices_table
+    in_run = t.c.business_date.between(min(dates), max(dates))
+    bad = or_(
+        t.c.low > t.c.high,
+        t.c.close < t.c.low,
+        t.c.close > t.c.high,
+        and_(t.c.open.is_not(None), or_(t.c.open < t.c.low, t.c.open > t.c.high)),
+        t.c.volume < 0,
+        t.c.turnover < 0,
+    )
+    duplicates = (
+        select(t.c.security_id, t.c.business_date)
+        .where(in_run)
+        .group_by(t.c.security_id, t.c.business_date)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(select(func.count()).select_from(t).where(in_run)).scalar_one()
+        offenders = conn.execute(select(t.c.symbol, t.c.business_date).where(in_run, bad).limit(20)).all()
+        duplicate_count = conn.execute(select(func.count()).select_from(duplicates)).scalar_one()
+    return dg.AssetCheckResult(
+        check_name=PRICES_ARE_CONSISTENT,
+        passed=not offenders and duplicate_count == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rows_checked": rows,
+            "inconsistent": dg.MetadataValue.json([f"{s} {d}" for s, d in offenders]),
+            "duplicate_keys": duplicate_count,
+        },
+    )
