@@ -1,0 +1,155 @@
+"""indicators: TA-Lib indicators of every universe company for each session date, never stale."""
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, func, select
+
+from ntx_assets.defs.daily_prices import daily_prices
+from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.indicators import INDICATOR_COLUMNS, compute
+from ntx_assets.resources import WarehouseResource
+from ntx_assets.warehouse import UpsertCounts, upsert
+from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets.warehouse.schema import indicators as indicators_table
+
+EVERY_PRICE_HAS_INDICATORS = "every_price_row_has_indicators"
+
+# An indicator of date X reads the prices of dates up to X. 400 calendar days cover the longest window
+# (SMA 200 sessions is about 290 days; the 52-week range is 365), and an EMA's weight on a price that old
+# is below 1e-9, so a corrected price re-computes the indicators of its own date and the 400 after it.
+LOOKBACK_DAYS = 400
+
+# Re-compute when any price partition in the lookback was (re)materialized: a new session, a backfill,
+# or a corrected price. Missing indicator partitions whose prices never arrived are left alone.
+INDICATORS_AUTOMATION = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("prices in the lookback updated")
+
+
+@dg.asset(
+    partitions_def=session_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[
+        dg.AssetDep(
+            daily_prices,
+            partition_mapping=dg.TimeWindowPartitionMapping(
+                start_offset=-LOOKBACK_DAYS, end_offset=0, allow_nonexistent_upstream_partitions=True
+            ),
+        )
+    ],
+    automation_condition=INDICATORS_AUTOMATION,
+    group_name="prices",
+    kinds={"python", "sql"},
+    description=(
+        "SMA 20/50/200, EMA 12/26, RSI 14, MACD 12/26/9, Bollinger 20/2, ATR 14 (TA-Lib's definitions), "
+        "52-week range, 20-day volume average and 1-day return, one row per (company, session). Computed "
+        "on each company's full stored history, so warm-up is right at any date."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            EVERY_PRICE_HAS_INDICATORS,
+            asset="indicators",
+            description="Every daily_prices row of the run's dates has its indicators row.",
+        )
+    ],
+)
+def indicators(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    started = time.monotonic()
+    dates = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
+    with warehouse.engine.connect() as conn:
+        history = _history(conn, dates)
+    compute_started = time.monotonic()
+    rows = indicator_rows(history, dates)
+    compute_seconds = time.monotonic() - compute_started
+    counts = UpsertCounts()
+    if rows:
+        with warehouse.engine.begin() as conn:
+            counts = upsert(conn, indicators_table, rows)
+    yield dg.MaterializeResult(
+        metadata={
+            "dates": len(dates),
+            "companies": int(history["security_id"].nunique()) if len(history) else 0,
+            "history_rows_read": len(history),
+            **counts.as_metadata(),
+            "compute_seconds": round(compute_seconds, 3),
+            "seconds": round(time.monotonic() - started, 2),
+        }
+    )
+    yield _coverage_check(warehouse, dates)
+
+
+def _history(conn: Connection, dates: Sequence[dt.date]) -> pd.DataFrame:
+    """The full stored history (up to the run's last date) of every company priced in the run's dates."""
+    t = prices_table
+    priced = select(t.c.security_id).where(t.c.business_date.in_(dates)).distinct()
+    query = select(
+        t.c.security_id, t.c.symbol, t.c.business_date, t.c.open, t.c.high, t.c.low, t.c.close, t.c.volume
+    ).where(t.c.security_id.in_(priced), t.c.business_date <= max(dates))
+    return pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
+
+
+def indicator_rows(history: pd.DataFrame, dates: Sequence[dt.date]) -> list[dict[str, Any]]:
+    """Compute on whole histories, keep the rows of `dates`, as warehouse rows (NaN -> NULL)."""
+    if history.empty:
+        return []
+    # Group by security id, not symbol: a renamed company (NIB -> NIMB) keeps its warm-up.
+    frame = history.rename(columns={"business_date": "date"})
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["symbol_as_of"] = frame["symbol"]
+    frame["symbol"] = frame["security_id"].astype(str)
+    result = compute(frame)
+    wanted = result["date"].dt.date.isin(set(dates))
+    result = result.loc[wanted]
+    # The current symbol is the latest one the company traded under.
+    latest_symbol = history.sort_values("business_date").groupby("security_id")["symbol"].last()
+    out = pd.DataFrame(
+        {
+            "security_id": result["security_id"].astype(int),
+            "business_date": result["date"].dt.date,
+            "symbol": result["security_id"].map(latest_symbol),
+        }
+    )
+    for column in INDICATOR_COLUMNS:
+        values = result[column].astype(float)
+        out[column] = values.where(np.isfinite(values), None).astype(object)
+    records = out.to_dict("records")
+    for record in records:
+        for column in INDICATOR_COLUMNS:
+            if record[column] is not None and pd.isna(record[column]):
+                record[column] = None
+    return records
+
+
+def _coverage_check(warehouse: WarehouseResource, dates: Sequence[dt.date]) -> dg.AssetCheckResult:
+    p, i = prices_table, indicators_table
+    missing = (
+        select(p.c.symbol, p.c.business_date)
+        .select_from(
+            p.outerjoin(i, (i.c.security_id == p.c.security_id) & (i.c.business_date == p.c.business_date))
+        )
+        .where(p.c.business_date.in_(dates), i.c.security_id.is_(None))
+    )
+    with warehouse.engine.connect() as conn:
+        priced = conn.execute(
+            select(func.count()).select_from(p).where(p.c.business_date.in_(dates))
+        ).scalar_one()
+        gaps = conn.execute(missing.limit(20)).all()
+    return dg.AssetCheckResult(
+        check_name=EVERY_PRICE_HAS_INDICATORS,
+        passed=not gaps,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "price_rows": priced,
+            "missing_examples": dg.MetadataValue.json([f"{s} {d}" for s, d in gaps]),
+        },
+    )

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+import talib
+from sqlalchemy import select
+
+from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.daily_prices import daily_prices
+from ntx_assets.defs.indicators import indicators
+from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.standin import StandinServer
+from ntx_assets.warehouse import create_warehouse_engine
+from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets.warehouse.schema import indicators as indicators_table
+from ntx_assets_tests.test_daily_prices import range_tags
+
+ASSETS = [company_universe, daily_prices, indicators]
+
+
+@pytest.fixture(scope="module")
+def loaded(standin: StandinServer, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Universe, then 300 days of prices and their indicators (enough for SMA 200 to warm up).
+
+    Loaded once for the module: Dagster records one event per partition, so this costs about a minute.
+    """
+    url = f"sqlite:///{tmp_path_factory.mktemp('indicators') / 'warehouse.db'}"
+    nepse = NepseResource(base_url=standin.base_url, requests_per_second=100.0, max_concurrent_requests=8)
+    resources = {"nepse": nepse, "warehouse": WarehouseResource(database_url=url)}
+    with pytest.MonkeyPatch.context() as patch, dg.instance_for_test() as instance:
+        patch.setenv("NTX_HISTORY_START", (standin.data.start_date + dt.timedelta(days=1)).isoformat())
+        assert dg.materialize([company_universe], instance=instance, resources=resources).success
+        last = standin.data.end_date - dt.timedelta(days=1)
+        first = last - dt.timedelta(days=299)
+        result = dg.materialize(
+            [daily_prices, indicators], instance=instance, resources=resources, tags=range_tags(first, last)
+        )
+        assert result.success
+        yield Loaded(resources, first, last, instance, url)
+
+
+@dataclass
+class Loaded:
+    resources: dict
+    first: dt.date
+    last: dt.date
+    instance: dg.DagsterInstance
+    url: str
+
+
+def _frame(url: str, table) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    engine = create_warehouse_engine(url)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(select(table)).mappings().all())
+    engine.dispose()
+    return frame
+
+
+def test_indicators_equal_talib_on_the_standin_history(loaded: Loaded) -> None:
+    prices = _frame(loaded.url, prices_table).sort_values(["security_id", "business_date"])
+    stored = _frame(loaded.url, indicators_table).set_index(["security_id", "business_date"])
+    assert len(stored) == len(prices)  # one indicator row per price row
+    compared = 0
+    for security_id, group in prices.groupby("security_id"):
+        high, low, close = (group[c].to_numpy(float) for c in ("high", "low", "close"))
+        volume = group["volume"].to_numpy(float)
+        macd, signal, hist = talib.MACD(close, 12, 26, 9)
+        upper, middle, lower = talib.BBANDS(close, 20, 2, 2, 0)
+        expected = {
+            "sma_20": talib.SMA(close, 20),
+            "sma_50": talib.SMA(close, 50),
+            "sma_200": talib.SMA(close, 200),
+            "ema_12": talib.EMA(close, 12),
+            "ema_26": talib.EMA(close, 26),
+            "rsi_14": talib.RSI(close, 14),
+            "macd": macd,
+            "macd_signal": signal,
+            "macd_hist": hist,
+            "bb_upper": upper,
+            "bb_middle": middle,
+            "bb_lower": lower,
+            "atr_14": talib.ATR(high, low, close, 14),
+            "volume_sma_20": talib.SMA(volume, 20),
+        }
+        ours = stored.loc[security_id].loc[group["business_date"]]
+        for column, values in expected.items():
+            got = ours[column].to_numpy(float)
+            assert np.array_equal(np.isnan(got), np.isnan(values)), (security_id, column)
+            mask = ~np.isnan(values)
+            np.testing.assert_allclose(got[mask], values[mask], rtol=1e-9, err_msg=f"{security_id} {column}")
+            compared += int(mask.sum())
+    assert compared > 100_000  # the warm-up of SMA 200 is passed for most companies
+
+
+def test_rerun_changes_nothing(loaded: Loaded) -> None:
+    again = dg.materialize(
+        [indicators],
+        instance=loaded.instance,
+        resources=loaded.resources,
+        tags=range_tags(loaded.first, loaded.last),
+    )
+    metadata = again.asset_materializations_for_node("indicators")[0].metadata
+    assert (metadata["rows_inserted"].value, metadata["rows_updated"].value) == (0, 0)
+    assert again.get_asset_check_evaluations()[0].passed
+
+
+def test_a_corrected_price_makes_exactly_the_later_indicators_stale_and_recomputes_them(
+    loaded: Loaded, standin: StandinServer
+) -> None:
+    resources, first, last, dagster_instance, url = (
+        loaded.resources,
+        loaded.first,
+        loaded.last,
+        loaded.instance,
+        loaded.url,
+    )
+    defs = dg.Definitions(assets=ASSETS, resources=resources)
+    baseline = dg.evaluate_automation_conditions(defs=defs, instance=dagster_instance)
+    baseline = dg.evaluate_automation_conditions(defs=defs, instance=dagster_instance, cursor=baseline.cursor)
+    assert baseline.total_requested == 0
+
+    sessions = [d for d in standin.data.sessions if first <= d <= last]
+    day = sessions[-15]
+    row = standin.data.today_prices(day)[0]
+    before = _frame(url, indicators_table)
+    try:
+        standin.data.amend_today_price(day, row["securityId"], closePrice=row["highPrice"])
+        corrected = dg.materialize(
+            [daily_prices], instance=dagster_instance, resources=resources, partition_key=day.isoformat()
+        )
+        assert (
+            corrected.asset_materializations_for_node("daily_prices")[0].metadata["rows_updated"].value == 1
+        )
+    finally:
+        standin.data.restore_today_prices(day)
+
+    evaluation = dg.evaluate_automation_conditions(
+        defs=defs, instance=dagster_instance, cursor=baseline.cursor
+    )
+    requested = {k for k in evaluation.get_requested_partitions(dg.AssetKey("indicators"))}
+    partitions = daily_prices.partitions_def.get_partition_keys()
+    assert requested == {k for k in partitions if day.isoformat() <= k}  # that date and every later one
+
+    first_requested, last_requested = min(requested), max(requested)
+    recomputed = dg.materialize(
+        [indicators],
+        instance=dagster_instance,
+        resources=resources,
+        tags={
+            "dagster/asset_partition_range_start": first_requested,
+            "dagster/asset_partition_range_end": last_requested,
+        },
+    )
+    metadata = recomputed.asset_materializations_for_node("indicators")[0].metadata
+    after = _frame(url, indicators_table)
+    merged = before.merge(after, on=["security_id", "business_date"], suffixes=("_before", "_after"))
+    changed = merged[
+        ~np.isclose(merged["rsi_14_before"].fillna(-1), merged["rsi_14_after"].fillna(-1), rtol=0, atol=0)
+    ]
+    assert set(changed["security_id"]) == {row["securityId"]}
+    assert changed["business_date"].min() == day
+    assert metadata["rows_updated"].value > 0
+    assert metadata["rows_updated"].value <= len(
+        after[(after["security_id"] == row["securityId"]) & (after["business_date"] >= day)]
+    )
