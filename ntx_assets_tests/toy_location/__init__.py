@@ -1,0 +1,1 @@
+"""A throwaway code location for the DagsterDeployment harness's own test (no network, no warehouse)."""
