@@ -1,0 +1,265 @@
+"""filings: every listed company's quarterly and annual reports and their documents, one call per symbol.
+
+Never-fetched first. `filings_refresh_schedule` (daily at 18:30 Asia/Kathmandu, after the close)
+refreshes every symbol. It cuts the `symbol` partitions into runs of `filings_refresh_job` of at most
+FILINGS_PER_RUN symbols each and tags every run `dagster/priority`: 10 when its symbols have never been
+fetched (no row in `filings` and no materialization of their partition), 0 otherwise. The run queue
+(QueuedRunCoordinator, dagster.yaml) starts higher-priority runs first, and the `nepse_api` pool lets one
+step call NEPSE at a time, so a newly listed company's filings arrive before the routine refresh of the
+others. A run covers a partition *range*, so a group never mixes the two kinds (see
+`ntx_assets.filings.refresh_groups`). To launch a refresh by hand: Automation -> filings_refresh_schedule
+-> "Test schedule" -> launch the evaluated runs. A plain UI backfill of `filings` works too, but runs its
+groups in partition order, without priorities.
+"""
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+from sqlalchemy import Engine, select
+
+from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.partitions import symbol_partitions
+from ntx_assets.filings import (
+    BadReport,
+    FilingRows,
+    RefreshGroup,
+    documents_version,
+    filing_rows,
+    refresh_groups,
+)
+from ntx_assets.nepse import NepseError
+from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.warehouse import UpsertCounts, upsert
+from ntx_assets.warehouse.schema import companies, filing_documents
+from ntx_assets.warehouse.schema import filings as filings_table
+
+# Symbols per run of a filings backfill or refresh (one reports call each, ~13 s at 2 requests/s). Small
+# enough that a failure costs at most 25 calls to redo and the nepse_api pool can interleave other runs
+# (a new price session) between groups; large enough that 264 symbols are 11 runs, not 264 run starts.
+FILINGS_PER_RUN = 25
+
+DATA_VERSION_TAG = "dagster/data_version"
+PRIORITY_TAG = "dagster/priority"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+@dataclass(frozen=True)
+class SymbolFilings:
+    symbol: str
+    security_id: int
+    rows: FilingRows
+    filings: UpsertCounts
+    documents: UpsertCounts
+
+    @property
+    def data_version(self) -> str:
+        return documents_version(self.rows.document_ids)
+
+
+@dg.asset(
+    partitions_def=symbol_partitions,
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=FILINGS_PER_RUN),
+    deps=[company_universe],
+    pool="nepse_api",
+    group_name="filings",
+    kinds={"python", "sql"},
+    description=(
+        "Quarterly and annual reports of each listed company (EPS, P/E, net worth per share, profit, "
+        "paid-up capital, fiscal year and quarter) and the documents attached to them: one reports call "
+        "per symbol. Each partition's data version is a fingerprint of its document ids, so `artifacts` "
+        "runs only when documents appear."
+    ),
+)
+def filings(
+    context: dg.AssetExecutionContext, nepse: NepseResource, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult]:
+    started = time.monotonic()
+    client = nepse.client
+    calls_before = client.stats.total_calls
+    symbols = list(context.partition_keys)
+    security_ids = symbol_security_ids(warehouse.engine, symbols)
+
+    loaded: dict[str, SymbolFilings] = {}
+    rejected: dict[str, Exception] = {}
+    for symbol in symbols:
+        security_id = security_ids[symbol]
+        try:
+            payload = [report.model_dump(by_alias=True) for report in client.reports(security_id)]
+            rows = filing_rows(payload, security_id=security_id, symbol=symbol)
+        except (BadReport, NepseError) as error:
+            # One symbol's bad answer (or NEPSE failing it after the client's retries) costs that symbol
+            # only; the others of the run still land.
+            context.log.error(f"{symbol}: {error}")
+            rejected[symbol] = error
+            continue
+        loaded[symbol] = _write(warehouse.engine, symbol, security_id, rows)
+
+    filing_counts = sum((s.filings for s in loaded.values()), UpsertCounts())
+    document_counts = sum((s.documents for s in loaded.values()), UpsertCounts())
+    metadata = {
+        "symbols": len(symbols),
+        "reports": filing_counts.rows,
+        "filings_new": filing_counts.inserted,
+        "filings_changed": filing_counts.updated,
+        "filings_unchanged": filing_counts.unchanged,
+        "documents": document_counts.rows,
+        "documents_new": document_counts.inserted,
+        "new_documents_by_symbol": dg.MetadataValue.json(
+            {s.symbol: s.documents.inserted for s in loaded.values() if s.documents.inserted}
+        ),
+        "api_calls": client.stats.total_calls - calls_before,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    if rejected:
+        _report_partial(context, loaded, rejected, metadata)
+    # One result covers every partition of the run, so its data version is the run's; in a range run each
+    # partition then gets its own version from an observation, which is the latest event that carries one
+    # (what AutomationCondition.data_version_changed() compares), so `artifacts` reacts per symbol.
+    yield dg.MaterializeResult(
+        metadata=metadata,
+        data_version=dg.DataVersion(
+            documents_version(i for s in loaded.values() for i in s.rows.document_ids)
+        ),
+    )
+    if len(symbols) > 1:
+        for symbol_filings in loaded.values():
+            context.log_event(
+                dg.AssetObservation(
+                    asset_key=context.asset_key,
+                    partition=symbol_filings.symbol,
+                    tags={DATA_VERSION_TAG: symbol_filings.data_version},
+                    metadata=_symbol_metadata(symbol_filings),
+                )
+            )
+
+
+def symbol_security_ids(engine: Engine, symbols: Sequence[str]) -> dict[str, int]:
+    """Map each symbol to its security id through the included companies; fail naming unknown ones."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(companies.c.symbol, companies.c.security_id).where(
+                companies.c.included, companies.c.symbol.in_(list(symbols))
+            )
+        ).all()
+    found = {symbol: int(security_id) for symbol, security_id in rows}
+    missing = [symbol for symbol in symbols if symbol not in found]
+    if missing:
+        raise dg.Failure(
+            f"No included company in the warehouse has the symbol(s) {', '.join(missing)}: materialize "
+            "company_universe first (dagster asset materialize -m ntx_assets.definitions --select "
+            "company_universe); a symbol that left the universe keeps no partition to run."
+        )
+    return found
+
+
+def _write(engine: Engine, symbol: str, security_id: int, rows: FilingRows) -> SymbolFilings:
+    # Reports and their documents land together or not at all.
+    with engine.begin() as conn:
+        filing_counts = upsert(conn, filings_table, rows.filings)
+        document_counts = upsert(conn, filing_documents, rows.documents)
+    return SymbolFilings(symbol, security_id, rows, filing_counts, document_counts)
+
+
+def _symbol_metadata(symbol_filings: SymbolFilings) -> dict[str, int]:
+    return {
+        "reports": symbol_filings.filings.rows,
+        "filings_new": symbol_filings.filings.inserted,
+        "filings_changed": symbol_filings.filings.updated,
+        "documents": symbol_filings.documents.rows,
+        "documents_new": symbol_filings.documents.inserted,
+    }
+
+
+def _report_partial(
+    context: dg.AssetExecutionContext,
+    loaded: dict[str, SymbolFilings],
+    rejected: dict[str, Exception],
+    metadata: dict,
+) -> None:
+    # The good symbols are committed; record them as materialized (with their own data versions) so the
+    # failure names only the bad ones and a re-execution has only those left to heal.
+    for symbol_filings in loaded.values():
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=context.asset_key,
+                partition=symbol_filings.symbol,
+                tags={DATA_VERSION_TAG: symbol_filings.data_version},
+                metadata=_symbol_metadata(symbol_filings),
+            )
+        )
+    raise dg.Failure(
+        description=(
+            f"{len(rejected)} symbol(s) failed: "
+            f"{' '.join(f'{s}: {e}' for s, e in rejected.items())} "
+            f"The other {len(loaded)} symbol(s) landed; re-run the failed partitions."
+        ),
+        metadata={**metadata, "failed": dg.MetadataValue.json({s: str(e) for s, e in rejected.items()})},
+    )
+
+
+# --- the refresh: never-fetched symbols first ---------------------------------------------------------
+
+filings_refresh_job = dg.define_asset_job(
+    "filings_refresh_job",
+    selection=[filings],
+    description="Refresh the filings of a range of symbols (launched in groups by filings_refresh_schedule).",
+)
+
+
+@dg.schedule(
+    job=filings_refresh_job,
+    cron_schedule="30 18 * * *",
+    execution_timezone="Asia/Kathmandu",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        f"Every symbol's filings, in runs of at most {FILINGS_PER_RUN} symbols; runs of never-fetched "
+        "symbols carry dagster/priority 10 (the others 0), so the run queue starts them first."
+    ),
+)
+def filings_refresh_schedule(
+    context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource
+) -> list[dg.RunRequest] | dg.SkipReason:
+    symbols = context.instance.get_dynamic_partitions(symbol_partitions.name)
+    if not symbols:
+        return dg.SkipReason("no symbol partitions yet: materialize company_universe first")
+    never = never_fetched_symbols(context.instance, warehouse.engine, symbols)
+    groups = refresh_groups(symbols, never, max_per_group=FILINGS_PER_RUN)
+    when = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
+    return refresh_run_requests(groups, run_key_prefix=f"filings-refresh-{when:%Y%m%dT%H%M}")
+
+
+def never_fetched_symbols(instance: dg.DagsterInstance, engine: Engine, symbols: Sequence[str]) -> set[str]:
+    """Symbols with no row in `filings` whose `filings` partition was never materialized either."""
+    materialized = instance.get_materialized_partitions(filings.key)
+    with engine.connect() as conn:
+        with_rows = set(
+            conn.execute(
+                select(companies.c.symbol)
+                .where(
+                    companies.c.included,
+                    companies.c.symbol.in_(list(symbols)),
+                    companies.c.security_id.in_(select(filings_table.c.security_id).distinct()),
+                )
+                .distinct()
+            ).scalars()
+        )
+    return {symbol for symbol in symbols if symbol not in materialized and symbol not in with_rows}
+
+
+def refresh_run_requests(groups: Sequence[RefreshGroup], *, run_key_prefix: str) -> list[dg.RunRequest]:
+    """One run per group, over its partition range, tagged with the group's priority."""
+    return [
+        dg.RunRequest(
+            run_key=f"{run_key_prefix}:{group.first}..{group.last}",
+            tags={
+                PRIORITY_TAG: str(group.priority),
+                RANGE_START_TAG: group.first,
+                RANGE_END_TAG: group.last,
+            },
+        )
+        for group in groups
+    ]

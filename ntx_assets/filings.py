@@ -1,0 +1,266 @@
+"""Report payloads -> filings rows and filing_documents rows, and the order of a filings refresh (pure).
+
+A symbol's reports are accepted whole or not at all: one report whose type, quarter, amounts or dates
+cannot be read raises `BadReport` naming the symbol, the report id and the field, and the caller writes
+nothing of that symbol. NEPSE's values are mapped to the warehouse's vocabulary here, once:
+"Quarterly Report" / "Annual Report" -> quarterly / annual, "First Quarter" .. "Fourth Quarter" -> 1..4.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# NEPSE's reportTypeMaster.reportName, lower-cased and with single spaces -> filings.report_type.
+_REPORT_TYPES = {
+    "quarterly report": "quarterly",
+    "quarterly": "quarterly",
+    "annual report": "annual",
+    "annual": "annual",
+}
+_QUARTERS = {
+    "first quarter": 1,
+    "second quarter": 2,
+    "third quarter": 3,
+    "fourth quarter": 4,
+    "1st quarter": 1,
+    "2nd quarter": 2,
+    "3rd quarter": 3,
+    "4th quarter": 4,
+}
+# fiscalReport field -> filings column
+_AMOUNTS = {
+    "epsValue": "eps",
+    "peValue": "pe",
+    "netWorthPerShare": "net_worth_per_share",
+    "profitAmount": "profit",
+    "paidUpCapital": "paid_up_capital",
+}
+
+# Run priorities of a filings refresh (the `dagster/priority` run tag: the run queue starts higher first).
+NEVER_FETCHED_PRIORITY = 10
+REFRESH_PRIORITY = 0
+
+
+class BadReport(ValueError):
+    """A report row that must not reach the warehouse."""
+
+    def __init__(self, *, symbol: str, report_id: object, field: str, problem: str) -> None:
+        self.symbol, self.report_id, self.field, self.problem = symbol, report_id, field, problem
+        super().__init__(
+            f"reports of {symbol}: report {report_id} field {field!r} {problem}; nothing of {symbol} was "
+            "written. If NEPSE introduced a new value, teach ntx_assets/filings.py about it; otherwise "
+            "re-run the partition once NEPSE serves corrected data."
+        )
+
+
+@dataclass(frozen=True)
+class FilingRows:
+    """What one symbol's reports become: rows for `filings` and for `filing_documents`."""
+
+    filings: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def document_ids(self) -> list[int]:
+        return [row["document_id"] for row in self.documents]
+
+
+def filing_rows(payload: Iterable[Mapping[str, Any]], *, security_id: int, symbol: str) -> FilingRows:
+    """Validate one security's report payload (raw camelCase rows) and return its warehouse rows.
+
+    A report or document repeated with identical content is kept once; the same id with different
+    content is refused, because which copy is right is NEPSE's to say, not ours.
+    """
+    filings: dict[int, dict[str, Any]] = {}
+    documents: dict[int, dict[str, Any]] = {}
+    for raw in payload:
+        report_id = raw.get("id")
+        if not isinstance(report_id, int) or isinstance(report_id, bool):
+            raise BadReport(symbol=symbol, report_id=report_id, field="id", problem="is not an integer")
+        row = _filing_row(raw, report_id, security_id, symbol)
+        _keep_once(filings, report_id, row, symbol, report_id, "id")
+        for index, document in enumerate(raw.get("applicationDocumentDetailsList") or []):
+            doc_row = _document_row(document, index, report_id, security_id, symbol)
+            _keep_once(
+                documents, doc_row["document_id"], doc_row, symbol, report_id, f"documents[{index}].id"
+            )
+    return FilingRows(list(filings.values()), list(documents.values()))
+
+
+def documents_version(document_ids: Iterable[int]) -> str:
+    """A short, order-free fingerprint of a symbol's document ids: it changes exactly when documents
+    appear or disappear, which is what `artifacts` has to react to."""
+    text = ",".join(str(document_id) for document_id in sorted(set(document_ids)))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:16]
+
+
+def _keep_once(
+    seen: dict[int, dict[str, Any]], key: int, row: dict[str, Any], symbol: str, report_id: int, name: str
+) -> None:
+    previous = seen.get(key)
+    if previous is not None and previous != row:
+        raise BadReport(
+            symbol=symbol, report_id=report_id, field=name, problem=f"repeats {key} with different content"
+        )
+    seen[key] = row
+
+
+def _filing_row(raw: Mapping[str, Any], report_id: int, security_id: int, symbol: str) -> dict[str, Any]:
+    def bad(field_name: str, problem: str) -> BadReport:
+        return BadReport(symbol=symbol, report_id=report_id, field=field_name, problem=problem)
+
+    fiscal = raw.get("fiscalReport")
+    if not isinstance(fiscal, Mapping):
+        raise bad("fiscalReport", "is missing")
+    report_name = _text((fiscal.get("reportTypeMaster") or {}).get("reportName"))
+    report_type = _REPORT_TYPES.get(_normal(report_name))
+    if report_type is None:
+        raise bad(
+            "fiscalReport.reportTypeMaster.reportName",
+            f"is {report_name!r}, not one of 'Quarterly Report' or 'Annual Report'",
+        )
+    quarter = _quarter(fiscal.get("quarterMaster"), bad) if report_type == "quarterly" else None
+    year = fiscal.get("financialYear") or {}
+    row: dict[str, Any] = {
+        "report_id": report_id,
+        "security_id": security_id,
+        "symbol": symbol,
+        "report_type": report_type,
+        "fiscal_year": _text(year.get("fyName")),
+        "fiscal_year_nepali": _text(year.get("fyNameNepali")),
+        "quarter": quarter,
+    }
+    for source, column in _AMOUNTS.items():
+        row[column] = _amount(fiscal.get(source), f"fiscalReport.{source}", bad)
+    row["modified_at"] = _timestamp(raw.get("modifiedDate"), bad)
+    return row
+
+
+def _quarter(master: Any, bad: Any) -> int:
+    master = master if isinstance(master, Mapping) else {}
+    name = _text(master.get("quarterName"))
+    quarter = _QUARTERS.get(_normal(name))
+    if quarter is None and name is None and master.get("id") in (1, 2, 3, 4):
+        quarter = int(master["id"])
+    if quarter is None:
+        raise bad(
+            "fiscalReport.quarterMaster.quarterName",
+            f"is {name!r} on a quarterly report, not one of 'First Quarter' .. 'Fourth Quarter'",
+        )
+    return quarter
+
+
+def _document_row(raw: Any, index: int, report_id: int, security_id: int, symbol: str) -> dict[str, Any]:
+    name = f"applicationDocumentDetailsList[{index}]"
+    if not isinstance(raw, Mapping):
+        raise BadReport(symbol=symbol, report_id=report_id, field=name, problem="is not an object")
+    document_id = raw.get("id")
+    if not isinstance(document_id, int) or isinstance(document_id, bool):
+        raise BadReport(symbol=symbol, report_id=report_id, field=f"{name}.id", problem="is not an integer")
+    submitted = raw.get("submittedDate")
+    try:
+        submitted_date = dt.date.fromisoformat(str(submitted)[:10]) if submitted else None
+    except ValueError:
+        raise BadReport(
+            symbol=symbol, report_id=report_id, field=f"{name}.submittedDate", problem=f"is {submitted!r}"
+        ) from None
+    return {
+        "document_id": document_id,
+        "report_id": report_id,
+        "security_id": security_id,
+        # Paths are stored exactly as NEPSE sent them; artifacts checks them before any download.
+        "file_path": raw.get("filePath") or None,
+        "encrypted_id": raw.get("encryptedId") or None,
+        "submitted_date": submitted_date,
+    }
+
+
+def _amount(value: Any, field_name: str, bad: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise bad(field_name, f"is {value!r}, not a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise bad(field_name, f"is {value!r}, not a number") from None
+    return number if math.isfinite(number) else None
+
+
+def _timestamp(value: Any, bad: Any) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        # NEPSE's local (Asia/Kathmandu) time without an offset, with 0, 3 or 6 fractional digits.
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise bad("modifiedDate", f"is {value!r}, not an ISO timestamp") from None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _normal(value: str | None) -> str:
+    return " ".join((value or "").lower().split())
+
+
+# --- the order of a refresh ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshGroup:
+    """Symbols fetched in one run: contiguous in the partitions' order, so the run is one partition range."""
+
+    symbols: tuple[str, ...]
+    never_fetched: bool
+
+    @property
+    def priority(self) -> int:
+        return NEVER_FETCHED_PRIORITY if self.never_fetched else REFRESH_PRIORITY
+
+    @property
+    def first(self) -> str:
+        return self.symbols[0]
+
+    @property
+    def last(self) -> str:
+        return self.symbols[-1]
+
+
+def refresh_groups(
+    symbols: Sequence[str], never_fetched: Collection[str], *, max_per_group: int
+) -> list[RefreshGroup]:
+    """Cut `symbols` (in the dynamic partitions' order) into runs of at most `max_per_group`, never-fetched
+    groups first.
+
+    A run of a partitioned job covers a *range* of partitions, and a dynamic partition range is
+    everything between two keys in insertion order; so a group never mixes never-fetched symbols with
+    fetched ones, and a group ends wherever the kind changes. New listings are appended to the
+    partitions, so never-fetched symbols are usually contiguous and cost few extra runs.
+    """
+    if max_per_group < 1:
+        raise ValueError(f"max_per_group must be at least 1, got {max_per_group}")
+    pending = set(never_fetched)
+    groups: list[RefreshGroup] = []
+    current: list[str] = []
+    current_kind = False
+    for symbol in symbols:
+        kind = symbol in pending
+        if current and (kind != current_kind or len(current) == max_per_group):
+            groups.append(RefreshGroup(tuple(current), current_kind))
+            current = []
+        current_kind = kind
+        current.append(symbol)
+    if current:
+        groups.append(RefreshGroup(tuple(current), current_kind))
+    # Stable: inside each kind, the partitions' order is kept.
+    return sorted(groups, key=lambda group: not group.never_fetched)
