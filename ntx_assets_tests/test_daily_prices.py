@@ -71,8 +71,9 @@ def test_range_run_writes_exactly_the_standin_rows_with_one_call_per_session(
     result = run_prices(dagster_instance, nepse_resource, database_url, first, last)
     assert result.success
     assert len(dagster_instance.get_runs()) == 2  # the universe run and ONE run for all 20 dates
-    # One today-price call per session (each fits one page of 500), none on non-session days.
-    assert standin.request_counts()[TODAY_PRICE] - calls_before == len(sessions)
+    # One today-price call per session (each fits one page of 500), none on non-session days; at most one
+    # more when the payload-id variant tried first is the wrong one for the day (NEPSE_API.md section 1).
+    assert len(sessions) <= standin.request_counts()[TODAY_PRICE] - calls_before <= len(sessions) + 1
 
     expected = {
         (row["securityId"], d): row

@@ -1,0 +1,78 @@
+"""Backfills launched as the UI launches them: a real webserver and daemon, the UI's GraphQL mutation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from sqlalchemy import select
+
+from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.standin import StandinServer
+from ntx_assets.warehouse import create_warehouse_engine
+from ntx_assets.warehouse.schema import companies, daily_prices
+from ntx_assets_tests.dagster_ui import DagsterDeployment
+from ntx_assets_tests.test_daily_prices import TODAY_PRICE, last_dates
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_ui_backfill_of_20_dates_is_one_run_with_one_call_per_session(
+    standin: StandinServer, pg_database_url: str, tmp_path: Path
+) -> None:
+    env = {
+        "NTX_NEPSE_BASE_URL": standin.base_url,
+        "NTX_DATABASE_URL": pg_database_url,
+        "NTX_REQUESTS_PER_SECOND": "50",
+        "NTX_UNIVERSE_TARGET": "259",
+    }
+    first, last = last_dates(standin, 20)
+    names = [(first + dt.timedelta(days=i)).isoformat() for i in range(20)]
+    sessions = [d for d in standin.data.sessions if first <= d <= last]
+    engine = create_warehouse_engine(pg_database_url)
+
+    with DagsterDeployment(
+        module="ntx_assets.definitions", dagster_home=tmp_path / "home", env=env
+    ) as deployment:
+        resources = {
+            "nepse": NepseResource(base_url=standin.base_url, requests_per_second=50.0),
+            "warehouse": WarehouseResource(database_url=pg_database_url),
+        }
+        assert dg.materialize([company_universe], instance=deployment.instance, resources=resources).success
+        calls_before = standin.request_counts().get(TODAY_PRICE, 0)
+
+        backfill = deployment.launch_partition_backfill(asset_keys=["daily_prices"], partition_names=names)
+        result = deployment.wait_for_backfill(backfill, timeout=600)
+
+        assert result.status == "COMPLETED_SUCCESS", result.describe()
+        assert len(result.run_ids) == 1, result.describe()  # single-run backfill policy: ONE run for 20 dates
+        # One call per session (one page each); at most one more when the payload-id variant the client
+        # tries first is the wrong one for the day (it then remembers the right one).
+        assert len(sessions) <= standin.request_counts()[TODAY_PRICE] - calls_before <= len(sessions) + 1
+        materialized = deployment.instance.get_materialized_partitions(dg.AssetKey("daily_prices"))
+        assert set(names) <= materialized
+
+        with engine.connect() as conn:
+            universe = set(
+                conn.execute(select(companies.c.security_id).where(companies.c.included)).scalars()
+            )
+            stored = set(
+                conn.execute(
+                    # Only the backfill's dates: the deployment's sensors may load the newest session too.
+                    select(
+                        daily_prices.c.security_id, daily_prices.c.business_date, daily_prices.c.close
+                    ).where(daily_prices.c.business_date.between(first, last))
+                ).all()
+            )
+        expected = {
+            (row["securityId"], d, row["closePrice"])
+            for d in sessions
+            for row in standin.data.today_prices(d)
+            if row["securityId"] in universe
+        }
+        assert stored == expected
+
+    engine.dispose()
