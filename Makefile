@@ -12,7 +12,7 @@ STANDIN_PORT ?= 8765
 UI_PORT ?= 3000
 PG_READY = pg_isready -h 127.0.0.1 -p 5432 -q
 
-.PHONY: help install test lint postgres dagster-home dev standin demo bench clean
+.PHONY: help install test lint postgres chromium dagster-home dev standin demo bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,10 @@ postgres:  ## Make sure the local PostgreSQL answers on 127.0.0.1:5432
 	@$(PG_READY) || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 1 30); do $(PG_READY) && exit 0; sleep 1; done; echo "PostgreSQL did not come up" >&2; exit 1
 
+chromium:  ## Debian's chromium for the browser test (needs root the first time)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	  || { echo "Install Debian's chromium (apt-get install chromium) for the browser test" >&2; exit 1; }
+
 dagster-home:
 	@mkdir -p $(DAGSTER_HOME)
 	@cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
@@ -37,7 +41,7 @@ lint: install  ## ruff (lint and format check)
 	$(BIN)/ruff check ntx_assets ntx_assets_tests
 	$(BIN)/ruff format --check ntx_assets ntx_assets_tests
 
-test: install postgres dagster-home lint  ## Lint, check the definitions load, run every test (SQLite and PostgreSQL)
+test: install postgres chromium dagster-home lint  ## Lint, check the definitions load, run every test (SQLite and PostgreSQL)
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(BIN)):$$PATH $(BIN)/dg check defs
 	$(BIN)/pytest
 
