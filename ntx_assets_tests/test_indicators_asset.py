@@ -34,6 +34,8 @@ def loaded(standin: StandinServer, tmp_path_factory: pytest.TempPathFactory):  #
     resources = {"nepse": nepse, "warehouse": WarehouseResource(database_url=url)}
     with pytest.MonkeyPatch.context() as patch, dg.instance_for_test() as instance:
         patch.setenv("NTX_HISTORY_START", (standin.data.start_date + dt.timedelta(days=1)).isoformat())
+        # One planned event per run instead of one per partition (DAGSTER_NOTES Q2): the load is setup.
+        patch.setenv("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
         assert dg.materialize([company_universe], instance=instance, resources=resources).success
         last = standin.data.end_date - dt.timedelta(days=1)
         first = last - dt.timedelta(days=299)
@@ -98,11 +100,12 @@ def test_indicators_equal_talib_on_the_standin_history(loaded: Loaded) -> None:
 
 
 def test_rerun_changes_nothing(loaded: Loaded) -> None:
+    recent = loaded.last - dt.timedelta(days=29)
     again = dg.materialize(
         [indicators],
         instance=loaded.instance,
         resources=loaded.resources,
-        tags=range_tags(loaded.first, loaded.last),
+        tags=range_tags(recent, loaded.last),
     )
     metadata = again.asset_materializations_for_node("indicators")[0].metadata
     assert (metadata["rows_inserted"].value, metadata["rows_updated"].value) == (0, 0)
