@@ -49,8 +49,8 @@ standin: install  ## Serve the NEPSE stand-in on 127.0.0.1:$(STANDIN_PORT)
 	$(PY) -m ntx_assets.standin --host 127.0.0.1 --port $(STANDIN_PORT)
 
 dev: install dagster-home  ## The stand-in plus the Dagster UI (webserver + daemon) on loopback
-	@set -m; $(PY) -m ntx_assets.standin --host 127.0.0.1 --port $(STANDIN_PORT) & \
-	trap "kill $$! 2>/dev/null" EXIT; \
+	@$(PY) -m ntx_assets.standin --host 127.0.0.1 --port $(STANDIN_PORT) & \
+	standin=$$!; trap 'kill $$standin 2>/dev/null' EXIT INT TERM; \
 	NTX_NEPSE_BASE_URL=$${NTX_NEPSE_BASE_URL:-http://127.0.0.1:$(STANDIN_PORT)} \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     api_history_days: Annotated[int, Field(ge=1, le=10000)] = Field(
         default=365, description="How far back NEPSE's price endpoints answer, in calendar days."
     )
+    prices_freshness_grace_hours: Annotated[float, Field(gt=0, le=72)] = Field(
+        default=2.0,
+        description="Hours after the 15:00 close by which a session's prices must be loaded "
+        "(check daily_prices_fresh).",
+    )
     artifact_dir: Path | None = Field(
         default=None,
         description="Content-addressed store of filing documents. Default: <NTX_DATA_DIR>/artifacts.",

@@ -29,6 +29,7 @@ def test_definitions_load_with_every_asset_and_check() -> None:
         "universe_symbols_unique",
         "daily_prices_are_consistent",
         "every_price_row_has_indicators",
+        "daily_prices_fresh",
     } <= checks
 
 

@@ -1,0 +1,343 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from sqlalchemy import func, select
+
+from ntx_assets.clock import NEPAL_TZ, nepal_today
+from ntx_assets.definitions import defs as project_defs
+from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.daily_prices import daily_prices
+from ntx_assets.defs.freshness import DAILY_PRICES_FRESH, daily_prices_fresh
+from ntx_assets.defs.indicators import indicators
+from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.defs.sensors import (
+    CURSOR_KEY,
+    NEW_SESSION_ASSETS,
+    automation_sensor,
+    closed_session_to_request,
+    new_session_job,
+    new_session_sensor,
+    read_cursor,
+    write_cursor,
+)
+from ntx_assets.nepse import MarketStatus
+from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.sessions import is_trading_weekday
+from ntx_assets.standin import StandinServer
+from ntx_assets.warehouse import create_warehouse_engine
+from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets_tests.test_daily_prices import range_tags
+
+FIRST = dt.date.fromisoformat(str(session_date_partitions.get_first_partition_key()))
+CLOSE = dt.time(15, 0)
+
+
+@pytest.fixture(scope="module")
+def sensor_instance() -> Iterator[dg.DagsterInstance]:
+    """A real instance for the tests that only evaluate the sensor (it reads and writes no run)."""
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def universe_db(
+    tmp_path_factory: pytest.TempPathFactory, standin: StandinServer, sensor_instance: dg.DagsterInstance
+) -> Path:
+    """A SQLite warehouse holding the universe (profiles included), copied by each test that needs one."""
+    path = tmp_path_factory.mktemp("universe") / "warehouse.db"
+    resources = {
+        "nepse": NepseResource(
+            base_url=standin.base_url, requests_per_second=100.0, max_concurrent_requests=8
+        ),
+        "warehouse": WarehouseResource(database_url=f"sqlite:///{path}"),
+    }
+    assert dg.materialize([company_universe], instance=sensor_instance, resources=resources).success
+    return path
+
+
+@pytest.fixture
+def warehouse_url(universe_db: Path, tmp_path: Path) -> str:
+    copy = tmp_path / "warehouse.db"
+    shutil.copy(universe_db, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def market(standin: StandinServer) -> Iterator[StandinServer]:
+    """The shared stand-in, its market status restored to the default afterwards."""
+    yield standin
+    standin.set_market_status(None)
+
+
+def past_sessions(standin: StandinServer) -> list[dt.date]:
+    """The stand-in's sessions inside the partitions and before today (never 'not closed yet')."""
+    return [d for d in standin.data.sessions if FIRST <= d < nepal_today()]
+
+
+def evaluate(
+    nepse: NepseResource, instance: dg.DagsterInstance, cursor: str | None = None
+) -> dg.SensorResult | dg.SkipReason:
+    # NepseResource opens a client in setup and closes it in teardown, so the context must be entered,
+    # as the daemon does for every tick.
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"nepse": nepse}) as context:
+        return new_session_sensor(context)
+
+
+def test_an_open_market_requests_nothing(
+    market: StandinServer, nepse_resource: NepseResource, sensor_instance: dg.DagsterInstance
+) -> None:
+    day = past_sessions(market)[-1]
+    market.set_market_status("OPEN", dt.datetime.combine(day, dt.time(11, 0)))
+    result = evaluate(nepse_resource, sensor_instance)
+    assert isinstance(result, dg.SkipReason)
+    assert f"NEPSE's market is OPEN (as of {day} 11:00" in str(result.skip_message)
+
+
+@pytest.mark.parametrize("cursor_kind", ["none", "older_json", "older_bare_date"])
+def test_a_closed_session_is_requested_once_as_one_run_for_every_symbol(
+    market: StandinServer,
+    nepse_resource: NepseResource,
+    sensor_instance: dg.DagsterInstance,
+    cursor_kind: str,
+) -> None:
+    *_, older, day = past_sessions(market)
+    cursor = {"none": None, "older_json": write_cursor(older), "older_bare_date": older.isoformat()}[
+        cursor_kind
+    ]
+    market.set_market_status("CLOSE", dt.datetime.combine(day, CLOSE))
+
+    result = evaluate(nepse_resource, sensor_instance, cursor)
+    assert isinstance(result, dg.SensorResult)
+    assert result.run_requests is not None and len(result.run_requests) == 1
+    request = result.run_requests[0]
+    assert request.partition_key == day.isoformat()
+    assert new_session_sensor.job_name == new_session_job.name  # universe, prices, indicators
+    assert request.run_key == f"session-{day.isoformat()}"
+    assert json.loads(str(result.cursor)) == {CURSOR_KEY: day.isoformat()}
+
+    # The next tick (the daemon stores the cursor, so it survives restarts) finds nothing new.
+    again = evaluate(nepse_resource, sensor_instance, result.cursor)
+    assert isinstance(again, dg.SkipReason)
+    assert f"NEPSE's latest close is {day}" in str(again.skip_message)
+    assert f"{day} was already requested" in str(again.skip_message)
+
+
+def _latest_holiday_on_a_trading_weekday(standin: StandinServer) -> tuple[dt.date, str]:
+    today = nepal_today()
+    rows = [row for year in (today.year - 1, today.year) for row in standin.data.holiday_rows(year)]
+    candidates = sorted(
+        (dt.date.fromisoformat(row["holidayDate"][:10]), row["holidayDescription"])
+        for row in rows
+        if FIRST <= dt.date.fromisoformat(row["holidayDate"][:10]) < today
+        and is_trading_weekday(dt.date.fromisoformat(row["holidayDate"][:10]))
+    )
+    return candidates[-1]
+
+
+def test_a_close_reported_on_a_holiday_or_weekend_requests_nothing(
+    market: StandinServer, nepse_resource: NepseResource, sensor_instance: dg.DagsterInstance
+) -> None:
+    holiday, name = _latest_holiday_on_a_trading_weekday(market)
+    market.set_market_status("CLOSE", dt.datetime.combine(holiday, CLOSE))
+    result = evaluate(nepse_resource, sensor_instance)
+    assert isinstance(result, dg.SkipReason)
+    assert f"{holiday} is a NEPSE holiday ({name})" in str(result.skip_message)
+
+    weekend = max(
+        d for d in (nepal_today() - dt.timedelta(days=n) for n in range(1, 8)) if not is_trading_weekday(d)
+    )
+    market.set_market_status("CLOSE", dt.datetime.combine(weekend, CLOSE))
+    result = evaluate(nepse_resource, sensor_instance)
+    assert isinstance(result, dg.SkipReason)
+    assert f"{weekend} is a {weekend:%A}, not a trading day of its week" in str(result.skip_message)
+
+
+def test_a_session_before_the_first_partition_requests_nothing(
+    market: StandinServer, nepse_resource: NepseResource, sensor_instance: dg.DagsterInstance
+) -> None:
+    before = max(d for d in market.data.sessions if d < FIRST)
+    market.set_market_status("CLOSE", dt.datetime.combine(before, CLOSE))
+    result = evaluate(nepse_resource, sensor_instance)
+    assert isinstance(result, dg.SkipReason)
+    assert f"{before} is before the first partition {FIRST}" in str(result.skip_message)
+
+
+def _status(state: str, as_of: dt.datetime) -> MarketStatus:
+    return MarketStatus(id=1, is_open=state, as_of=as_of)
+
+
+@pytest.mark.parametrize(
+    ("state", "now", "expected"),
+    [
+        ("CLOSE", dt.datetime(2026, 11, 20, 15, 5), dt.date(2026, 11, 20)),
+        ("CLOSE", dt.datetime(2026, 11, 20, 14, 30), "before the 15:00 close: wait"),  # early CLOSE
+        ("Pre Open", dt.datetime(2026, 11, 20, 10, 40), "NEPSE's market is Pre Open"),
+        (
+            "CLOSE",
+            dt.datetime(2026, 11, 23, 9, 0),
+            dt.date(2026, 11, 20),
+        ),  # the sensor was off over a weekend
+    ],
+)
+def test_closed_session_to_request_waits_for_the_close(
+    state: str, now: dt.datetime, expected: dt.date | str
+) -> None:
+    status = _status(state, dt.datetime.combine(dt.date(2026, 11, 20), dt.time(15, 0)))
+    decision = closed_session_to_request(
+        status, dt.date(2026, 11, 19), now.replace(tzinfo=NEPAL_TZ), dt.date(2025, 12, 1), now.date()
+    )
+    if isinstance(expected, str):
+        assert isinstance(decision, str) and expected in decision
+    else:
+        assert decision == expected
+
+
+def test_a_session_after_today_is_refused() -> None:
+    status = _status("CLOSE", dt.datetime(2026, 11, 24, 15, 0))
+    now = dt.datetime(2026, 11, 23, 16, 0, tzinfo=NEPAL_TZ)
+    decision = closed_session_to_request(status, None, now, dt.date(2025, 12, 1), now.date())
+    assert (
+        decision
+        == "NEPSE's latest session 2026-11-24 is after today's partition 2026-11-23: check the clocks"
+    )
+
+
+def test_the_cursor_round_trips_and_a_bad_one_says_how_to_fix_it() -> None:
+    assert read_cursor(write_cursor(dt.date(2026, 11, 20))) == dt.date(2026, 11, 20)
+    assert read_cursor(None) is None
+    with pytest.raises(ValueError, match="Set cursor"):
+        read_cursor('{"something": "else"}')
+
+
+def test_the_run_request_is_one_run_of_universe_prices_and_indicators_for_the_date(
+    market: StandinServer,
+    nepse_resource: NepseResource,
+    dagster_instance: dg.DagsterInstance,
+    warehouse_url: str,
+) -> None:
+    day = past_sessions(market)[-1]
+    market.set_market_status("CLOSE", dt.datetime.combine(day, CLOSE))
+    resources = {"nepse": nepse_resource, "warehouse": WarehouseResource(database_url=warehouse_url)}
+    defs = dg.Definitions(
+        assets=list(NEW_SESSION_ASSETS),
+        asset_checks=[daily_prices_fresh],
+        sensors=[new_session_sensor],
+        resources=resources,
+    )
+    # evaluate_tick resolves the request against the job as the daemon does (the partition must exist).
+    with dg.build_sensor_context(
+        instance=dagster_instance, resources={"nepse": nepse_resource}, definitions=defs
+    ) as context:
+        tick = new_session_sensor.evaluate_tick(context)
+    assert len(tick.run_requests) == 1
+    request = tick.run_requests[0]
+    assert request.tags["dagster/partition"] == day.isoformat()
+    assert request.tags["dagster/sensor_name"] == "new_session_sensor"
+
+    result = defs.resolve_job_def(new_session_job.name).execute_in_process(
+        instance=dagster_instance, partition_key=request.partition_key, tags=request.tags
+    )
+    assert result.success
+    assert len(dagster_instance.get_runs()) == 1
+    materialized = {
+        (event.asset_key.to_user_string(), event.partition)
+        for event in result.get_asset_materialization_events()
+    }
+    assert materialized == {
+        ("company_universe", None),
+        ("daily_prices", day.isoformat()),
+        ("indicators", day.isoformat()),
+    }
+    engine = create_warehouse_engine(warehouse_url)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(func.count()).select_from(prices_table).where(prices_table.c.business_date == day)
+        ).scalar_one()
+    engine.dispose()
+    assert stored > 0
+    # The freshness check runs in the same run, after the prices: NEPSE's latest session is `day`, loaded.
+    checks = {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()}
+    assert checks[DAILY_PRICES_FRESH] is True
+    assert checks["daily_prices_are_consistent"] is True
+
+
+# --- declarative automation ---------------------------------------------------------------------------
+
+
+def test_automation_sensor_runs_by_default_over_every_asset() -> None:
+    assert isinstance(automation_sensor, dg.AutomationConditionSensorDefinition)
+    assert automation_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert automation_sensor.emit_backfills  # a range of indicators partitions becomes one backfill run
+    loaded = project_defs()
+    sensors = {sensor.name for sensor in loaded.sensors or []}
+    assert {"automation_sensor", "new_session_sensor"} <= sensors
+    targeted = automation_sensor.asset_selection.resolve(loaded.resolve_asset_graph())
+    assert {indicators.key, dg.AssetKey("artifacts")} <= targeted
+
+
+def test_materialized_prices_request_their_indicators_then_nothing(
+    standin: StandinServer,
+    nepse_resource: NepseResource,
+    dagster_instance: dg.DagsterInstance,
+    warehouse_url: str,
+) -> None:
+    resources = {"nepse": nepse_resource, "warehouse": WarehouseResource(database_url=warehouse_url)}
+    assets = list(NEW_SESSION_ASSETS)
+    defs = dg.Definitions(assets=assets, resources=resources)
+    now = dt.datetime.now(dt.UTC)
+
+    def requested(cursor: object | None) -> tuple[set[str], object]:
+        result = dg.evaluate_automation_conditions(
+            defs=defs,
+            instance=dagster_instance,
+            asset_selection=automation_sensor.asset_selection,
+            evaluation_time=now,
+            cursor=cursor,  # type: ignore[arg-type]
+        )
+        assert not result.get_requested_partitions(daily_prices.key)  # prices have no condition
+        return set(result.get_requested_partitions(indicators.key)), result.cursor
+
+    nothing, cursor = requested(None)
+    assert nothing == set()
+    last = past_sessions(standin)[-3]
+    first = last - dt.timedelta(days=4)
+    assert dg.materialize(
+        [daily_prices], instance=dagster_instance, resources=resources, tags=range_tags(first, last)
+    ).success
+
+    after_prices, cursor = requested(cursor)
+    # Those dates, and through the 400-day lookback every later existing partition (up to today).
+    keys = session_date_partitions.get_partition_keys(current_time=now)
+    assert after_prices == {key for key in keys if key >= first.isoformat()}
+
+    recompute = dg.materialize(
+        [indicators],
+        instance=dagster_instance,
+        resources=resources,
+        tags={
+            "dagster/asset_partition_range_start": min(after_prices),
+            "dagster/asset_partition_range_end": max(after_prices),
+        },
+    )
+    assert recompute.success
+    after_indicators, cursor = requested(cursor)
+    assert after_indicators == set()
+
+    # new_session_job's shape: a date's prices and indicators in one run. Its own indicators partition
+    # is handled by that run; only later existing partitions (their lookback holds it) are requested.
+    day = past_sessions(standin)[-2]
+    assert dg.materialize(
+        [daily_prices, indicators],
+        instance=dagster_instance,
+        resources=resources,
+        partition_key=day.isoformat(),
+    ).success
+    after_session_run, _ = requested(cursor)
+    assert after_session_run == {key for key in keys if key > day.isoformat()}
