@@ -27,6 +27,9 @@ from sqlalchemy import (
     Text,
 )
 
+# One column per indicator, in the order compute() defines them: the list has one home.
+from ntx_assets.indicators import INDICATOR_COLUMNS
+
 metadata = MetaData()
 
 
@@ -135,25 +138,6 @@ artifacts = Table(
 )
 Index("ix_artifacts_security", artifacts.c.security_id)
 
-INDICATOR_COLUMNS: tuple[str, ...] = (
-    "sma_20",
-    "sma_50",
-    "sma_200",
-    "ema_12",
-    "ema_26",
-    "rsi_14",
-    "macd",
-    "macd_signal",
-    "macd_hist",
-    "bb_upper",
-    "bb_middle",
-    "bb_lower",
-    "atr_14",
-    "high_52w",
-    "low_52w",
-    "volume_sma_20",
-    "return_1d",
-)
 
 indicators = Table(
     "indicators",
