@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.devtools.deployment import DagsterDeployment
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies, daily_prices
-from ntx_assets_tests.dagster_ui import DagsterDeployment
 from ntx_assets_tests.test_daily_prices import TODAY_PRICE, last_dates
 
 

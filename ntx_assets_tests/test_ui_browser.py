@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ntx_assets_tests.dagster_ui import DagsterDeployment
+from ntx_assets.devtools.deployment import DagsterDeployment
 
 REPO = Path(__file__).parents[1]
 SCREENSHOT = REPO / "build" / "screenshots" / "asset_lineage.png"

@@ -1,4 +1,4 @@
-"""Launch partition backfills the way the Dagster UI does, for end-to-end tests.
+"""Launch partition backfills the way the Dagster UI does, for end-to-end tests and the benchmark.
 
 ``DagsterDeployment`` starts a real ``dagster-webserver`` and a real ``dagster-daemon`` as subprocesses
 on loopback, over a DAGSTER_HOME holding a copy of the repo's dagster.yaml (or another instance file).
@@ -25,6 +25,13 @@ COMPLETED_SUCCESS for the toy location. A later backfill in the same deployment 
 backfills launched together advance in the same passes, so launch them together, then wait on each.
 ``backfill_interval_seconds=2`` (opt-in, patches that private constant in the daemon process; it also
 shortens the AssetDaemon's pre-sensor interval) brings a one-run backfill down to ~12 s.
+
+Besides launching and waiting, the harness does what an operator does in the UI: turn the sensors and
+schedules off (``automation=False`` or ``stop_automation()``), re-execute a finished backfill from
+failure (``reexecute_backfill``, the backfill page's "Re-execute" menu), and, to simulate a crash, kill
+a run's processes with SIGKILL (``kill_run_processes``: the run worker found from its engine events,
+and every step process under it). It lives in the package (not in ntx_assets_tests) so that
+``python -m ntx_assets.bench`` can use it; it imports nothing from pytest.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import re
 import shutil
 import signal
 import socket
@@ -48,7 +56,8 @@ import dagster as dg
 import httpx
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+# ntx_assets/devtools/deployment.py -> the repository root (the package is installed editable).
+REPO_ROOT = Path(__file__).resolve().parents[2]
 REPO_DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 REPO_WORKSPACE_YAML = REPO_ROOT / "workspace.yaml"
 
@@ -56,6 +65,10 @@ REPO_WORKSPACE_YAML = REPO_ROOT / "workspace.yaml"
 # `run_queue: dequeue_interval_seconds` is compatible with `concurrency: runs:` (only max_concurrent_runs,
 # tag_concurrency_limits and block_op_concurrency_limited_runs conflict with it).
 TEST_DEQUEUE_INTERVAL_SECONDS = 1
+# Only in the harness's copy, and only when run_monitoring is enabled: how often the monitoring daemon
+# makes a pass (the repo's dagster.yaml says 30 s). Its passes also free the pool slots of runs that
+# ended without releasing them (`free_slots_after_run_end_seconds`), e.g. a killed run.
+TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS = 2
 
 # BulkActionStatus values after which the daemon no longer works on a backfill.
 TERMINAL_BACKFILL_STATUSES = frozenset(
@@ -158,6 +171,71 @@ query HarnessRunFailures($runId: ID!) {{
   }}
 }}
 """
+
+REEXECUTE_PARTITION_BACKFILL_MUTATION = f"""
+mutation RetryBackfill($reexecutionParams: ReexecutionParams) {{
+  reexecutePartitionBackfill(reexecutionParams: $reexecutionParams) {{
+    __typename
+    ... on LaunchBackfillSuccess {{ backfillId }}
+    ... on UnauthorizedError {{ message }}
+    ... on PythonError {{ {_PYTHON_ERROR_FIELDS} }}
+  }}
+}}
+"""
+
+INSTIGATORS_QUERY = f"""
+query HarnessInstigators {{
+  workspaceOrError {{
+    __typename
+    ... on Workspace {{
+      locationEntries {{
+        name
+        locationOrLoadError {{
+          __typename
+          ... on RepositoryLocation {{
+            repositories {{
+              name
+              sensors {{ name sensorState {{ id status }} }}
+              schedules {{ name scheduleState {{ id status }} }}
+            }}
+          }}
+        }}
+      }}
+    }}
+    ... on PythonError {{ {_PYTHON_ERROR_FIELDS} }}
+  }}
+}}
+"""
+
+# The UI's sensor and schedule toggles (SensorSwitch / ScheduleSwitch) send these with the state's id.
+STOP_SENSOR_MUTATION = f"""
+mutation StopSensor($id: String!) {{
+  stopSensor(id: $id) {{
+    __typename
+    ... on StopSensorMutationResult {{ instigationState {{ id status }} }}
+    ... on UnauthorizedError {{ message }}
+    ... on PythonError {{ {_PYTHON_ERROR_FIELDS} }}
+  }}
+}}
+"""
+
+STOP_SCHEDULE_MUTATION = f"""
+mutation StopRunningSchedule($id: String!) {{
+  stopRunningSchedule(id: $id) {{
+    __typename
+    ... on ScheduleStateResult {{ scheduleState {{ id status }} }}
+    ... on UnauthorizedError {{ message }}
+    ... on PythonError {{ {_PYTHON_ERROR_FIELDS} }}
+  }}
+}}
+"""
+
+# Engine events that name the run worker's pid: the run launcher's, then the executor's own.
+_RUN_WORKER_PID_PATTERNS = (
+    re.compile(r"Started process for run \(pid: (\d+)\)"),
+    re.compile(r"parent process \(pid: (\d+)\)"),
+    re.compile(r"Executing steps in process \(pid: (\d+)\)"),
+)
 
 ASSET_PARTITION_KEYS_QUERY = """
 query HarnessAssetPartitionKeys($assetKey: AssetKeyInput!) {
@@ -277,7 +355,8 @@ def default_location_name(module: str) -> str:
 
 
 def instance_config_for_tests(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A copy of a dagster.yaml mapping with the test-speed settings merged in (never written back)."""
+    """A copy of a dagster.yaml mapping with the test-speed settings merged in (never written back):
+    the run queue's dequeue interval, and the run monitoring poll interval when monitoring is on."""
     merged: dict[str, Any] = copy.deepcopy(dict(config or {}))
     coordinator = merged.get("run_coordinator")
     if coordinator is not None:
@@ -290,7 +369,31 @@ def instance_config_for_tests(config: Mapping[str, Any] | None) -> dict[str, Any
         run_queue = merged.get("run_queue") or {}
         run_queue["dequeue_interval_seconds"] = TEST_DEQUEUE_INTERVAL_SECONDS
         merged["run_queue"] = run_queue
+    monitoring = merged.get("run_monitoring")
+    if isinstance(monitoring, dict) and monitoring.get("enabled"):
+        monitoring["poll_interval_seconds"] = TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS
     return merged
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (children before grandchildren), from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name (field 2) is in parentheses and may hold spaces; the ppid follows the state.
+        fields = stat.rsplit(")", 1)[1].split()
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    tree, queue = [], [pid]
+    while queue:
+        current = queue.pop(0)
+        tree.append(current)
+        queue.extend(sorted(children.get(current, [])))
+    return tree
 
 
 @contextlib.contextmanager
@@ -323,6 +426,10 @@ class DagsterDeployment:
         backfill_interval_seconds: opt-in; shorten the backfill daemon's 30 s pass interval by
             patching a private Dagster constant in the daemon process (see
             ``_DAEMON_WITH_BACKFILL_INTERVAL``). None (default) runs the stock dagster-daemon.
+        test_settings: merge the test-speed settings into the copied dagster.yaml
+            (``instance_config_for_tests``); False copies the instance file unchanged (the benchmark).
+        automation: False stops every sensor and schedule of the location (the UI's toggles) before
+            the daemon starts, so nothing but what the caller launches runs.
     """
 
     def __init__(
@@ -336,6 +443,8 @@ class DagsterDeployment:
         working_directory: Path | str | None = None,
         startup_timeout: float = 180.0,
         backfill_interval_seconds: float | None = None,
+        test_settings: bool = True,
+        automation: bool = True,
     ) -> None:
         self.module = module
         self.dagster_home = Path(dagster_home).resolve()
@@ -345,6 +454,9 @@ class DagsterDeployment:
         self.working_directory = Path(working_directory or REPO_ROOT).resolve()
         self.startup_timeout = startup_timeout
         self.backfill_interval_seconds = backfill_interval_seconds
+        self.test_settings = test_settings
+        self.automation = automation
+        self.stopped_instigators: list[str] = []
         self.port = 0
         self.webserver_log = self.dagster_home / "webserver.log"
         self.daemon_log = self.dagster_home / "daemon.log"
@@ -391,6 +503,8 @@ class DagsterDeployment:
                 self.webserver_log,
             )
             self._wait_until_loaded()
+            if not self.automation:
+                self.stopped_instigators = self.stop_automation()
             # The daemon is started only now, on purpose: its backfill loop makes its first pass as soon
             # as it has loaded the workspace (a few seconds from here) and then every 30 s. A backfill
             # launched right after __enter__ returns is picked up by that first pass instead of waiting
@@ -445,13 +559,14 @@ class DagsterDeployment:
             base = yaml.safe_load(self.dagster_yaml_source.read_text()) or {}
         except FileNotFoundError as exc:
             raise DagsterDeploymentError(f"dagster.yaml not found: {self.dagster_yaml_source}") from exc
-        header = (
-            f"# Written by ntx_assets_tests/dagster_ui.py from {self.dagster_yaml_source}\n"
-            f"# plus test-only settings: dequeue_interval_seconds={TEST_DEQUEUE_INTERVAL_SECONDS}.\n"
+        header = f"# Written by ntx_assets/devtools/deployment.py from {self.dagster_yaml_source}\n" + (
+            f"# plus test-only settings: dequeue_interval_seconds={TEST_DEQUEUE_INTERVAL_SECONDS}, "
+            f"run_monitoring poll_interval_seconds={TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS}.\n"
+            if self.test_settings
+            else "# unchanged.\n"
         )
-        (self.dagster_home / "dagster.yaml").write_text(
-            header + yaml.safe_dump(instance_config_for_tests(base), sort_keys=False)
-        )
+        config = instance_config_for_tests(base) if self.test_settings else base
+        (self.dagster_home / "dagster.yaml").write_text(header + yaml.safe_dump(config, sort_keys=False))
         workspace = {
             "load_from": [
                 {
@@ -706,6 +821,92 @@ class DagsterDeployment:
             elif event["__typename"] == "EngineEvent" and event.get("error"):
                 others.append(f"{event.get('message')}\n{_format_python_error(event['error'])}".rstrip())
         return "\n".join(steps + others)
+
+    def reexecute_backfill(self, backfill_id: str, strategy: str = "FROM_FAILURE") -> str:
+        """Re-execute a finished backfill as the backfill page's "Re-execute" menu does
+        (``reexecutePartitionBackfill``); FROM_FAILURE asks again for every target partition that was not
+        materialized. Returns the new backfill's id (tagged ``dagster/parent_backfill_id``)."""
+        result = self.graphql(
+            REEXECUTE_PARTITION_BACKFILL_MUTATION,
+            {"reexecutionParams": {"parentRunId": backfill_id, "strategy": strategy}},
+        )["reexecutePartitionBackfill"]
+        if result["__typename"] != "LaunchBackfillSuccess":
+            detail = _format_python_error(result) if "stack" in result else result.get("message", result)
+            raise DagsterDeploymentError(
+                f"reexecutePartitionBackfill({backfill_id}, {strategy}) returned {result['__typename']}: "
+                f"{detail}"
+            )
+        return str(result["backfillId"])
+
+    # ------------------------------------------------------------------ automation
+
+    def stop_automation(self) -> list[str]:
+        """Turn off every running sensor and schedule of the workspace with the UI's toggles; returns
+        their names. Stored as instigator state, so the daemon (now or later started) leaves them off."""
+        stopped: list[str] = []
+        workspace = self.graphql(INSTIGATORS_QUERY)["workspaceOrError"]
+        if workspace["__typename"] != "Workspace":
+            raise DagsterDeploymentError(f"workspaceOrError: {_format_python_error(workspace)}")
+        for entry in workspace["locationEntries"]:
+            location = entry["locationOrLoadError"] or {}
+            for repository in location.get("repositories") or []:
+                for sensor in repository["sensors"]:
+                    if sensor["sensorState"]["status"] == "RUNNING":
+                        self._stop(STOP_SENSOR_MUTATION, "stopSensor", sensor["sensorState"]["id"])
+                        stopped.append(sensor["name"])
+                for schedule in repository["schedules"]:
+                    if schedule["scheduleState"]["status"] == "RUNNING":
+                        self._stop(
+                            STOP_SCHEDULE_MUTATION, "stopRunningSchedule", schedule["scheduleState"]["id"]
+                        )
+                        stopped.append(schedule["name"])
+        return stopped
+
+    def _stop(self, mutation: str, field_name: str, state_id: str) -> None:
+        result = self.graphql(mutation, {"id": state_id})[field_name]
+        if result["__typename"] in {"PythonError", "UnauthorizedError"}:
+            detail = _format_python_error(result) if "stack" in result else result.get("message", result)
+            raise DagsterDeploymentError(
+                f"{field_name}({state_id}) returned {result['__typename']}: {detail}"
+            )
+
+    # ------------------------------------------------------------------ crashes
+
+    def run_worker_pid(self, run_id: str) -> int | None:
+        """The pid of the run's worker process, from its engine events (None until it has started).
+
+        The DefaultRunLauncher's code server logs "Started process for run (pid: N)"; the executor then
+        logs its own pid ("... parent process (pid: N)" for the multiprocess executor).
+        """
+        records = self.instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, limit=200
+        ).records
+        for pattern in _RUN_WORKER_PID_PATTERNS:
+            for record in records:
+                found = pattern.search(record.event_log_entry.message or "")
+                if found:
+                    return int(found.group(1))
+        return None
+
+    def kill_run_processes(self, run_id: str) -> list[int]:
+        """SIGKILL the run's worker and every process under it (its step processes), as a crash of the
+        machine or container would: nothing gets to clean up or to log. Returns the pids killed.
+
+        The code server that launched the run notices its child died and marks the run FAILURE.
+        Linux only (reads /proc).
+        """
+        worker = self.run_worker_pid(run_id)
+        if worker is None:
+            raise DagsterDeploymentError(f"run {run_id} has no worker process yet")
+        # Stop the whole tree first so that no process can react (or fork) while the others die.
+        tree = process_tree(worker)
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return tree
 
     # ------------------------------------------------------------------ instance
 

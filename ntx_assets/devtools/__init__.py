@@ -1,0 +1,1 @@
+"""Tools for developers, tests and the benchmark; nothing here is part of the code location."""
