@@ -69,6 +69,8 @@ TEST_DEQUEUE_INTERVAL_SECONDS = 1
 # makes a pass (the repo's dagster.yaml says 30 s). Its passes also free the pool slots of runs that
 # ended without releasing them (`free_slots_after_run_end_seconds`), e.g. a killed run.
 TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS = 2
+# ...and how long after a run ended those passes free its leftover pool slots (the repo says 30 s).
+TEST_FREE_SLOTS_AFTER_RUN_END_SECONDS = 1
 
 # BulkActionStatus values after which the daemon no longer works on a backfill.
 TERMINAL_BACKFILL_STATUSES = frozenset(
@@ -356,7 +358,8 @@ def default_location_name(module: str) -> str:
 
 def instance_config_for_tests(config: Mapping[str, Any] | None) -> dict[str, Any]:
     """A copy of a dagster.yaml mapping with the test-speed settings merged in (never written back):
-    the run queue's dequeue interval, and the run monitoring poll interval when monitoring is on."""
+    the run queue's dequeue interval, and the run monitoring poll interval (and the delay before it frees
+    a dead run's pool slots) when monitoring is on."""
     merged: dict[str, Any] = copy.deepcopy(dict(config or {}))
     coordinator = merged.get("run_coordinator")
     if coordinator is not None:
@@ -372,6 +375,8 @@ def instance_config_for_tests(config: Mapping[str, Any] | None) -> dict[str, Any
     monitoring = merged.get("run_monitoring")
     if isinstance(monitoring, dict) and monitoring.get("enabled"):
         monitoring["poll_interval_seconds"] = TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS
+        if "free_slots_after_run_end_seconds" in monitoring:
+            monitoring["free_slots_after_run_end_seconds"] = TEST_FREE_SLOTS_AFTER_RUN_END_SECONDS
     return merged
 
 
@@ -561,7 +566,8 @@ class DagsterDeployment:
             raise DagsterDeploymentError(f"dagster.yaml not found: {self.dagster_yaml_source}") from exc
         header = f"# Written by ntx_assets/devtools/deployment.py from {self.dagster_yaml_source}\n" + (
             f"# plus test-only settings: dequeue_interval_seconds={TEST_DEQUEUE_INTERVAL_SECONDS}, "
-            f"run_monitoring poll_interval_seconds={TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS}.\n"
+            f"run_monitoring poll_interval_seconds={TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS}, "
+            f"free_slots_after_run_end_seconds={TEST_FREE_SLOTS_AFTER_RUN_END_SECONDS}.\n"
             if self.test_settings
             else "# unchanged.\n"
         )
