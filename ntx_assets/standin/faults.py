@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
@@ -49,6 +50,7 @@ class FaultInjector:
             self._config = config
             self._rng = random.Random(f"faults:{config.seed}")
             self._authorised = 0
+            self._injected: Counter[str] = Counter()
 
     @property
     def config(self) -> FaultConfig:
@@ -69,6 +71,11 @@ class FaultInjector:
                 break
         if fault is Fault.EMPTY_200 and method != "POST":
             fault = Fault.NONE  # the empty-200 answer belongs to POST endpoints only
+        with self._lock:
+            if fault is not Fault.NONE:
+                self._injected[fault.value] += 1
+            if slow:
+                self._injected["slow"] += 1
         return FaultDecision(fault, config.slow_seconds if slow else 0.0, config.retry_after_seconds)
 
     def token_goes_stale(self) -> bool:
@@ -78,4 +85,12 @@ class FaultInjector:
             if every <= 0:
                 return False
             self._authorised += 1
-            return self._authorised % every == 0
+            stale = self._authorised % every == 0
+            if stale:
+                self._injected["token_expired"] += 1
+            return stale
+
+    def injected(self) -> dict[str, int]:
+        """Faults injected since the config was last set, by kind ("500", "drop", "token_expired", ...)."""
+        with self._lock:
+            return dict(self._injected)

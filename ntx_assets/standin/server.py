@@ -96,6 +96,11 @@ class StandinServer:
     def set_faults(self, faults: FaultConfig) -> None:
         self._state.faults.configure(faults)
 
+    def injected_faults(self) -> dict[str, int]:
+        """Faults injected since the last `set_faults`, by kind: "429", "500", "502", "drop", "empty_200",
+        "truncated_json", "slow", "token_expired"."""
+        return self._state.faults.injected()
+
     @property
     def faults(self) -> FaultConfig:
         return self._state.faults.config

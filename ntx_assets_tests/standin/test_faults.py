@@ -137,3 +137,15 @@ def test_request_counts_by_route_template(fault_server: StandinServer, faulty: S
     assert counts["GET /api/nots/nepse-data/market-open"] == 1  # the client looked up the market id
     fault_server.reset_counts()
     assert fault_server.request_counts() == {}
+
+
+def test_injected_faults_are_tallied_by_kind(fault_server: StandinServer, faulty: SalterClient) -> None:
+    fault_server.set_faults(FaultConfig(rate_500=1.0, rate_slow=1.0, slow_seconds=0.0))
+    for _ in range(3):
+        assert faulty.get(COMPANIES).status_code == 500
+    assert fault_server.injected_faults() == {"500": 3, "slow": 3}
+    fault_server.set_faults(FaultConfig(expire_token_every=2))
+    assert [faulty.get(COMPANIES).status_code for _ in range(2)] == [200, 401]
+    assert fault_server.injected_faults() == {"token_expired": 1}
+    fault_server.set_faults(FaultConfig())
+    assert fault_server.injected_faults() == {}
