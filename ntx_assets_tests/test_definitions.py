@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -31,6 +34,38 @@ def test_definitions_load_with_every_asset_and_check() -> None:
         "every_price_row_has_indicators",
         "daily_prices_fresh",
     } <= checks
+
+
+@pytest.mark.parametrize("module", ["ntx_assets", "ntx_assets.definitions"])
+def test_the_cli_loads_the_location_from_the_package_or_its_definitions_module(
+    module: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    listed = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "asset", "list", "-m", module],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert set(listed.stdout.split()) == {
+        "company_universe",
+        "daily_prices",
+        "indicators",
+        "filings",
+        "artifacts",
+    }
+
+
+def test_importing_a_pure_module_does_not_load_dagster() -> None:
+    probe = (
+        "import sys, ntx_assets.nepse, ntx_assets.indicators, ntx_assets.sessions; "
+        "print('dagster' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
 
 
 def test_api_calling_assets_share_the_nepse_api_pool() -> None:
