@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -115,7 +116,7 @@ def test_postgres_instance_variant_runs_a_materialization(
             [
                 {
                     "security_id": 131,
-                    "business_date": __import__("datetime").date(2025, 12, 2),
+                    "business_date": dt.date(2025, 12, 2),
                     "symbol": "NABIL",
                     "high": 515.0,
                     "low": 510.0,

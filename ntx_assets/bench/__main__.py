@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -146,6 +147,7 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
     import dagster as dg
 
     from ntx_assets.bench import pipeline as p
+    from ntx_assets.devtools.deployment import patched_environ
     from ntx_assets.standin import StandinConfig, running_standin
 
     # The defs' beta parameters (backfill_policy, ...) would warn on every in-process load.
@@ -169,7 +171,7 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
             f"daily update {window.daily}; scratch {scratch}"
         )
         env = p.deployment_env(server.base_url, urls["sqlite"], args.rate, window, scratch / "data")
-        with p.process_env({k: v for k, v in env.items() if k != "NTX_DATABASE_URL"}):
+        with patched_environ({k: v for k, v in env.items() if k != "NTX_DATABASE_URL"}):
             history_on: str | None = None
             for backend in backfill_on:
                 say(f"backfill on {backend} (real webserver + daemon, the UI's launchPartitionBackfill)")
@@ -206,8 +208,6 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
     if args.keep:
         say(f"kept {scratch}")
     else:
-        import shutil
-
         shutil.rmtree(scratch, ignore_errors=True)
     return out
 

@@ -19,10 +19,8 @@ launch and its completion; only the backfill's runs talk to it then.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,8 +143,23 @@ def run_figures(instance: dg.DagsterInstance, run_id: str) -> RunFigures:
     )
 
 
+class CallCounts:
+    """Requests made (endpoint -> count, as the stand-in counted them) next to the minimum needed."""
+
+    calls: dict[str, int]
+    minimum: dict[str, int]
+
+    @property
+    def calls_made(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def calls_minimum(self) -> int:
+        return sum(self.minimum.values())
+
+
 @dataclass
-class BackfillFigures:
+class BackfillFigures(CallCounts):
     backend: str
     window: Window
     rate: float
@@ -158,14 +171,6 @@ class BackfillFigures:
     calls: dict[str, int]  # endpoint -> requests the stand-in received during the backfill
     minimum: dict[str, int]
     runs: list[RunFigures] = field(default_factory=list)
-
-    @property
-    def calls_made(self) -> int:
-        return sum(self.calls.values())
-
-    @property
-    def calls_minimum(self) -> int:
-        return sum(self.minimum.values())
 
     def run_of(self, asset: str) -> RunFigures:
         return next(run for run in self.runs if asset in run.assets)
@@ -193,21 +198,6 @@ def deployment_env(
         "NTX_API_HISTORY_DAYS": str(max(365, history_days)),
         "NTX_DATA_DIR": str(data_dir),
     }
-
-
-@contextmanager
-def process_env(values: Mapping[str, str]) -> Iterator[None]:
-    """The same settings for this process (the in-process runs) as for the deployment's processes."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 def measure_backfill(
@@ -370,7 +360,7 @@ def copy_history(source_url: str, target_url: str, last: dt.date) -> int:
 
 
 @dataclass(frozen=True)
-class DailyFigures:
+class DailyFigures(CallCounts):
     backend: str
     day: dt.date
     wall_seconds: float
@@ -378,14 +368,6 @@ class DailyFigures:
     minimum: dict[str, int]
     prices: dict[str, Any]
     indicators: dict[str, Any]
-
-    @property
-    def calls_made(self) -> int:
-        return sum(self.calls.values())
-
-    @property
-    def calls_minimum(self) -> int:
-        return sum(self.minimum.values())
 
 
 def measure_daily(server: StandinServer, database_url: str, day: dt.date, rate: float) -> DailyFigures:

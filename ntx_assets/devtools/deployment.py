@@ -402,7 +402,8 @@ def process_tree(pid: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def _patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set `values` in os.environ for the block; restore (or remove) each key afterwards."""
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
     try:
@@ -921,6 +922,6 @@ class DagsterDeployment:
         """A DagsterInstance on the same DAGSTER_HOME (opened once, closed on exit)."""
         if self._instance is None:
             # DagsterInstance.get() reads DAGSTER_HOME, and dagster.yaml may read {env: ...} values.
-            with _patched_environ({**self.env, "DAGSTER_HOME": str(self.dagster_home)}):
+            with patched_environ({**self.env, "DAGSTER_HOME": str(self.dagster_home)}):
                 self._instance = dg.DagsterInstance.get()
         return self._instance
