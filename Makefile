@@ -12,7 +12,7 @@ STANDIN_PORT ?= 8765
 UI_PORT ?= 3000
 PG_READY = pg_isready -h 127.0.0.1 -p 5432 -q
 
-.PHONY: help install test lint postgres chromium dagster-home dev standin demo bench clean
+.PHONY: help install test test-fast test-calendar lint postgres chromium faketime dagster-home dev standin demo bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ chromium:  ## Debian's chromium for the browser test (needs root the first time)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 	  || { echo "Install Debian's chromium (apt-get install chromium) for the browser test" >&2; exit 1; }
 
+faketime:  ## Debian's faketime for the calendar runs (needs root the first time)
+	@command -v faketime >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; } \
+	  || { echo "Install Debian's faketime (apt-get install faketime) for make test-calendar" >&2; exit 1; }
+
 dagster-home:
 	@mkdir -p $(DAGSTER_HOME)
 	@cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
@@ -44,6 +48,21 @@ lint: install  ## ruff (lint and format check)
 test: install postgres chromium dagster-home lint  ## Lint, check the definitions load, run every test (SQLite and PostgreSQL)
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(BIN)):$$PATH $(BIN)/dg check defs
 	$(BIN)/pytest
+
+test-fast: install postgres dagster-home  ## The fast tier only: pytest -m "not slow" (no webserver, daemon or bench)
+	$(BIN)/pytest -m "not slow"
+
+# Instants (UTC) that cross the calendar's edges: a Nepali fiscal-year start (Shrawan 1, mid-July), the
+# calendar year changing at midnight Nepal time (23:59 NPT = 18:14 UTC: the run crosses it), a day under
+# the Sunday-Thursday week before the 2026-04-06 switch, and two years ahead.
+CALENDAR_INSTANTS ?= 2027-07-16T18:10:00 2026-12-31T18:14:00 2026-03-20T06:00:00 2028-12-01T06:00:00
+
+test-calendar: install postgres faketime dagster-home  ## The calendar-sensitive tests (-m calendar) under faketime at each of CALENDAR_INSTANTS
+	@for instant in $(CALENDAR_INSTANTS); do \
+	  echo "== pytest -m calendar at $$instant UTC (faketime)"; \
+	  TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$${instant/T/ }" $(BIN)/pytest -m calendar -q \
+	    || exit 1; \
+	done
 
 standin: install  ## Serve the NEPSE stand-in on 127.0.0.1:$(STANDIN_PORT)
 	$(PY) -m ntx_assets.standin --host 127.0.0.1 --port $(STANDIN_PORT)

@@ -15,6 +15,8 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ntx_assets.clock import nepal_today
+
 ENV_PREFIX = "NTX_"
 
 # The live site. Several hosts serve the same /api paths (NEPSE_API.md section 1); this is the one the
@@ -105,8 +107,9 @@ class Settings(BaseSettings):
     @field_validator("history_start")
     @classmethod
     def _not_future(cls, value: dt.date) -> dt.date:
-        if value > dt.date.today():
-            raise ValueError("must not be in the future")
+        # Nepal's date, not the machine's: from 18:15 UTC Nepal is already on the next day.
+        if value > nepal_today():
+            raise ValueError(f"must not be in the future (today is {nepal_today()} in Nepal)")
         return value
 
     @model_validator(mode="after")

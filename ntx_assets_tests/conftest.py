@@ -6,6 +6,7 @@ NTX_TEST_PG_URL at another server (an admin URL whose user may CREATE DATABASE) 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from psycopg import sql
 
 from ntx_assets.resources import NepseResource
 from ntx_assets.standin import StandinConfig, StandinServer, running_standin
+from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, pinned
 
 PG_ADMIN_URL = os.environ.get("NTX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -60,10 +62,20 @@ def database_url(request) -> str:  # type: ignore[no-untyped-def]
     return request.getfixturevalue("pg_database_url")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pinned_clock() -> Iterator[dt.datetime]:
+    """The whole session runs at PINNED_NOW (ntx_assets_tests.pinned): the suite never reads the calendar."""
+    with pinned(PINNED_NOW) as now:
+        yield now
+
+
 @pytest.fixture(scope="session")
 def standin() -> Iterator[StandinServer]:
-    """One NEPSE stand-in on loopback for the session (fault-free; tests needing faults start their own)."""
-    with running_standin(StandinConfig(seed=7)) as server:
+    """One NEPSE stand-in on loopback for the session (fault-free; tests needing faults start their own).
+
+    Its year of sessions ends on the pinned today.
+    """
+    with running_standin(StandinConfig(seed=7, end_date=PINNED_TODAY)) as server:
         yield server
 
 

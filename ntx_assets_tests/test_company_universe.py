@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 import pytest
 from sqlalchemy import select
@@ -106,7 +108,6 @@ def test_renamed_symbol_keeps_its_id_history(
     # As if an earlier run saw security 132 as NIB, before its merger renamed it NIMB.
     engine = create_warehouse_engine(database_url)
     migrate(engine)
-    import datetime as dt
 
     with engine.begin() as conn:
         conn.execute(
@@ -143,3 +144,52 @@ def test_renamed_symbol_keeps_its_id_history(
     partitions = set(dagster_instance.get_dynamic_partitions("symbol"))
     assert "NIMB" in partitions and "NIB" not in partitions
     engine.dispose()
+
+
+def _stale_row(engine, **values: object) -> None:  # type: ignore[no-untyped-def]
+    """A row an earlier run left included, for a security NEPSE no longer lists (the upsert never sees it)."""
+    migrate(engine)
+    row = {
+        "security_id": 990_001,
+        "name": "Stale Company Limited",
+        "included": True,
+        "reason": "included",
+        "status": "A",
+        "instrument_type": "Equity",
+        "first_seen": dt.date(2024, 1, 1),
+        "last_seen": dt.date(2024, 1, 1),
+        # Its profile was fetched when it was listed: the run asks NEPSE nothing about it.
+        "profile_fetched_at": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        **values,
+    }
+    with engine.begin() as conn:
+        conn.execute(companies.insert().values(**row))
+
+
+def test_only_ordinary_shares_fails_naming_a_stale_mutual_fund_left_included(
+    nepse_resource: NepseResource, database_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    engine = create_warehouse_engine(database_url)
+    _stale_row(engine, symbol="STALEMF", name="Stale Mutual Fund", instrument_type="Mutual Fund")
+    result = _materialize(dagster_instance, nepse_resource, database_url)
+    engine.dispose()
+    checks = _checks(result)
+    failed = checks["universe_has_only_ordinary_shares"]
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.metadata["offenders"].value == [["STALEMF", "Mutual Fund", "A"]]
+    assert checks["universe_symbols_unique"].passed  # the other check is not fooled into failing too
+
+
+def test_symbols_unique_fails_naming_a_symbol_two_included_securities_carry(
+    nepse_resource: NepseResource, database_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    engine = create_warehouse_engine(database_url)
+    # An old security id that once carried NABIL, still marked included.
+    _stale_row(engine, symbol="NABIL", name="Nabil Bank (old id)")
+    result = _materialize(dagster_instance, nepse_resource, database_url)
+    engine.dispose()
+    checks = _checks(result)
+    failed = checks["universe_symbols_unique"]
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.metadata["duplicates"].value == ["NABIL"]
+    assert checks["universe_has_only_ordinary_shares"].passed

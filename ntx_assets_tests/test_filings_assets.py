@@ -31,6 +31,7 @@ from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import artifacts as artifacts_table
 from ntx_assets.warehouse.schema import companies, filing_documents
 from ntx_assets.warehouse.schema import filings as filings_table
+from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY
 
 ASSETS = [company_universe, filings, artifacts]
 # One company carries both hostile documents (a path escaping upwards and an oversize file), so a test
@@ -53,6 +54,7 @@ WITHDRAWN = {
 def server() -> Iterator[StandinServer]:
     config = StandinConfig(
         seed=7,
+        end_date=PINNED_TODAY,
         escaping_document_symbol=HOSTILE,
         oversize_document_symbol=HOSTILE,
         oversize_bytes=3 * 1024 * 1024,
@@ -82,7 +84,7 @@ class World:
         self.ids = {c["symbol"]: c["id"] for c in server.data.companies}
 
     def add_companies(self, symbols: Sequence[str]) -> None:
-        today = dt.date.today()
+        today = PINNED_TODAY
         by_symbol = {c["symbol"]: c for c in self.server.data.companies}
         rows = [
             {
@@ -429,6 +431,7 @@ def test_artifacts_are_requested_exactly_when_a_symbols_documents_change(sqlite_
             instance=world.instance,
             asset_selection=dg.AssetSelection.assets(artifacts),
             cursor=cursor,
+            evaluation_time=PINNED_NOW,
         )
         return set(result.get_requested_partitions(artifacts.key)), result.cursor
 

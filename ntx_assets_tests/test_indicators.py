@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import talib
 
 from ntx_assets.indicators import INDICATOR_COLUMNS, compute
+from ntx_assets_tests.talib_reference import TALIB_COLUMNS, assert_matches, talib_reference
 
 DATA = Path(__file__).parent / "data"
 NABIL_HISTORY = DATA / "nabil_history_2024-12-03_2025-12-03.json"
@@ -30,23 +30,6 @@ RANDOM_WALK_SYMBOLS: dict[str, tuple[int, float]] = {
     "EEE": (260, 3100.0),
     "FFF": (520, 700.0),
 }
-
-TALIB_COLUMNS = [
-    "sma_20",
-    "sma_50",
-    "sma_200",
-    "ema_12",
-    "ema_26",
-    "rsi_14",
-    "macd",
-    "macd_signal",
-    "macd_hist",
-    "bb_upper",
-    "bb_middle",
-    "bb_lower",
-    "atr_14",
-    "volume_sma_20",
-]
 
 
 def load_nabil() -> pd.DataFrame:
@@ -111,34 +94,38 @@ def by_symbol(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
-def talib_reference(history: pd.DataFrame) -> dict[str, np.ndarray]:
-    high, low, close, volume = (
-        history[c].to_numpy(dtype=np.float64) for c in ("high", "low", "close", "volume")
+def _arrays(history: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {c: history[c].to_numpy(dtype=np.float64) for c in ("high", "low", "close", "volume")}
+
+
+def test_the_talib_reference_means_what_its_columns_say() -> None:
+    """The reference itself, from first principles: rolling means, the band width, the EMA recursion."""
+    history = load_nabil()
+    close = history["close"].astype(float)
+    reference = talib_reference(_arrays(history))
+    for period in (20, 50, 200):
+        assert_matches(reference[f"sma_{period}"], close.rolling(period).mean().to_numpy(), f"sma_{period}")
+    volume_mean = history["volume"].astype(float).rolling(20).mean().to_numpy()
+    assert_matches(reference["volume_sma_20"], volume_mean, "volume_sma_20")
+    # Bollinger: the 20-session mean plus and minus two population standard deviations.
+    width = 2 * close.rolling(20).std(ddof=0).to_numpy()
+    np.testing.assert_allclose(reference["bb_upper"], reference["bb_middle"] + width, rtol=1e-9)
+    np.testing.assert_allclose(reference["bb_lower"], reference["bb_middle"] - width, rtol=1e-9)
+    # EMA n: seeded with the mean of the first n closes, then alpha = 2 / (n + 1).
+    for period in (12, 26):
+        values = close.to_numpy()
+        expected = np.full(len(values), np.nan)
+        expected[period - 1] = values[:period].mean()
+        alpha = 2 / (period + 1)
+        for i in range(period, len(values)):
+            expected[i] = alpha * values[i] + (1 - alpha) * expected[i - 1]
+        assert_matches(reference[f"ema_{period}"], expected, f"ema_{period}")
+    # MACD's histogram is the line minus its signal; RSI stays within 0..100.
+    np.testing.assert_allclose(
+        reference["macd_hist"], reference["macd"] - reference["macd_signal"], rtol=1e-9, atol=1e-12
     )
-    macd, macd_signal, macd_hist = talib.MACD(close, 12, 26, 9)
-    bb_upper, bb_middle, bb_lower = talib.BBANDS(close, 20, 2.0, 2.0, 0)
-    return {
-        "sma_20": talib.SMA(close, 20),
-        "sma_50": talib.SMA(close, 50),
-        "sma_200": talib.SMA(close, 200),
-        "ema_12": talib.EMA(close, 12),
-        "ema_26": talib.EMA(close, 26),
-        "rsi_14": talib.RSI(close, 14),
-        "macd": macd,
-        "macd_signal": macd_signal,
-        "macd_hist": macd_hist,
-        "bb_upper": bb_upper,
-        "bb_middle": bb_middle,
-        "bb_lower": bb_lower,
-        "atr_14": talib.ATR(high, low, close, 14),
-        "volume_sma_20": talib.SMA(volume, 20),
-    }
-
-
-def assert_matches(actual: np.ndarray, expected: np.ndarray, label: str) -> None:
-    actual = np.asarray(actual, dtype=np.float64)
-    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg=f"{label}: NaN positions")
-    np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=0, equal_nan=True, err_msg=label)
+    rsi = reference["rsi_14"][~np.isnan(reference["rsi_14"])]
+    assert len(rsi) == len(close) - 14 and ((rsi >= 0) & (rsi <= 100)).all()
 
 
 def test_indicator_columns_cover_the_contract() -> None:
@@ -164,7 +151,7 @@ def test_talib_indicators_match_talib_per_symbol(dataset: str) -> None:
     for symbol, history in expected_histories.items():
         rows = result[result["symbol"] == symbol]
         assert list(rows["date"]) == list(history["date"]), symbol
-        for column, expected in talib_reference(history).items():
+        for column, expected in talib_reference(_arrays(history)).items():
             assert_matches(rows[column].to_numpy(), expected, f"{dataset} {symbol} {column}")
 
 

@@ -7,7 +7,6 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
-import talib
 from sqlalchemy import select
 
 from ntx_assets.defs.company_universe import company_universe
@@ -18,6 +17,8 @@ from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import indicators as indicators_table
+from ntx_assets_tests.pinned import PINNED_NOW
+from ntx_assets_tests.talib_reference import talib_reference
 from ntx_assets_tests.test_daily_prices import range_tags
 
 ASSETS = [company_universe, daily_prices, indicators]
@@ -69,26 +70,7 @@ def test_indicators_equal_talib_on_the_standin_history(loaded: Loaded) -> None:
     assert len(stored) == len(prices)  # one indicator row per price row
     compared = 0
     for security_id, group in prices.groupby("security_id"):
-        high, low, close = (group[c].to_numpy(float) for c in ("high", "low", "close"))
-        volume = group["volume"].to_numpy(float)
-        macd, signal, hist = talib.MACD(close, 12, 26, 9)
-        upper, middle, lower = talib.BBANDS(close, 20, 2, 2, 0)
-        expected = {
-            "sma_20": talib.SMA(close, 20),
-            "sma_50": talib.SMA(close, 50),
-            "sma_200": talib.SMA(close, 200),
-            "ema_12": talib.EMA(close, 12),
-            "ema_26": talib.EMA(close, 26),
-            "rsi_14": talib.RSI(close, 14),
-            "macd": macd,
-            "macd_signal": signal,
-            "macd_hist": hist,
-            "bb_upper": upper,
-            "bb_middle": middle,
-            "bb_lower": lower,
-            "atr_14": talib.ATR(high, low, close, 14),
-            "volume_sma_20": talib.SMA(volume, 20),
-        }
+        expected = talib_reference({c: group[c].to_numpy(float) for c in ("high", "low", "close", "volume")})
         ours = stored.loc[security_id].loc[group["business_date"]]
         for column, values in expected.items():
             got = ours[column].to_numpy(float)
@@ -123,8 +105,12 @@ def test_a_corrected_price_makes_exactly_the_later_indicators_stale_and_recomput
         loaded.url,
     )
     defs = dg.Definitions(assets=ASSETS, resources=resources)
-    baseline = dg.evaluate_automation_conditions(defs=defs, instance=dagster_instance)
-    baseline = dg.evaluate_automation_conditions(defs=defs, instance=dagster_instance, cursor=baseline.cursor)
+    baseline = dg.evaluate_automation_conditions(
+        defs=defs, instance=dagster_instance, evaluation_time=PINNED_NOW
+    )
+    baseline = dg.evaluate_automation_conditions(
+        defs=defs, instance=dagster_instance, cursor=baseline.cursor, evaluation_time=PINNED_NOW
+    )
     assert baseline.total_requested == 0
 
     sessions = [d for d in standin.data.sessions if first <= d <= last]
@@ -143,7 +129,7 @@ def test_a_corrected_price_makes_exactly_the_later_indicators_stale_and_recomput
         standin.data.restore_today_prices(day)
 
     evaluation = dg.evaluate_automation_conditions(
-        defs=defs, instance=dagster_instance, cursor=baseline.cursor
+        defs=defs, instance=dagster_instance, cursor=baseline.cursor, evaluation_time=PINNED_NOW
     )
     requested = {k for k in evaluation.get_requested_partitions(dg.AssetKey("indicators"))}
     partitions = daily_prices.partitions_def.get_partition_keys()

@@ -33,6 +33,7 @@ from ntx_assets.sessions import is_trading_weekday
 from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets_tests.pinned import PINNED_NOW
 from ntx_assets_tests.test_daily_prices import range_tags
 
 FIRST = dt.date.fromisoformat(str(session_date_partitions.get_first_partition_key()))
@@ -291,7 +292,7 @@ def test_materialized_prices_request_their_indicators_then_nothing(
     resources = {"nepse": nepse_resource, "warehouse": WarehouseResource(database_url=warehouse_url)}
     assets = list(NEW_SESSION_ASSETS)
     defs = dg.Definitions(assets=assets, resources=resources)
-    now = dt.datetime.now(dt.UTC)
+    now = PINNED_NOW
 
     def requested(cursor: object | None) -> tuple[set[str], object]:
         result = dg.evaluate_automation_conditions(

@@ -15,6 +15,7 @@ from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies, daily_prices
+from ntx_assets_tests.pinned import subprocess_env_for
 from ntx_assets_tests.test_daily_prices import TODAY_PRICE, last_dates
 
 
@@ -28,6 +29,7 @@ def test_ui_backfill_of_20_dates_is_one_run_with_one_call_per_session(
         "NTX_DATABASE_URL": pg_database_url,
         "NTX_REQUESTS_PER_SECOND": "50",
         "NTX_UNIVERSE_TARGET": "259",
+        **subprocess_env_for(standin.data.start_date),
     }
     first, last = last_dates(standin, 20)
     names = [(first + dt.timedelta(days=i)).isoformat() for i in range(20)]

@@ -23,8 +23,13 @@ from ntx_assets.nepse import (
     NepseHTTPError,
     UnsafePath,
 )
-from ntx_assets.nepse.payload_id import DUMMY, nepal_today
+
+# Payload ids are salted with the day of month on NEPSE's (here: the machine's) real clock, not the pinned
+# one: the variant tests below are about the machine's today, whatever date that is.
+from ntx_assets.nepse.payload_id import DUMMY
+from ntx_assets.nepse.payload_id import nepal_today as server_today
 from ntx_assets.standin import FaultConfig, StandinConfig, running_standin
+from ntx_assets_tests.pinned import PINNED_TODAY
 
 TODAY_PRICE = "POST /api/nots/nepse-data/today-price"
 PROVE = "GET /api/authenticate/prove"
@@ -50,7 +55,9 @@ def fast_client(base_url: str, **overrides: Any) -> NepseClient:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
-    with running_standin(StandinConfig(seed=7, token_ttl_seconds=60.0, today_price_variant="C")) as running:
+    with running_standin(
+        StandinConfig(seed=7, end_date=PINNED_TODAY, token_ttl_seconds=60.0, today_price_variant="C")
+    ) as running:
         yield running
 
 
@@ -250,8 +257,8 @@ def _market_id_where_b_and_c_differ(day_of_month: int) -> int:
 
 
 def test_today_price_falls_back_from_variant_b_to_c_and_remembers() -> None:
-    market_id = _market_id_where_b_and_c_differ(nepal_today().day)
-    config = StandinConfig(seed=7, today_price_variant="C", market_id=market_id)
+    market_id = _market_id_where_b_and_c_differ(server_today().day)
+    config = StandinConfig(seed=7, end_date=PINNED_TODAY, today_price_variant="C", market_id=market_id)
     with running_standin(config) as server, fast_client(server.base_url, page_size=100) as client:
         day = _session_with_trades(server)
         expected = server.data.today_prices(day)
@@ -267,8 +274,8 @@ def test_today_price_falls_back_from_variant_b_to_c_and_remembers() -> None:
 
 
 def test_variant_b_server_needs_no_fallback() -> None:
-    market_id = _market_id_where_b_and_c_differ(nepal_today().day)
-    config = StandinConfig(seed=7, today_price_variant="B", market_id=market_id)
+    market_id = _market_id_where_b_and_c_differ(server_today().day)
+    config = StandinConfig(seed=7, end_date=PINNED_TODAY, today_price_variant="B", market_id=market_id)
     with running_standin(config) as server, fast_client(server.base_url, page_size=100) as client:
         day = _session_with_trades(server)
         pages = -(-len(server.data.today_prices(day)) // 100)
@@ -299,12 +306,12 @@ def test_every_endpoint_parses_the_standin_answers(standin: Any) -> None:
         companies = client.company_list()
         securities = client.security_list()
         profile = client.security_profile(131)
-        holidays = client.holidays(nepal_today().year)
+        holidays = client.holidays(PINNED_TODAY.year)
         reports = client.reports(_document(standin)[0])
     assert [row.model_dump(by_alias=True) for row in companies] == standin.data.companies
     assert [row.model_dump(by_alias=True) for row in securities] == standin.data.securities
     assert profile.model_dump(by_alias=True) == standin.data.profile(131)
-    assert all(h.holiday_date.year == nepal_today().year for h in holidays)
+    assert holidays and all(h.holiday_date.year == PINNED_TODAY.year for h in holidays)
     assert reports and reports[0].documents and reports[0].fiscal_report is not None
 
 
@@ -388,7 +395,9 @@ def test_oversize_document_is_refused(standin: Any) -> None:
     symbol = standin.data.oversize_document_symbol
     company = next(c for c in standin.data.companies if c["symbol"] == symbol)
     documents = standin.data.reports(company["id"])[0]["applicationDocumentDetailsList"]
-    oversize = max(documents, key=lambda d: len(d["filePath"]))
+    # The one the stand-in padded: its size, not its name, makes it oversize.
+    oversize = next(d for d in documents if standin.data.document(d["filePath"]).padded_size is not None)
+    assert standin.data.document_size(standin.data.document(oversize["filePath"])) > 5_000_000
     with fast_client(standin.base_url) as client:
         started = time.monotonic()
         with pytest.raises(DownloadTooLarge):

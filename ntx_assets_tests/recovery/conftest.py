@@ -17,18 +17,19 @@ from ntx_assets.defs.indicators import indicators
 from ntx_assets.devtools.checksum import TableChecksum
 from ntx_assets.standin import FaultConfig, StandinConfig, StandinServer, running_standin
 from ntx_assets_tests.conftest import PG_ADMIN_URL
+from ntx_assets_tests.pinned import PINNED_TODAY
 from ntx_assets_tests.recovery.support import DATES, QUIET, checksum_of, nepse_resources
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[StandinServer]:
-    with running_standin(StandinConfig(seed=7, days=DATES + 30)) as running:
+    with running_standin(StandinConfig(seed=7, end_date=PINNED_TODAY, days=DATES + 30)) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def dates(server: StandinServer) -> list[str]:
-    """The DATES calendar dates before the stand-in's end date (today, which may not have closed)."""
+    """The DATES calendar dates before the stand-in's end date (the pinned today)."""
     last = server.data.end_date - dt.timedelta(days=1)
     return [(last - dt.timedelta(days=DATES - 1 - i)).isoformat() for i in range(DATES)]
 

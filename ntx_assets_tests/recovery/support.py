@@ -13,6 +13,7 @@ from ntx_assets.devtools.deployment import DagsterDeployment
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
+from ntx_assets_tests.pinned import subprocess_env_for
 
 DATES = 60  # ~40 sessions: each is one POST, the only requests an empty 200 can hit
 ASSETS = ["daily_prices", "indicators"]
@@ -44,6 +45,8 @@ def deployment_for(server: StandinServer, url: str, home: Path, *, rate: float) 
         "NTX_REQUESTS_PER_SECOND": f"{rate:g}",
         "NTX_UNIVERSE_TARGET": "259",
         "NTX_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+        # The daemon and run workers live on the real clock; the stand-in's dates are the pinned ones.
+        **subprocess_env_for(server.data.start_date),
     }
     return DagsterDeployment(
         module="ntx_assets.definitions",
