@@ -139,11 +139,17 @@ class PricePlan:
 
     def raise_for_too_old(self) -> None:
         """Raise HistoryTooOldError when any date is older than the API keeps; otherwise do nothing."""
+        error = self.too_old_error()
+        if error is not None:
+            raise error
+
+    def too_old_error(self) -> HistoryTooOldError | None:
+        """The error naming the dates older than the API keeps and the fix, or None when there are none."""
         if not self.too_old:
-            return
+            return None
         first, last = self.too_old[0], self.too_old[-1]
         more = f" (and {len(self.too_old) - 1} more, up to {last})" if len(self.too_old) > 1 else ""
-        raise HistoryTooOldError(
+        return HistoryTooOldError(
             f"{first}{more} is older than the NEPSE API keeps (about {self.history_days} days before "
             f"{self.today}); the earliest date that can be loaded is {self.earliest_loadable}; set "
             "NTX_HISTORY_START to a later date or drop these partitions"

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import dagster as dg
 import psycopg
 import pytest
 from psycopg import sql
 
-from ntx_assets.resources import NepseResource
+from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.standin import StandinConfig, StandinServer, running_standin
 from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, pinned
 
@@ -35,15 +38,19 @@ def _pg_admin() -> psycopg.Connection:
         )
 
 
+def _pg_url(name: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+
+
 @pytest.fixture
 def pg_database_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     name = f"ntx_test_{uuid.uuid4().hex[:12]}"
     with _pg_admin() as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
-        yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+        yield _pg_url(name)
     finally:
         with _pg_admin() as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -79,13 +86,77 @@ def standin() -> Iterator[StandinServer]:
         yield server
 
 
+def fast_nepse_resource(base_url: str) -> NepseResource:
+    """A client resource for the loopback stand-in, which has no rate limit unless a test sets one: pacing
+    is tested on its own (nepse/test_pacing.py), so here it only costs time."""
+    return NepseResource(base_url=base_url, requests_per_second=1000.0, max_concurrent_requests=8)
+
+
 @pytest.fixture
 def nepse_resource(standin: StandinServer) -> NepseResource:
-    # A fast pace: the stand-in has no rate limit unless a test sets one.
-    return NepseResource(base_url=standin.base_url, requests_per_second=100.0, max_concurrent_requests=8)
+    return fast_nepse_resource(standin.base_url)
 
 
 @pytest.fixture
 def dagster_instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as instance:
         yield instance
+
+
+@pytest.fixture(scope="session")
+def load_universe(
+    standin: StandinServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], None]]:
+    """Fill an empty warehouse (SQLite file or PostgreSQL database URL) with the materialized universe.
+
+    company_universe runs once per backend per session, into a template; each call copies the template
+    (the file, or CREATE DATABASE ... TEMPLATE), so a test starts from a real universe in milliseconds.
+    """
+    templates: dict[str, str] = {}
+
+    def template(backend: str) -> str:
+        if backend not in templates:
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp('universe_template') / 'warehouse.db'}"
+            else:
+                name = f"ntx_template_{uuid.uuid4().hex[:12]}"
+                with _pg_admin() as admin:
+                    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                url = _pg_url(name)
+            with dg.instance_for_test() as instance:
+                resources = {
+                    "nepse": fast_nepse_resource(standin.base_url),
+                    "warehouse": WarehouseResource(database_url=url),
+                }
+                assert dg.materialize([company_universe], instance=instance, resources=resources).success
+            templates[backend] = url
+        return templates[backend]
+
+    def load(database_url: str) -> None:
+        backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+        source = template(backend)
+        if backend == "sqlite":
+            shutil.copy(source.removeprefix("sqlite:///"), Path(database_url.removeprefix("sqlite:///")))
+            return
+        target, source_name = database_url.rsplit("/", 1)[1], source.rsplit("/", 1)[1]
+        with _pg_admin() as admin:
+            # A template must have no sessions while it is copied.
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (source_name,)
+            )
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target)))
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(target), sql.Identifier(source_name)
+                )
+            )
+
+    yield load
+    for backend, url in templates.items():
+        if backend == "postgresql":
+            with _pg_admin() as admin:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(url.rsplit("/", 1)[1])
+                    )
+                )

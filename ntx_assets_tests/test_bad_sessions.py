@@ -25,7 +25,7 @@ from ntx_assets.standin import REMOVE, StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as prices_table
-from ntx_assets_tests.conftest import PG_ADMIN_URL
+from ntx_assets_tests.conftest import PG_ADMIN_URL, fast_nepse_resource
 
 SESSIONS_PER_CASE = 5  # sessions in each case's range run; the bad one is the middle one
 
@@ -94,7 +94,7 @@ def _with_universe(standin: StandinServer, url: str) -> Iterator[str]:
 
 
 def _nepse(standin: StandinServer) -> NepseResource:
-    return NepseResource(base_url=standin.base_url, requests_per_second=100.0, max_concurrent_requests=8)
+    return fast_nepse_resource(standin.base_url)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

@@ -8,12 +8,20 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from ntx_assets.bench.pipeline import plan_window
 from ntx_assets.devtools.deployment import REPO_ROOT
+from ntx_assets.standin import StandinConfig
+from ntx_assets.standin.data import StandinData
+from ntx_assets.warehouse import create_warehouse_engine
+from ntx_assets.warehouse.schema import companies, indicators
+from ntx_assets.warehouse.schema import daily_prices as prices
 from ntx_assets_tests.conftest import PG_ADMIN_URL
+from ntx_assets_tests.pinned import PINNED_TODAY
 
 # Mon 2026-11-02 .. Fri 2026-11-20, weekdays only, and "today" Monday 2026-11-23.
 SESSIONS = [
@@ -24,6 +32,7 @@ SESSIONS = [
 TODAY = dt.date(2026, 11, 23)
 
 
+@pytest.mark.calendar
 def test_the_daily_update_takes_the_last_closed_session_and_the_backfill_the_dates_before_it() -> None:
     window = plan_window([*SESSIONS, TODAY], TODAY, dates=7, session_count=None)
     assert window.daily == dt.date(2026, 11, 20)
@@ -32,12 +41,14 @@ def test_the_daily_update_takes_the_last_closed_session_and_the_backfill_the_dat
     assert window.sessions == tuple(d for d in SESSIONS if window.first <= d <= window.last)
 
 
+@pytest.mark.calendar
 def test_a_session_count_backfills_exactly_that_many_sessions() -> None:
     window = plan_window(SESSIONS, TODAY, dates=None, session_count=6)
     assert len(window.sessions) == 6 and window.first == window.sessions[0]
     assert window.last == dt.date(2026, 11, 19)
 
 
+@pytest.mark.calendar
 def test_asking_for_more_sessions_than_the_standin_holds_names_the_limit() -> None:
     with pytest.raises(ValueError, match=r"holds only 14 sessions before 2026-11-20"):
         plan_window(SESSIONS, TODAY, dates=None, session_count=50)
@@ -45,15 +56,21 @@ def test_asking_for_more_sessions_than_the_standin_holds_names_the_limit() -> No
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_a_small_bench_prints_consistent_figures_as_its_last_line() -> None:
+def test_a_small_bench_reports_what_the_standin_served_and_the_warehouse_holds(tmp_path: Path) -> None:
+    """Its figures are checked against what it cannot choose: the sessions the stand-in's data holds, the
+    rows that reached the warehouse, and NEPSE's exact answers (never timings)."""
+    dates, seed = 10, 7
     command = [
         sys.executable,
         "-m",
         "ntx_assets.bench",
         "--load-symbols=5",
         "--load-sessions=40",
-        "--dates=10",
+        f"--dates={dates}",
         "--rate=50",
+        f"--seed={seed}",
+        f"--end-date={PINNED_TODAY}",
+        f"--scratch={tmp_path}",
         "--backfill-backend=sqlite",
         "--daily-backend=both",
         "--fast-daemon",
@@ -71,17 +88,45 @@ def test_a_small_bench_prints_consistent_figures_as_its_last_line() -> None:
         assert load["rows"] == 5 * 40 and load["upsert_rows_per_s"] > 0
     assert figures["warehouse_postgresql"]["upsert_vs_raw_copy"] > 0
 
-    backfill = figures["backfill_sqlite"]
-    assert backfill["dates"] == 10 and backfill["runs"] >= 2  # prices, then indicators
-    assert backfill["calls_made"] == sum(backfill["calls_by_endpoint"].values())
-    assert backfill["calls_minimum"] == sum(backfill["calls_minimum_parts"].values())
-    assert backfill["calls_minimum_parts"]["today_price"] == backfill["sessions"]
-    # daily_prices itself: the minimum, plus at most one call while the client learns the payload-id variant.
-    assert backfill["calls_minimum"] <= backfill["prices_asset_calls"] <= backfill["calls_minimum"] + 1
-    assert backfill["calls_vs_minimum"] == round(backfill["calls_made"] / backfill["calls_minimum"], 3)
-    assert backfill["indicators_rows"] == backfill["prices_rows_inserted"] > 0
+    # The same stand-in data, built here: its sessions and rows are a pure function of seed and window.
+    data = StandinData(StandinConfig(seed=seed, end_date=PINNED_TODAY, days=dates + 20))
+    daily = max(d for d in data.sessions if d < PINNED_TODAY)
+    backfilled = daily - dt.timedelta(days=dates), daily - dt.timedelta(days=1)
+    sessions = [d for d in data.sessions if backfilled[0] <= d <= backfilled[1]]
+    engine = create_warehouse_engine(f"sqlite:///{tmp_path / 'warehouse.db'}")
+    with engine.connect() as conn:
+        universe = set(conn.execute(select(companies.c.security_id).where(companies.c.included)).scalars())
+        stored = dict(
+            conn.execute(select(prices.c.business_date, func.count()).group_by(prices.c.business_date)).all()
+        )
+        stored_indicators = dict(
+            conn.execute(
+                select(indicators.c.business_date, func.count()).group_by(indicators.c.business_date)
+            ).all()
+        )
+    engine.dispose()
+    served = {d: sum(r["securityId"] in universe for r in data.today_prices(d)) for d in [*sessions, daily]}
+    assert len(universe) == 259 and all(served.values())
 
-    assert figures["indicators_compute"]["rows"] >= backfill["prices_rows_inserted"]
+    backfill = figures["backfill_sqlite"]
+    assert (backfill["first"], backfill["last"]) == tuple(d.isoformat() for d in backfilled)
+    assert backfill["sessions"] == len(sessions) and backfill["calls_minimum_parts"]["today_price"] == len(
+        sessions
+    )
+    # The stand-in counted the today-price requests: one per session, plus at most one while the client
+    # learns the payload-id variant of the day.
+    today_price_calls = backfill["calls_by_endpoint"]["POST /api/nots/nepse-data/today-price"]
+    assert len(sessions) <= today_price_calls <= len(sessions) + 1
+    # Every session's rows reached the warehouse, exactly NEPSE's rows for the universe, and each has its
+    # indicators; the bench's row figures are those rows.
+    assert {d: stored[d] for d in sessions} == {d: served[d] for d in sessions}
+    assert backfill["prices_rows_inserted"] == sum(served[d] for d in sessions)
+    assert {d: stored_indicators.get(d) for d in sessions} == {d: served[d] for d in sessions}
+    assert backfill["indicators_rows"] == backfill["prices_rows_inserted"]
+    assert figures["indicators_compute"]["rows"] == sum(served[d] for d in sessions)
+
     for backend in ("sqlite", "postgresql"):
-        daily = figures[f"daily_{backend}"]
-        assert daily["calls_made"] >= daily["calls_minimum"] > 0 and daily["prices_rows"] > 0
+        update = figures[f"daily_{backend}"]
+        assert update["day"] == daily.isoformat() and update["prices_rows"] == served[daily]
+        assert update["calls_by_endpoint"]["POST /api/nots/nepse-data/today-price"] in (1, 2)
+    assert stored[daily] == stored_indicators[daily] == served[daily]

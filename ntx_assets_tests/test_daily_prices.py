@@ -1,19 +1,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 import pytest
 from sqlalchemy import Engine, select
 
-from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.standin import REMOVE, StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets_tests.pinned import PINNED_TODAY
+
+# Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
+pytestmark = pytest.mark.calendar
 
 TODAY_PRICE = "POST /api/nots/nepse-data/today-price"
 
@@ -32,11 +35,8 @@ def last_dates(standin: StandinServer, days: int) -> tuple[dt.date, dt.date]:
 
 
 @pytest.fixture
-def warehouse_with_universe(
-    database_url: str, nepse_resource: NepseResource, dagster_instance: dg.DagsterInstance
-) -> Iterator[Engine]:
-    resources = {"nepse": nepse_resource, "warehouse": WarehouseResource(database_url=database_url)}
-    assert dg.materialize([company_universe], instance=dagster_instance, resources=resources).success
+def warehouse_with_universe(database_url: str, load_universe: Callable[[str], None]) -> Iterator[Engine]:
+    load_universe(database_url)
     engine = create_warehouse_engine(database_url)
     yield engine
     engine.dispose()
@@ -70,7 +70,7 @@ def test_range_run_writes_exactly_the_standin_rows_with_one_call_per_session(
     calls_before = standin.request_counts().get(TODAY_PRICE, 0)
     result = run_prices(dagster_instance, nepse_resource, database_url, first, last)
     assert result.success
-    assert len(dagster_instance.get_runs()) == 2  # the universe run and ONE run for all 20 dates
+    assert len(dagster_instance.get_runs()) == 1  # ONE run for all 20 dates
     # One today-price call per session (each fits one page of 500), none on non-session days; at most one
     # more when the payload-id variant tried first is the wrong one for the day (NEPSE_API.md section 1).
     assert len(sessions) <= standin.request_counts()[TODAY_PRICE] - calls_before <= len(sessions) + 1
@@ -158,7 +158,7 @@ def test_a_bad_row_fails_its_partition_writes_nothing_of_it_and_the_others_land(
     assert healed.success
 
 
-def test_a_date_older_than_the_api_keeps_fails_saying_so(
+def test_dates_older_than_the_api_keeps_fail_alone_saying_so_and_the_rest_land(
     standin: StandinServer,
     nepse_resource: NepseResource,
     database_url: str,
@@ -166,12 +166,34 @@ def test_a_date_older_than_the_api_keeps_fails_saying_so(
     warehouse_with_universe: Engine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # As the calendar moves on, the first partitions fall out of NEPSE's window: a backfill of every
+    # partition must fail those dates only, not the whole run.
     monkeypatch.setenv("NTX_API_HISTORY_DAYS", "30")
-    old = standin.data.end_date - dt.timedelta(days=60)
-    result = run_prices(dagster_instance, nepse_resource, database_url, old, old)
+    today = PINNED_TODAY
+    first, last = today - dt.timedelta(days=35), today - dt.timedelta(days=25)
+    earliest = today - dt.timedelta(days=30)
+    result = run_prices(dagster_instance, nepse_resource, database_url, first, last)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "older than the NEPSE API keeps" in failure.step_failure_data.error.message
+    message = failure.step_failure_data.error.message
+    assert (
+        f"{first} (and 4 more, up to {earliest - dt.timedelta(days=1)}) is older than the NEPSE API"
+        in message
+    )
+    assert f"the earliest date that can be loaded is {earliest}" in message
+    assert "The other 6 date(s) landed." in message
+
+    materialized = dagster_instance.get_materialized_partitions(daily_prices.key)
+    keys = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    assert materialized == {key for key in keys if key >= earliest.isoformat()}
+    with warehouse_with_universe.connect() as conn:
+        stored_dates = set(
+            conn.execute(
+                select(prices_table.c.business_date).where(prices_table.c.business_date.between(first, last))
+            ).scalars()
+        )
+    loadable_sessions = {d for d in standin.data.sessions if earliest <= d <= last}
+    assert loadable_sessions and stored_dates == loadable_sessions
 
 
 def test_consistency_check_fails_on_an_inverted_stored_row(

@@ -37,6 +37,7 @@ def test_definitions_load_with_every_asset_and_check() -> None:
     } <= checks
 
 
+@pytest.mark.slow  # a dagster CLI process per case
 @pytest.mark.parametrize("module", ["ntx_assets", "ntx_assets.definitions"])
 def test_the_cli_loads_the_location_from_the_package_or_its_definitions_module(
     module: str, tmp_path: Path

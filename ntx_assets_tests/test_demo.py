@@ -37,6 +37,7 @@ NEXT_MON = dt.date(2026, 11, 23)
 SESSIONS = [MON, TUE, WED, THU, FRI, NEXT_MON]
 
 
+@pytest.mark.calendar
 def test_todays_session_counts_only_after_the_close() -> None:
     before = plan.session_window(SESSIONS, 3, nepal(NEXT_MON, 14, 59), first_partition=MON)
     after = plan.session_window(SESSIONS, 3, nepal(NEXT_MON, 15, 0), first_partition=MON)
@@ -46,6 +47,7 @@ def test_todays_session_counts_only_after_the_close() -> None:
     assert after.dates() == [THU, FRI, dt.date(2026, 11, 21), dt.date(2026, 11, 22), NEXT_MON]
 
 
+@pytest.mark.calendar
 def test_window_never_starts_before_the_first_partition() -> None:
     window = plan.session_window(SESSIONS, 20, nepal(NEXT_MON, 18), first_partition=WED)
     assert window is not None

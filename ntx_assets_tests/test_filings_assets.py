@@ -377,6 +377,7 @@ def test_artifacts_store_verified_documents_refuse_hostile_ones_and_rerun_for_fr
     assert not check.passed and check.metadata["missing"].value == [99_000_002]
 
 
+@pytest.mark.slow  # every company's filings and documents under injected faults
 def test_injected_faults_are_retried_and_everything_lands(sqlite_world: World) -> None:
     world = sqlite_world
     symbols = ["NICA", "ADBL"]
@@ -450,6 +451,7 @@ def test_artifacts_are_requested_exactly_when_a_symbols_documents_change(sqlite_
     assert only_new == {"SCB"}
 
 
+@pytest.mark.calendar
 def test_the_refresh_schedule_runs_never_fetched_symbols_first(
     standin: StandinServer, dagster_instance: dg.DagsterInstance, sqlite_database_url: str, tmp_path: Path
 ) -> None:

@@ -24,6 +24,9 @@ from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 
+# Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
+pytestmark = pytest.mark.calendar
+
 TWO_HOURS = dt.timedelta(hours=2)
 EARLIEST = dt.date(2025, 12, 1)
 # Tihar 2026 (the stand-in's list): Monday to Thursday are holidays.

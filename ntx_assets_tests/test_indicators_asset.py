@@ -12,14 +12,18 @@ from sqlalchemy import select
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
-from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.resources import WarehouseResource
 from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import indicators as indicators_table
+from ntx_assets_tests.conftest import fast_nepse_resource
 from ntx_assets_tests.pinned import PINNED_NOW
 from ntx_assets_tests.talib_reference import talib_reference
 from ntx_assets_tests.test_daily_prices import range_tags
+
+# 300 sessions of every company through Dagster: end to end, and about a minute.
+pytestmark = pytest.mark.slow
 
 ASSETS = [company_universe, daily_prices, indicators]
 
@@ -31,7 +35,7 @@ def loaded(standin: StandinServer, tmp_path_factory: pytest.TempPathFactory):  #
     Loaded once for the module: Dagster records one event per partition, so this costs about a minute.
     """
     url = f"sqlite:///{tmp_path_factory.mktemp('indicators') / 'warehouse.db'}"
-    nepse = NepseResource(base_url=standin.base_url, requests_per_second=100.0, max_concurrent_requests=8)
+    nepse = fast_nepse_resource(standin.base_url)
     resources = {"nepse": nepse, "warehouse": WarehouseResource(database_url=url)}
     with pytest.MonkeyPatch.context() as patch, dg.instance_for_test() as instance:
         patch.setenv("NTX_HISTORY_START", (standin.data.start_date + dt.timedelta(days=1)).isoformat())

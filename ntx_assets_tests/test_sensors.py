@@ -33,8 +33,12 @@ from ntx_assets.sessions import is_trading_weekday
 from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets_tests.conftest import fast_nepse_resource
 from ntx_assets_tests.pinned import PINNED_NOW
 from ntx_assets_tests.test_daily_prices import range_tags
+
+# Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
+pytestmark = pytest.mark.calendar
 
 FIRST = dt.date.fromisoformat(str(session_date_partitions.get_first_partition_key()))
 CLOSE = dt.time(15, 0)
@@ -54,9 +58,7 @@ def universe_db(
     """A SQLite warehouse holding the universe (profiles included), copied by each test that needs one."""
     path = tmp_path_factory.mktemp("universe") / "warehouse.db"
     resources = {
-        "nepse": NepseResource(
-            base_url=standin.base_url, requests_per_second=100.0, max_concurrent_requests=8
-        ),
+        "nepse": fast_nepse_resource(standin.base_url),
         "warehouse": WarehouseResource(database_url=f"sqlite:///{path}"),
     }
     assert dg.materialize([company_universe], instance=sensor_instance, resources=resources).success

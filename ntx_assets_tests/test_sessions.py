@@ -21,6 +21,9 @@ from ntx_assets.sessions import (
     plan_price_fetches,
 )
 
+# Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
+pytestmark = pytest.mark.calendar
+
 D = dt.date
 SNAPSHOT = Path(__file__).resolve().parents[1] / "ntx_assets" / "standin" / "snapshots" / "2025-12-04"
 DATA = Path(__file__).resolve().parent / "data"

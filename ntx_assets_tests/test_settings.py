@@ -7,6 +7,9 @@ import pytest
 
 from ntx_assets.settings import LIVE_NEPSE_BASE_URL, SettingsError, load_settings
 
+# Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
+pytestmark = pytest.mark.calendar
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -66,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     pipe.add_argument("--seed", type=int, default=7, help="the stand-in's seed")
     pipe.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="the stand-in's last date, YYYY-MM-DD (default: today in Nepal); pins the measured window",
+    )
+    pipe.add_argument(
         "--backfill-backend",
         choices=(*BACKENDS, "both"),
         default="both",
@@ -93,6 +99,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a PostgreSQL URL whose user may CREATE DATABASE (env NTX_BENCH_PG_URL)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (Dagster home, logs)")
+    parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=None,
+        help="use and keep this folder for the scratch state (the SQLite warehouse is warehouse.db in it)",
+    )
     return parser.parse_args(argv)
 
 
@@ -158,8 +170,9 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
     daily_on = [] if args.skip_daily else _backends(args.daily_backend)
     days = (args.dates + 20) if args.sessions is None else int(args.sessions * 1.6) + 30
     out: dict[str, Any] = {"rate_per_s": args.rate, "seed": args.seed}
-    scratch = Path(tempfile.mkdtemp(prefix="ntx_bench_"))
-    config = StandinConfig(seed=args.seed, days=days, rate_limit_per_second=args.rate)
+    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="ntx_bench_"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    config = StandinConfig(seed=args.seed, end_date=args.end_date, days=days, rate_limit_per_second=args.rate)
     with running_standin(config) as server, warehouse.scratch_postgres(args.pg_admin_url) as pg_url:
         window = p.plan_window(
             server.data.sessions, server.data.end_date, dates=args.dates, session_count=args.sessions
@@ -205,7 +218,7 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
             for backend in daily_on:
                 daily = p.measure_daily(server, urls[backend], window.daily, args.rate)
                 out[f"daily_{backend}"] = report_daily(daily)
-    if args.keep:
+    if args.keep or args.scratch:
         say(f"kept {scratch}")
     else:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -13,7 +13,7 @@ from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.nepse import NepseClient
 from ntx_assets.pricing import BadPriceData, price_rows
 from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.sessions import HistoryTooOldError, holiday_dates, plan_price_fetches
+from ntx_assets.sessions import holiday_dates, plan_price_fetches
 from ntx_assets.settings import load_settings
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.schema import companies
@@ -57,17 +57,16 @@ def daily_prices(
     for year in sorted({d.year for d in dates}):
         holidays |= holiday_dates(h.model_dump(by_alias=True) for h in client.holidays(year))
     plan = plan_price_fetches(dates, holidays, today=now.date(), history_days=settings.api_history_days)
-    try:
-        plan.raise_for_too_old()
-    except HistoryTooOldError as error:
-        raise dg.Failure(description=str(error)) from error
 
     universe = _universe(warehouse)
     totals = UpsertCounts()
     loaded: list[dt.date] = []
     pending: list[dt.date] = []
     closed: list[dt.date] = []
-    failures: dict[dt.date, BadPriceData] = {}
+    # Dates NEPSE no longer serves fail on their own, like a bad session: as the calendar moves on, the
+    # oldest partitions leave NEPSE's window, and a backfill of every partition must still load the rest.
+    too_old = plan.too_old_error()
+    failures: dict[dt.date, Exception] = dict.fromkeys(plan.too_old, too_old) if too_old else {}
     for day in plan.sessions:
         if day == now.date() and not _session_closed(client, day, now):
             pending.append(day)
@@ -133,7 +132,7 @@ def _session_closed(client: NepseClient, day: dt.date, now: dt.datetime) -> bool
 def _report_partial(
     context: dg.AssetExecutionContext,
     dates: Sequence[dt.date],
-    failures: dict[dt.date, BadPriceData],
+    failures: dict[dt.date, Exception],
     metadata: dict,
 ) -> None:
     # The good sessions are committed; record them as materialized so the failure names only the bad
@@ -141,9 +140,10 @@ def _report_partial(
     for day in dates:
         if day not in failures:
             context.log_event(dg.AssetMaterialization(asset_key=context.asset_key, partition=day.isoformat()))
+    reasons = dict.fromkeys(str(error) for error in failures.values())  # one line per distinct reason
     raise dg.Failure(
         description=(
-            f"{len(failures)} session(s) rejected: {', '.join(str(e) for e in failures.values())} "
+            f"{len(failures)} date(s) failed: {' '.join(reasons)} "
             f"The other {len(dates) - len(failures)} date(s) landed."
         ),
         metadata={

@@ -11,6 +11,9 @@ import pytest
 
 from ntx_assets.nepse.payload_id import DUMMY, Variant, base_id, nepal_today, payload_id
 
+# Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
+pytestmark = pytest.mark.calendar
+
 SALTS = (11, 22, 33, 44, 55)
 
 

@@ -2,10 +2,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from ntx_assets.standin import StandinServer, snapshots
 from ntx_assets.standin.holidays import holiday_dates
 from ntx_assets.standin.sessions import MONDAY_FRIDAY_FROM, session_days
 from ntx_assets_tests.standin.salter import SalterClient
+
+# Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
+pytestmark = pytest.mark.calendar
 
 
 def test_rule_reproduces_nabils_real_sessions() -> None:

@@ -3,10 +3,14 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from ntx_assets.standin import StandinConfig, StandinServer
 from ntx_assets_tests.standin.conftest import OVERSIZE_BYTES
 from ntx_assets_tests.standin.salter import SalterClient
+
+# Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
+pytestmark = pytest.mark.calendar
 
 
 def assert_valid_pdf(data: bytes) -> None:
