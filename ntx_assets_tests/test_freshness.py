@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 import dagster as dg
 import pytest
 
-from ntx_assets.clock import NEPAL_TZ, nepal_today
+from ntx_assets.clock import nepal_today
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.freshness import (
@@ -23,6 +23,7 @@ from ntx_assets.settings import SettingsError
 from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets_tests.pinned import PINNED_TODAY, npt, pinned
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
 pytestmark = pytest.mark.calendar
@@ -31,10 +32,6 @@ TWO_HOURS = dt.timedelta(hours=2)
 EARLIEST = dt.date(2025, 12, 1)
 # Tihar 2026 (the stand-in's list): Monday to Thursday are holidays.
 TIHAR = {dt.date(2026, 11, 9), dt.date(2026, 11, 10), dt.date(2026, 11, 11), dt.date(2026, 11, 12)}
-
-
-def npt(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=NEPAL_TZ)  # type: ignore[misc]
 
 
 def holidays(dates: Collection[dt.date]) -> tuple[list[int], Callable[[int], Collection[dt.date]]]:
@@ -173,13 +170,14 @@ def test_fails_when_the_due_session_is_missing_and_follows_nepse_after_an_unanno
     *loaded, previous, last = recent_sessions(market)
     seed_prices(database_url, loaded)
 
-    # NEPSE's status (the stand-in's default) names its latest session `last`: the due session is `last`
-    # or, before its deadline, `previous`. Neither is loaded.
+    # NEPSE's status (the stand-in's default) names its latest session `last`, whose deadline has not
+    # passed yet: the due session is `previous`. Neither is loaded.
     evaluation = run_check(database_url, nepse_resource, check_instance)
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
     due = dt.date.fromisoformat(str(evaluation.metadata["due_session"].value))
-    assert due in (previous, last)
+    assert due == previous  # at the pinned 16:30, before the pinned Friday's 17:00 deadline
+    assert last == PINNED_TODAY
     assert f"No daily_prices rows for session {due}, due by {due} 17:00 Nepal time" in str(
         evaluation.description
     )
@@ -201,3 +199,27 @@ def test_the_schedule_runs_the_check_after_the_deadline(check_instance: dg.Dagst
     assert schedule.job_name == daily_prices_freshness_job.name
     tick = schedule.evaluate_tick(dg.build_schedule_context(instance=check_instance))
     assert len(tick.run_requests or []) == 1
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "due_today"),
+    [(16, 59, False), (17, 0, True)],  # the pinned Friday's 15:00 close + 2 h grace is 17:00
+)
+def test_the_check_decides_at_the_instant_it_runs(
+    market: StandinServer,
+    nepse_resource: NepseResource,
+    check_instance: dg.DagsterInstance,
+    sqlite_database_url: str,
+    hour: int,
+    minute: int,
+    due_today: bool,
+) -> None:
+    *loaded, previous, today = recent_sessions(market)
+    assert today == PINNED_TODAY  # NEPSE's (the stand-in's) latest session is the pinned Friday
+    seed_prices(sqlite_database_url, [*loaded, previous])
+    with pinned(npt(2026, 11, 20, hour, minute)):
+        evaluation = run_check(sqlite_database_url, nepse_resource, check_instance)
+    due = dt.date.fromisoformat(str(evaluation.metadata["due_session"].value))
+    assert due == (today if due_today else previous)
+    assert evaluation.passed is not due_today
+    assert evaluation.metadata["checked_at"].value == f"2026-11-20T{hour:02d}:{minute:02d}:00+05:45"

@@ -34,7 +34,7 @@ from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.conftest import fast_nepse_resource
-from ntx_assets_tests.pinned import PINNED_NOW
+from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, npt, pinned
 from ntx_assets_tests.test_daily_prices import range_tags
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
@@ -344,3 +344,24 @@ def test_materialized_prices_request_their_indicators_then_nothing(
     ).success
     after_session_run, _ = requested(cursor)
     assert after_session_run == {key for key in keys if key > day.isoformat()}
+
+
+@pytest.mark.parametrize(("hour", "minute", "requested"), [(14, 30, False), (15, 5, True)])
+def test_a_tick_decides_at_the_instant_it_runs(
+    market: StandinServer,
+    nepse_resource: NepseResource,
+    sensor_instance: dg.DagsterInstance,
+    hour: int,
+    minute: int,
+    requested: bool,
+) -> None:
+    # NEPSE reports the pinned Friday closed (an early CLOSE at 14:30 is not trusted before 15:00).
+    market.set_market_status("CLOSE", dt.datetime.combine(PINNED_TODAY, dt.time(14, 30)))
+    with pinned(npt(2026, 11, 20, hour, minute)):
+        result = evaluate(nepse_resource, sensor_instance)
+    if requested:
+        assert isinstance(result, dg.SensorResult) and result.run_requests
+        assert result.run_requests[0].partition_key == PINNED_TODAY.isoformat()
+    else:
+        assert isinstance(result, dg.SkipReason)
+        assert "before the 15:00 close: wait" in str(result.skip_message)
