@@ -1,18 +1,28 @@
-"""Binds the resources every asset uses, from the NTX_* settings (a bad value fails here, at load)."""
+"""Binds the resources every asset uses, from the NTX_* settings (a bad value fails here, at load).
+
+Secrets are bound as `dg.EnvVar`: the run reads the variable, and the UI (Deployment -> Resources, and its
+GraphQL API) shows the variable's name, never its value. The settings are still validated here, so a bad
+value fails at load with a message naming the variable.
+"""
 
 import dagster as dg
 
 from ntx_assets.resources import ArtifactStoreResource, NepseResource, WarehouseResource
-from ntx_assets.settings import load_settings
+from ntx_assets.settings import ENV_PREFIX, load_settings
+
+# The warehouse URL carries the database password when there is one.
+DATABASE_URL_VARIABLE = f"{ENV_PREFIX}DATABASE_URL"
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
     settings = load_settings()
+    # Unset, the warehouse is the embedded SQLite file under NTX_DATA_DIR: a path, not a secret.
+    database_url = dg.EnvVar(DATABASE_URL_VARIABLE) if settings.database_url else settings.warehouse_url
     return dg.Definitions(
         resources={
             "nepse": NepseResource.from_settings(settings),
-            "warehouse": WarehouseResource(database_url=settings.warehouse_url),
+            "warehouse": WarehouseResource(database_url=database_url),
             "artifact_store": ArtifactStoreResource.from_settings(settings),
         }
     )

@@ -1,0 +1,59 @@
+"""Secrets never reach the UI: the warehouse URL is bound as an environment variable, not a value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ntx_assets.definitions import defs as project_defs
+from ntx_assets.devtools.deployment import DagsterDeployment
+
+PASSWORD = "s3cret-Pa55word"
+SECRET_URL = f"postgresql+psycopg://ntx:{PASSWORD}@127.0.0.1:5432/warehouse"
+
+RESOURCES = """
+query ($selector: RepositorySelector!) {
+  allTopLevelResourceDetailsOrError(repositorySelector: $selector) {
+    __typename
+    ... on ResourceDetailsList { results { name configuredValues { key value type } } }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+def test_the_warehouse_url_is_bound_as_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NTX_DATABASE_URL", SECRET_URL)
+    warehouse = project_defs().resources["warehouse"]
+    assert warehouse.database_url == dg.EnvVar("NTX_DATABASE_URL")  # type: ignore[attr-defined]
+    assert PASSWORD not in repr(warehouse)
+
+
+def test_a_bad_warehouse_url_still_fails_at_load_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NTX_DATABASE_URL", "mysql://ntx@host/db")
+    with pytest.raises(Exception) as info:
+        project_defs()
+    chain, error = [], info.value
+    while error is not None:
+        chain.append(str(error))
+        error = error.__cause__ or error.__context__
+    assert any("NTX_DATABASE_URL" in text and "sqlite:///" in text for text in chain), chain
+
+
+@pytest.mark.slow
+def test_the_ui_shows_the_variable_name_never_the_password(tmp_path: Path) -> None:
+    env = {"NTX_DATA_DIR": str(tmp_path), "NTX_DATABASE_URL": SECRET_URL}
+    with DagsterDeployment(module="ntx_assets.definitions", dagster_home=tmp_path / "home", env=env) as ui:
+        answer = ui.graphql(
+            RESOURCES,
+            {"selector": {"repositoryLocationName": "ntx_assets", "repositoryName": "__repository__"}},
+        )
+    details = answer["allTopLevelResourceDetailsOrError"]
+    assert details["__typename"] == "ResourceDetailsList", details
+    assert PASSWORD not in str(answer)
+    warehouse = next(r for r in details["results"] if r["name"] == "warehouse")
+    assert {"key": "database_url", "value": "NTX_DATABASE_URL", "type": "ENV_VAR"} in warehouse[
+        "configuredValues"
+    ]
