@@ -13,7 +13,7 @@ from ntx_assets.standin import REMOVE, StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as prices_table
-from ntx_assets_tests.pinned import PINNED_TODAY
+from ntx_assets_tests.pinned import PINNED_TODAY, npt, pinned
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
 pytestmark = pytest.mark.calendar
@@ -222,3 +222,33 @@ def test_consistency_check_fails_on_an_inverted_stored_row(
     check = result.get_asset_check_evaluations()[0]
     assert not check.passed
     assert f"BAD {day}" in check.metadata["inconsistent"].value
+
+
+def test_today_before_the_close_is_not_reported_materialized(
+    standin: StandinServer,
+    nepse_resource: NepseResource,
+    database_url: str,
+    dagster_instance: dg.DagsterInstance,
+    warehouse_with_universe: Engine,
+) -> None:
+    # 09:45 on the pinned Friday: the market has not even opened. The range ends today.
+    first = PINNED_TODAY - dt.timedelta(days=5)
+    with pinned(npt(2026, 11, 20, 9, 45)):
+        result = run_prices(dagster_instance, nepse_resource, database_url, first, PINNED_TODAY)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.step_failure_data.error.message
+    assert f"{PINNED_TODAY}'s session is not over (it is {PINNED_TODAY} 09:45 Nepal time" in message
+    assert "The other 5 date(s) landed." in message
+    earlier = {(first + dt.timedelta(days=i)).isoformat() for i in range(5)}
+    assert dagster_instance.get_materialized_partitions(daily_prices.key) == earlier
+    with warehouse_with_universe.connect() as conn:
+        today_rows = conn.execute(
+            select(prices_table.c.security_id).where(prices_table.c.business_date == PINNED_TODAY)
+        ).all()
+    assert today_rows == []
+
+    # After the close (the pinned 16:30), the same partition loads and is materialized.
+    again = run_prices(dagster_instance, nepse_resource, database_url, PINNED_TODAY, PINNED_TODAY)
+    assert again.success
+    assert PINNED_TODAY.isoformat() in dagster_instance.get_materialized_partitions(daily_prices.key)
