@@ -53,6 +53,12 @@ CASES = [
         lambda row, day: {"lowPrice": round(row["highPrice"] + 5.0, 1)},
     ),
     BadRow(
+        "text-price",  # rejected by the client's typed rows, before pricing sees it
+        "closePrice",
+        "is 'n/a'",
+        lambda row, day: {"closePrice": "n/a"},
+    ),
+    BadRow(
         "row-of-another-date",
         "businessDate",
         "not the requested session date",

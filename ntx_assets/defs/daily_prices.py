@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from ntx_assets.clock import SESSION_CLOSE, nepal_now
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.partitions import session_date_partitions
-from ntx_assets.nepse import NepseClient
+from ntx_assets.nepse import NepseClient, NepseRowError
 from ntx_assets.pricing import BadPriceData, price_rows
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.sessions import holiday_dates, plan_price_fetches
@@ -71,13 +71,24 @@ def daily_prices(
         if day == now.date() and not _session_closed(client, day, now):
             pending.append(day)
             continue
-        payload = [p.model_dump(by_alias=True) for p in client.today_prices(day)]
-        if not payload:
-            # A planned session with no trades at all: an ad-hoc closure missing from the holiday list.
-            closed.append(day)
-            continue
         try:
+            payload = [p.model_dump(by_alias=True) for p in client.today_prices(day)]
+            if not payload:
+                # A planned session with no trades at all: an ad-hoc closure missing from the holiday list.
+                closed.append(day)
+                continue
             rows = price_rows(payload, day, universe)
+        except NepseRowError as row_error:
+            # A value NEPSE typed wrong (text for a price) costs its session, like any bad row.
+            error = BadPriceData(
+                symbol=row_error.symbol,
+                business_date=day,
+                field=row_error.field,
+                problem=f"is {row_error.value!r} ({row_error.problem})",
+            )
+            context.log.error(str(error))
+            failures[day] = error
+            continue
         except BadPriceData as error:
             context.log.error(str(error))
             failures[day] = error

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ntx_assets.nepse.auth import DEFAULT_TOKEN_MAX_AGE_SECONDS, Authenticator, Token
 from ntx_assets.nepse.downloads import Download
 from ntx_assets.nepse.downloads import download as _download
-from ntx_assets.nepse.errors import NepseSchemaError, validation_summary
+from ntx_assets.nepse.errors import NepseRowError, NepseSchemaError, validation_summary
 from ntx_assets.nepse.models import (
     Company,
     Holiday,
@@ -292,9 +292,14 @@ def _rows(call: Call, model: type[M], data: Any) -> list[M]:
         try:
             parsed.append(model.model_validate(row))
         except ValidationError as exc:
-            raise NepseSchemaError(
+            first = exc.errors()[0]
+            raise NepseRowError(
                 f"NEPSE {call.describe()}: row {index} is not a valid {model.__name__}: "
                 f"{validation_summary(exc)}",
+                row=row,
+                field=".".join(str(part) for part in first["loc"]),
+                value=first.get("input"),
+                problem=first["msg"],
                 endpoint=call.endpoint,
                 params=call.shown_params,
                 attempts=1,

@@ -7,7 +7,7 @@ the person reading a failed Dagster run needs to know which call broke and wheth
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Self
+from typing import Any, Self
 
 from pydantic import ValidationError
 
@@ -96,6 +96,22 @@ class NepsePagingError(NepseError):
 
 class NepseSchemaError(NepseError):
     """A response parsed as JSON but did not have the documented shape."""
+
+
+class NepseRowError(NepseSchemaError):
+    """One row of a list answer is not of the documented shape: which row, which field, what value."""
+
+    def __init__(
+        self, message: str, *, row: Any, field: str, value: Any, problem: str, **context: Any
+    ) -> None:
+        super().__init__(message, **context)
+        self.row, self.field, self.value, self.problem = row, field, value, problem
+
+    @property
+    def symbol(self) -> str:
+        if isinstance(self.row, dict) and self.row.get("symbol"):
+            return str(self.row["symbol"])
+        return "a row without a symbol"
 
 
 class DownloadTooLarge(NepseError):
