@@ -52,6 +52,8 @@ DELISTED = "delisted"
 SUSPENDED = "suspended"
 INACTIVE = "inactive"
 NOT_A_COMPANY = "not_a_company"
+# Set by company_universe, not by classify: a stored security that no NEPSE list carries any more.
+NOT_LISTED = "not_listed"
 UNKNOWN_INSTRUMENT_PREFIX = "unknown_instrument:"
 UNKNOWN_STATUS_PREFIX = "unknown_status:"
 

@@ -4,9 +4,9 @@ import datetime as dt
 
 import dagster as dg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.company_universe import company_universe, only_ordinary_shares, symbols_unique
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.standin import StandinServer
 from ntx_assets.universe import classify, included_symbols
@@ -147,10 +147,11 @@ def test_renamed_symbol_keeps_its_id_history(
 
 
 def _stale_row(engine, **values: object) -> None:  # type: ignore[no-untyped-def]
-    """A row an earlier run left included, for a security NEPSE no longer lists (the upsert never sees it)."""
+    """A row an earlier run left included, for a security NEPSE no longer lists."""
     migrate(engine)
     row = {
         "security_id": 990_001,
+        "symbol": "STALE",
         "name": "Stale Company Limited",
         "included": True,
         "reason": "included",
@@ -166,30 +167,60 @@ def _stale_row(engine, **values: object) -> None:  # type: ignore[no-untyped-def
         conn.execute(companies.insert().values(**row))
 
 
-def test_only_ordinary_shares_fails_naming_a_stale_mutual_fund_left_included(
+def test_a_security_no_list_carries_leaves_the_universe_as_not_listed(
     nepse_resource: NepseResource, database_url: str, dagster_instance: dg.DagsterInstance
 ) -> None:
     engine = create_warehouse_engine(database_url)
-    _stale_row(engine, symbol="STALEMF", name="Stale Mutual Fund", instrument_type="Mutual Fund")
+    _stale_row(engine)
+    dagster_instance.add_dynamic_partitions("symbol", ["STALE"])
     result = _materialize(dagster_instance, nepse_resource, database_url)
+    with engine.connect() as conn:
+        stale = conn.execute(select(companies).where(companies.c.security_id == 990_001)).mappings().one()
     engine.dispose()
-    checks = _checks(result)
-    failed = checks["universe_has_only_ordinary_shares"]
+    assert (stale["included"], stale["reason"]) == (False, "not_listed")
+    assert stale["first_seen"] == stale["last_seen"] == dt.date(2024, 1, 1)  # the row and its history stay
+    metadata = result.asset_materializations_for_node("company_universe")[0].metadata
+    assert metadata["not_listed_any_more"].value == ["STALE"]
+    assert "STALE" not in dagster_instance.get_dynamic_partitions("symbol")
+    assert all(
+        check.passed
+        for check in _checks(result).values()
+        if check.check_name != "universe_count_matches_target"
+    )
+
+
+def _universe_then(
+    database_url: str, nepse: NepseResource, instance: dg.DagsterInstance, corrupt: str
+) -> dg.AssetCheckResult:
+    """The materialized universe, one hand-corrupted row, then the named check on the stored rows."""
+    assert _materialize(instance, nepse, database_url).success
+    engine = create_warehouse_engine(database_url)
+    with engine.begin() as conn:
+        if corrupt == "fund":
+            conn.execute(
+                update(companies).where(companies.c.symbol == "NABIL").values(instrument_type="Mutual Fund")
+            )
+        else:
+            conn.execute(update(companies).where(companies.c.symbol == "NICA").values(symbol="NABIL"))
+    with engine.connect() as conn:
+        outcome = only_ordinary_shares(conn) if corrupt == "fund" else symbols_unique(conn)
+        other = symbols_unique(conn) if corrupt == "fund" else only_ordinary_shares(conn)
+    engine.dispose()
+    assert other.passed  # the other check is not fooled into failing too
+    return outcome
+
+
+def test_only_ordinary_shares_fails_naming_an_included_fund(
+    nepse_resource: NepseResource, database_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    failed = _universe_then(database_url, nepse_resource, dagster_instance, "fund")
     assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
-    assert failed.metadata["offenders"].value == [["STALEMF", "Mutual Fund", "A"]]
-    assert checks["universe_symbols_unique"].passed  # the other check is not fooled into failing too
+    assert failed.metadata["offenders"].value == [["NABIL", "Mutual Fund", "A"]]
 
 
 def test_symbols_unique_fails_naming_a_symbol_two_included_securities_carry(
     nepse_resource: NepseResource, database_url: str, dagster_instance: dg.DagsterInstance
 ) -> None:
-    engine = create_warehouse_engine(database_url)
-    # An old security id that once carried NABIL, still marked included.
-    _stale_row(engine, symbol="NABIL", name="Nabil Bank (old id)")
-    result = _materialize(dagster_instance, nepse_resource, database_url)
-    engine.dispose()
-    checks = _checks(result)
-    failed = checks["universe_symbols_unique"]
+    failed = _universe_then(database_url, nepse_resource, dagster_instance, "duplicate")
     assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
     assert failed.metadata["duplicates"].value == ["NABIL"]
-    assert checks["universe_has_only_ordinary_shares"].passed

@@ -15,7 +15,7 @@ from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.nepse import NepseClient
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.settings import load_settings
-from ntx_assets.universe import classify, included_symbols, summarize
+from ntx_assets.universe import NOT_LISTED, classify, included_symbols, summarize
 from ntx_assets.warehouse import upsert
 from ntx_assets.warehouse.schema import companies, company_symbols
 
@@ -84,10 +84,19 @@ def company_universe(
             _company_rows(universe, listing_dates, today),
             insert_only={"first_seen", "last_seen"},
         )
-        conn.execute(
-            update(companies)
-            .where(companies.c.security_id.in_(universe["security_id"].tolist()))
-            .values(last_seen=today)
+        seen_ids = universe["security_id"].tolist()
+        conn.execute(update(companies).where(companies.c.security_id.in_(seen_ids)).values(last_seen=today))
+        # A security absent from every NEPSE list is no longer listed: it leaves the universe, and its rows,
+        # prices and filings stay under its security id.
+        left = (
+            conn.execute(
+                update(companies)
+                .where(companies.c.included, companies.c.security_id.not_in(seen_ids))
+                .values(included=False, reason=NOT_LISTED)
+                .returning(companies.c.symbol)
+            )
+            .scalars()
+            .all()
         )
         upsert(conn, company_symbols, _symbol_rows(universe, today), insert_only={"first_seen"})
         missing_profiles = _missing_profiles(conn)
@@ -120,6 +129,7 @@ def company_universe(
             "included_by_sector": dg.MetadataValue.json(summary["included_by_sector"]),
             "symbols_added": dg.MetadataValue.json(sorted(added)),
             "symbols_removed": dg.MetadataValue.json(sorted(removed)),
+            "not_listed_any_more": dg.MetadataValue.json(sorted(left)),
             "profiles_fetched": len(profiles),
             **counts.as_metadata("companies"),
             "api_calls": client.stats.total_calls - calls_before,
@@ -222,24 +232,34 @@ def _checks(
         },
     )
     with warehouse.engine.connect() as conn:
-        offenders = conn.execute(
-            select(companies.c.symbol, companies.c.instrument_type, companies.c.status).where(
-                companies.c.included,
-                (companies.c.instrument_type != "Equity")
-                | (companies.c.status != "A")
-                | (companies.c.reason != "included")
-                | companies.c.name.ilike("%promot_r share%"),
-            )
-        ).all()
-        symbols = list(conn.execute(select(companies.c.symbol).where(companies.c.included)).scalars())
-    yield dg.AssetCheckResult(
+        yield only_ordinary_shares(conn)
+        yield symbols_unique(conn)
+
+
+def only_ordinary_shares(conn: Connection) -> dg.AssetCheckResult:
+    """The stored included rows are all active ordinary shares (not a fund, debenture or promoter share)."""
+    offenders = conn.execute(
+        select(companies.c.symbol, companies.c.instrument_type, companies.c.status).where(
+            companies.c.included,
+            (companies.c.instrument_type != "Equity")
+            | (companies.c.status != "A")
+            | (companies.c.reason != "included")
+            | companies.c.name.ilike("%promot_r share%"),
+        )
+    ).all()
+    return dg.AssetCheckResult(
         check_name=ONLY_ORDINARY_SHARES,
         passed=not offenders,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"offenders": dg.MetadataValue.json([list(map(str, row)) for row in offenders])},
     )
+
+
+def symbols_unique(conn: Connection) -> dg.AssetCheckResult:
+    """No symbol is carried by two included securities."""
+    symbols = list(conn.execute(select(companies.c.symbol).where(companies.c.included)).scalars())
     duplicates = sorted({s for s in symbols if symbols.count(s) > 1})
-    yield dg.AssetCheckResult(
+    return dg.AssetCheckResult(
         check_name=SYMBOLS_UNIQUE,
         passed=not duplicates,
         severity=dg.AssetCheckSeverity.ERROR,
