@@ -53,7 +53,7 @@ test-fast: install postgres dagster-home  ## The fast tier only: pytest -m "not 
 	$(BIN)/pytest -m "not slow"
 
 # Instants (UTC) that cross the calendar's edges: a Nepali fiscal-year start (Shrawan 1, mid-July), the
-# calendar year changing at midnight Nepal time (23:59 NPT = 18:14 UTC: the run crosses it), a day under
+# calendar year changing at midnight Nepal time (23:59 NPT = 18:14 UTC, a minute before), a day under
 # the Sunday-Thursday week before the 2026-04-06 switch, and two years ahead.
 CALENDAR_INSTANTS ?= 2027-07-16T18:10:00 2026-12-31T18:14:00 2026-03-20T06:00:00 2028-12-01T06:00:00
 
@@ -65,19 +65,19 @@ test-calendar: install postgres faketime dagster-home  ## The calendar-sensitive
 	done
 
 standin: install  ## Serve the NEPSE stand-in on 127.0.0.1:$(STANDIN_PORT)
-	$(PY) -m ntx_assets.standin --host 127.0.0.1 --port $(STANDIN_PORT)
+	$(PY) -m ntx_assets_tests.tools.standin --host 127.0.0.1 --port $(STANDIN_PORT)
 
 dev: install dagster-home  ## The stand-in plus the Dagster UI (webserver + daemon) on loopback
-	@$(PY) -m ntx_assets.standin --host 127.0.0.1 --port $(STANDIN_PORT) & \
+	@$(PY) -m ntx_assets_tests.tools.standin --host 127.0.0.1 --port $(STANDIN_PORT) & \
 	standin=$$!; trap 'kill $$standin 2>/dev/null' EXIT INT TERM; \
 	NTX_NEPSE_BASE_URL=$${NTX_NEPSE_BASE_URL:-http://127.0.0.1:$(STANDIN_PORT)} \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 demo: install dagster-home  ## Backfill the whole graph against the stand-in and print a summary
-	$(PY) -m ntx_assets.demo
+	$(PY) -m ntx_assets_tests.tools.demo
 
 bench: install postgres dagster-home  ## Measure API calls, rate, upsert and indicator throughput
-	$(PY) -m ntx_assets.bench
+	$(PY) -m ntx_assets_tests.tools.bench
 
 clean:  ## Remove local state (warehouse, Dagster home); keeps .venv
 	rm -rf data $(DAGSTER_HOME)

@@ -20,8 +20,8 @@ from psycopg import sql
 
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.standin import StandinConfig, StandinServer, running_standin
 from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, pinned
+from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
 
 PG_ADMIN_URL = os.environ.get("NTX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -36,6 +36,15 @@ def _pg_admin() -> psycopg.Connection:
             "(make test does), or set NTX_TEST_PG_URL.",
             pytrace=False,
         )
+
+
+def error_chain(error: BaseException | None) -> list[str]:
+    """The messages of an exception and every exception it was raised from (Dagster wraps load errors)."""
+    chain: list[str] = []
+    while error is not None:
+        chain.append(str(error))
+        error = error.__cause__ or error.__context__
+    return chain
 
 
 def _pg_url(name: str) -> str:

@@ -17,15 +17,15 @@ import dagster as dg
 import pytest
 from sqlalchemy import func, select
 
-from ntx_assets.bench.warehouse import scratch_postgres
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.standin import REMOVE, StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.conftest import PG_ADMIN_URL, fast_nepse_resource
+from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
+from ntx_assets_tests.tools.standin import REMOVE, StandinServer
 
 SESSIONS_PER_CASE = 5  # sessions in each case's range run; the bad one is the middle one
 

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ntx_assets.bench.pipeline import plan_window
-from ntx_assets.devtools.deployment import REPO_ROOT
-from ntx_assets.standin import StandinConfig
-from ntx_assets.standin.data import StandinData
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies, indicators
 from ntx_assets.warehouse.schema import daily_prices as prices
 from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.pinned import PINNED_TODAY
+from ntx_assets_tests.tools.bench.pipeline import plan_window
+from ntx_assets_tests.tools.harness.deployment import REPO_ROOT
+from ntx_assets_tests.tools.standin import StandinConfig
+from ntx_assets_tests.tools.standin.data import StandinData
 
 # Mon 2026-11-02 .. Fri 2026-11-20, weekdays only, and "today" Monday 2026-11-23.
 SESSIONS = [
@@ -63,7 +63,7 @@ def test_a_small_bench_reports_what_the_standin_served_and_the_warehouse_holds(t
     command = [
         sys.executable,
         "-m",
-        "ntx_assets.bench",
+        "ntx_assets_tests.tools.bench",
         "--load-symbols=5",
         "--load-sessions=40",
         f"--dates={dates}",

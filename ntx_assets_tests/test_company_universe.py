@@ -8,10 +8,10 @@ from sqlalchemy import select, update
 
 from ntx_assets.defs.company_universe import company_universe, only_ordinary_shares, symbols_unique
 from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.standin import StandinServer
 from ntx_assets.universe import classify, included_symbols
 from ntx_assets.warehouse import create_warehouse_engine, migrate
 from ntx_assets.warehouse.schema import companies, company_symbols
+from ntx_assets_tests.tools.standin import StandinServer
 
 
 def _materialize(

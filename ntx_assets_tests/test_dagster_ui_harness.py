@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ntx_assets.devtools.deployment import DagsterDeployment, DagsterDeploymentError
+from ntx_assets_tests.tools.harness.deployment import DagsterDeployment, DagsterDeploymentError
 
 TOY_MODULE = "ntx_assets_tests.toy_location.definitions"
 DATES = ["2024-01-08", "2024-01-09", "2024-01-10", "2024-01-11", "2024-01-12"]

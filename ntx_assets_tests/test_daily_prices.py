@@ -9,11 +9,11 @@ from sqlalchemy import Engine, select
 
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.standin import REMOVE, StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.pinned import PINNED_TODAY, npt, pinned
+from ntx_assets_tests.tools.standin import REMOVE, StandinServer
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
 pytestmark = pytest.mark.calendar

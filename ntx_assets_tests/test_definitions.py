@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from ntx_assets.resources import WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import daily_prices
 from ntx_assets.warehouse.schema import indicators as indicators_table
+from ntx_assets_tests.conftest import error_chain
 
 REPO = Path(__file__).parents[1]
 
@@ -70,6 +72,21 @@ def test_importing_a_pure_module_does_not_load_dagster() -> None:
     assert done.stdout.strip() == "False", done.stderr
 
 
+def test_the_product_loads_without_its_tools() -> None:
+    """The code location imports none of the tools (stand-in, harness, demo, bench) nor their servers, and
+    the installed package declares none of their dependencies."""
+    probe = (
+        "import sys; from ntx_assets.definitions import defs; defs(); "
+        "print(sorted(m for m in ('ntx_assets_tests', 'starlette', 'uvicorn') if m in sys.modules))"
+    )
+    # Run outside the repository, where ntx_assets_tests cannot be imported by accident.
+    done = subprocess.run([sys.executable, "-c", probe], cwd="/", capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+    requires = importlib.metadata.requires("ntx_assets") or []
+    runtime = [r for r in requires if "extra ==" not in r]
+    assert not [r for r in runtime if r.lower().startswith(("starlette", "uvicorn", "pyyaml"))], runtime
+
+
 def test_api_calling_assets_share_the_nepse_api_pool() -> None:
     graph = defs().resolve_asset_graph()
     pools = {key.to_user_string(): graph.get(key).pools for key in graph.materializable_asset_keys}
@@ -82,10 +99,7 @@ def test_a_bad_setting_fails_definitions_load(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("NTX_REQUESTS_PER_SECOND", "-1")
     with pytest.raises(Exception) as info:
         defs()
-    chain, error = [], info.value
-    while error is not None:
-        chain.append(str(error))
-        error = error.__cause__ or error.__context__
+    chain = error_chain(info.value)
     assert any("NTX_REQUESTS_PER_SECOND='-1': Input should be greater than 0" in text for text in chain)
 
 

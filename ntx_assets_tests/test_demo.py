@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from ntx_assets.clock import NEPAL_TZ
-from ntx_assets.demo import environment, plan
-from ntx_assets.demo.progress import Progress, clock, eta_seconds
-from ntx_assets.demo.summary import calls_by_label, data_calls, endpoint_label
+from ntx_assets_tests.tools.demo import environment, plan
+from ntx_assets_tests.tools.demo.progress import Progress, clock, eta_seconds
+from ntx_assets_tests.tools.demo.summary import calls_by_label, data_calls, endpoint_label
 
 REPO = Path(__file__).parents[1]
 NTX_VARIABLES = (
@@ -131,8 +131,8 @@ def test_demo_environment_keeps_what_the_user_set_and_finds_a_dagster_home(tmp_p
 def test_demo_backfills_the_graph_then_a_second_demo_makes_almost_no_calls(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ntx_assets.demo.flow import run_demo
-    from ntx_assets.demo.options import Options
+    from ntx_assets_tests.tools.demo.flow import run_demo
+    from ntx_assets_tests.tools.demo.options import Options
 
     for name in NTX_VARIABLES:
         monkeypatch.delenv(name, raising=False)

@@ -25,13 +25,13 @@ from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.filings import filings, filings_refresh_schedule
 from ntx_assets.filings import NEVER_FETCHED_PRIORITY, REFRESH_PRIORITY
 from ntx_assets.resources import ArtifactStoreResource, NepseResource, WarehouseResource
-from ntx_assets.standin import FaultConfig, StandinConfig, StandinServer, running_standin
-from ntx_assets.standin.reports import QUARTER_NAMES
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import artifacts as artifacts_table
 from ntx_assets.warehouse.schema import companies, filing_documents
 from ntx_assets.warehouse.schema import filings as filings_table
 from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY
+from ntx_assets_tests.tools.standin import FaultConfig, StandinConfig, StandinServer, running_standin
+from ntx_assets_tests.tools.standin.reports import QUARTER_NAMES
 
 ASSETS = [company_universe, filings, artifacts]
 # One company carries both hostile documents (a path escaping upwards and an oversize file), so a test

@@ -20,10 +20,10 @@ from ntx_assets.defs.freshness import (
 from ntx_assets.defs.sensors import daily_prices_freshness_schedule
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.settings import SettingsError
-from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.pinned import PINNED_TODAY, npt, pinned
+from ntx_assets_tests.tools.standin import StandinServer
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
 pytestmark = pytest.mark.calendar

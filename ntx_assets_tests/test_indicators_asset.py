@@ -13,7 +13,6 @@ from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
 from ntx_assets.resources import WarehouseResource
-from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import indicators as indicators_table
@@ -21,6 +20,7 @@ from ntx_assets_tests.conftest import fast_nepse_resource
 from ntx_assets_tests.pinned import PINNED_NOW
 from ntx_assets_tests.talib_reference import talib_reference
 from ntx_assets_tests.test_daily_prices import range_tags
+from ntx_assets_tests.tools.standin import StandinServer
 
 # 300 sessions of every company through Dagster: end to end, and about a minute.
 pytestmark = pytest.mark.slow

@@ -3,15 +3,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 
 from ntx_assets.pricing import BadPriceData, price_rows
+from ntx_assets_tests.tools.standin.snapshots import SNAPSHOT_DIR
 
-SNAPSHOT = (
-    Path(__file__).parents[1] / "ntx_assets/standin/snapshots/2025-12-04/daily__2025-12-04__today_price.json"
-)
+SNAPSHOT = SNAPSHOT_DIR / "daily__2025-12-04__today_price.json"
 SESSION = dt.date(2025, 12, 3)
 
 

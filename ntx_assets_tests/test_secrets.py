@@ -8,7 +8,8 @@ import dagster as dg
 import pytest
 
 from ntx_assets.definitions import defs as project_defs
-from ntx_assets.devtools.deployment import DagsterDeployment
+from ntx_assets_tests.conftest import error_chain
+from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
 
 PASSWORD = "s3cret-Pa55word"
 SECRET_URL = f"postgresql+psycopg://ntx:{PASSWORD}@127.0.0.1:5432/warehouse"
@@ -35,10 +36,7 @@ def test_a_bad_warehouse_url_still_fails_at_load_naming_the_variable(monkeypatch
     monkeypatch.setenv("NTX_DATABASE_URL", "mysql://ntx@host/db")
     with pytest.raises(Exception) as info:
         project_defs()
-    chain, error = [], info.value
-    while error is not None:
-        chain.append(str(error))
-        error = error.__cause__ or error.__context__
+    chain = error_chain(info.value)
     assert any("NTX_DATABASE_URL" in text and "sqlite:///" in text for text in chain), chain
 
 

@@ -30,12 +30,12 @@ from ntx_assets.defs.sensors import (
 from ntx_assets.nepse import MarketStatus
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.sessions import is_trading_weekday
-from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.conftest import fast_nepse_resource
 from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, npt, pinned
 from ntx_assets_tests.test_daily_prices import range_tags
+from ntx_assets_tests.tools.standin import StandinServer
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
 pytestmark = pytest.mark.calendar

@@ -20,12 +20,13 @@ from ntx_assets.sessions import (
     minimum_calls,
     plan_price_fetches,
 )
+from ntx_assets_tests.tools.standin.snapshots import SNAPSHOT_DIR
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
 pytestmark = pytest.mark.calendar
 
 D = dt.date
-SNAPSHOT = Path(__file__).resolve().parents[1] / "ntx_assets" / "standin" / "snapshots" / "2025-12-04"
+SNAPSHOT = SNAPSHOT_DIR  # the real 2025-12-04 NEPSE answers the stand-in serves
 DATA = Path(__file__).resolve().parent / "data"
 
 

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.devtools.deployment import DagsterDeployment
 from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies, daily_prices
 from ntx_assets_tests.pinned import subprocess_env_for
 from ntx_assets_tests.test_daily_prices import TODAY_PRICE, last_dates
+from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
+from ntx_assets_tests.tools.standin import StandinServer
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ntx_assets.definitions import defs as project_defs
-from ntx_assets.devtools.deployment import DagsterDeployment
+from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
 
 REPO = Path(__file__).parents[1]
 SCREENSHOT = REPO / "build" / "screenshots" / "asset_lineage.png"

@@ -25,8 +25,9 @@ from ntx_assets.universe import (
     included_symbols,
     summarize,
 )
+from ntx_assets_tests.tools.standin.snapshots import SNAPSHOT_DIR
 
-SNAPSHOT = Path(__file__).resolve().parents[1] / "ntx_assets" / "standin" / "snapshots" / "2025-12-04"
+SNAPSHOT = SNAPSHOT_DIR  # the real 2025-12-04 NEPSE answers the stand-in serves
 EXPECTED = Path(__file__).resolve().parent / "data" / "universe_2025-12-04_expected_symbols.txt"
 
 

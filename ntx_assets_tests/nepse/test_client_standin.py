@@ -28,8 +28,8 @@ from ntx_assets.nepse import (
 # one: the variant tests below are about the machine's today, whatever date that is.
 from ntx_assets.nepse.payload_id import DUMMY
 from ntx_assets.nepse.payload_id import nepal_today as server_today
-from ntx_assets.standin import FaultConfig, StandinConfig, running_standin
 from ntx_assets_tests.pinned import PINNED_TODAY
+from ntx_assets_tests.tools.standin import FaultConfig, StandinConfig, running_standin
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
 pytestmark = pytest.mark.calendar
@@ -189,15 +189,25 @@ def test_each_fault_class_is_retried_to_success(standin: Any, faults: FaultConfi
     with fast_client(standin.base_url, page_size=100) as client:
         client.market_status()
         standin.set_faults(faults)
+        standin.reset_counts()
         prices = client.today_prices(day)
         companies = client.company_list()
         promoters = client.promoters()
+        with_faults, injected = sum(standin.request_counts().values()), standin.injected_faults()
+        # The same calls again without faults: what they cost when nothing goes wrong.
+        standin.set_faults(FaultConfig())
+        standin.reset_counts()
+        client.today_prices(day), client.company_list(), client.promoters()
+        without_faults = sum(standin.request_counts().values())
     assert sorted(row.security_id for row in prices) == sorted(
         r["securityId"] for r in standin.data.today_prices(day)
     )
     assert [c.model_dump(by_alias=True) for c in companies] == standin.data.companies
     assert len(promoters) == len(standin.data.promoters)
-    assert client.stats.total_retries >= 1
+    # The fault class was really served, and each fault cost exactly one more request: a retry, or for an
+    # empty 200 the next payload-id variant.
+    assert sum(injected.values()) >= 1, injected
+    assert with_faults == without_faults + sum(injected.values()), (with_faults, without_faults, injected)
 
 
 def test_retry_after_is_honoured_but_capped(standin: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-import ntx_assets.standin
+import ntx_assets_tests.tools.standin
 from ntx_assets.nepse.models import (
     Company,
     Holiday,
@@ -23,7 +23,7 @@ from ntx_assets.nepse.models import (
     TodayPrice,
 )
 
-SNAPSHOTS = Path(ntx_assets.standin.__file__).parent / "snapshots" / "2025-12-04"
+SNAPSHOTS = Path(ntx_assets_tests.tools.standin.__file__).parent / "snapshots" / "2025-12-04"
 
 
 def _load(name: str) -> Any:

@@ -10,15 +10,15 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
-from ntx_assets.bench.warehouse import scratch_postgres
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
-from ntx_assets.devtools.checksum import TableChecksum
-from ntx_assets.standin import FaultConfig, StandinConfig, StandinServer, running_standin
 from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.pinned import PINNED_TODAY
 from ntx_assets_tests.recovery.support import DATES, QUIET, checksum_of, nepse_resources
+from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
+from ntx_assets_tests.tools.harness.checksum import TableChecksum
+from ntx_assets_tests.tools.standin import FaultConfig, StandinConfig, StandinServer, running_standin
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ from typing import Any
 
 import dagster as dg
 
-from ntx_assets.devtools.checksum import TableChecksum, warehouse_checksum
-from ntx_assets.devtools.deployment import DagsterDeployment
 from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets_tests.pinned import subprocess_env_for
+from ntx_assets_tests.tools.harness.checksum import TableChecksum, warehouse_checksum
+from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
+from ntx_assets_tests.tools.standin import StandinServer
 
 DATES = 60  # ~40 sessions: each is one POST, the only requests an empty 200 can hit
 ASSETS = ["daily_prices", "indicators"]

@@ -15,10 +15,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import func, select
 
-from ntx_assets.bench.warehouse import scratch_postgres
 from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.devtools.checksum import TableChecksum
-from ntx_assets.standin import StandinServer
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.conftest import PG_ADMIN_URL
@@ -29,6 +26,9 @@ from ntx_assets_tests.recovery.support import (
     deployment_for,
     nepse_resources,
 )
+from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
+from ntx_assets_tests.tools.harness.checksum import TableChecksum
+from ntx_assets_tests.tools.standin import StandinServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -14,10 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ntx_assets.bench.warehouse import scratch_postgres
 from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.devtools.checksum import TableChecksum
-from ntx_assets.standin import FaultConfig, StandinServer
 from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.recovery.support import (
     ASSETS,
@@ -26,6 +23,9 @@ from ntx_assets_tests.recovery.support import (
     deployment_for,
     nepse_resources,
 )
+from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
+from ntx_assets_tests.tools.harness.checksum import TableChecksum
+from ntx_assets_tests.tools.standin import FaultConfig, StandinServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

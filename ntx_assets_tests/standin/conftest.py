@@ -6,8 +6,8 @@ from datetime import date
 import httpx
 import pytest
 
-from ntx_assets.standin import StandinConfig, StandinServer, running_standin
 from ntx_assets_tests.standin.salter import SalterClient, WasmCutter
+from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
 
 # A window that spans the 2026-04-06 switch from Sunday-Thursday to Monday-Friday.
 END_DATE = date(2026, 5, 15)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import wasmtime
 
-from ntx_assets.standin.payload_id import DUMMY  # a data table, not logic
+from ntx_assets_tests.tools.standin.payload_id import DUMMY  # a data table, not logic
 
 NPT = timezone(timedelta(hours=5, minutes=45))
 

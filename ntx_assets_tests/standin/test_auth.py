@@ -4,10 +4,10 @@ import random
 
 import httpx
 
-from ntx_assets.standin import StandinServer
-from ntx_assets.standin.tokens import TokenStore, insert_decoys, strip_decoys
-from ntx_assets.standin.wasm import CutIndexer, wasm_bytes
 from ntx_assets_tests.standin.salter import SalterClient, WasmCutter, clean
+from ntx_assets_tests.tools.standin import StandinServer
+from ntx_assets_tests.tools.standin.tokens import TokenStore, insert_decoys, strip_decoys
+from ntx_assets_tests.tools.standin.wasm import CutIndexer, wasm_bytes
 
 RANGES = [(25, 31), (36, 59), (64, 87), (91, 106), (113, 128)]
 MARKET_OPEN = "/api/nots/nepse-data/market-open"

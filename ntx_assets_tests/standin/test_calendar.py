@@ -4,10 +4,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from ntx_assets.standin import StandinServer, snapshots
-from ntx_assets.standin.holidays import holiday_dates
-from ntx_assets.standin.sessions import MONDAY_FRIDAY_FROM, session_days
 from ntx_assets_tests.standin.salter import SalterClient
+from ntx_assets_tests.tools.standin import StandinServer, snapshots
+from ntx_assets_tests.tools.standin.holidays import holiday_dates
+from ntx_assets_tests.tools.standin.sessions import MONDAY_FRIDAY_FROM, session_days
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
 pytestmark = pytest.mark.calendar

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from ntx_assets.standin import StandinConfig, StandinServer, running_standin
 from ntx_assets_tests.standin.salter import SalterClient
+from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
 
 
 def _answers(server: StandinServer) -> list[bytes]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ntx_assets.standin import StandinServer, snapshots
 from ntx_assets_tests.standin.conftest import END_DATE
 from ntx_assets_tests.standin.salter import SalterClient
+from ntx_assets_tests.tools.standin import StandinServer, snapshots
 
 PAGE_KEYS = list(snapshots.load("static__classifications"))
 

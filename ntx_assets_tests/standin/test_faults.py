@@ -7,8 +7,8 @@ from datetime import date
 import httpx
 import pytest
 
-from ntx_assets.standin import FaultConfig, StandinConfig, StandinServer, running_standin
 from ntx_assets_tests.standin.salter import SalterClient
+from ntx_assets_tests.tools.standin import FaultConfig, StandinConfig, StandinServer, running_standin
 
 COMPANIES = "/api/nots/company/list"
 

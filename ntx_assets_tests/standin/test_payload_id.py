@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from ntx_assets.standin import StandinConfig, StandinServer, running_standin
-from ntx_assets.standin.payload_id import DUMMY, today_price_ids
 from ntx_assets_tests.standin.salter import SalterClient, base_id, npt_day, variant_id
+from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
+from ntx_assets_tests.tools.standin.payload_id import DUMMY, today_price_ids
 
 TODAY_PRICE = "/api/nots/nepse-data/today-price"
 

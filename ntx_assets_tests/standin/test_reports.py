@@ -5,9 +5,9 @@ import re
 import httpx
 import pytest
 
-from ntx_assets.standin import StandinConfig, StandinServer
 from ntx_assets_tests.standin.conftest import OVERSIZE_BYTES
 from ntx_assets_tests.standin.salter import SalterClient
+from ntx_assets_tests.tools.standin import StandinConfig, StandinServer
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
 pytestmark = pytest.mark.calendar

@@ -1,3 +1,0 @@
-from ntx_assets.standin.cli import main
-
-main()

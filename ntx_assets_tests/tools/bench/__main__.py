@@ -1,0 +1,385 @@
+"""Run the benchmark: `make bench` (or `python -m ntx_assets_tests.tools.bench --help`).
+
+Measures, in one run, each figure against its bound:
+  1. warehouse load: the product's upsert vs raw COPY into the same table (SQLite and PostgreSQL);
+  2. a REAL Dagster backfill (webserver + daemon, the UI's mutation) of --dates calendar dates x every
+     symbol of daily_prices + indicators, against the stand-in limited to --rate requests/s:
+     API calls made / minimum needed, prices time / (calls / rate), indicator compute seconds, and
+     Dagster's overhead (runs, seconds per run beyond the assets' own, backfill wall);
+  3. a daily update (one new session, all symbols: prices then indicators, one in-process run) on
+     SQLite and PostgreSQL.
+Its last line is `BENCH {json}`, so runs can be compared over time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from ntx_assets_tests.tools.bench import warehouse
+
+BACKENDS = ("sqlite", "postgresql")
+STARTED = time.perf_counter()
+
+
+def say(line: str) -> None:
+    print(f"[{time.perf_counter() - STARTED:6.1f} s] {line}", flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m ntx_assets_tests.tools.bench",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    load = parser.add_argument_group("warehouse load (synthetic rows, no Dagster)")
+    load.add_argument("--load-symbols", type=int, default=264, help="companies in the synthetic load")
+    load.add_argument("--load-sessions", type=int, default=1500, help="sessions per company in the load")
+    load.add_argument("--skip-warehouse-load", action="store_true", help="skip the upsert vs COPY figures")
+
+    pipe = parser.add_argument_group("backfill and daily update (the stand-in, Dagster)")
+    span = pipe.add_mutually_exclusive_group()
+    span.add_argument(
+        "--dates",
+        type=int,
+        default=365,
+        help="calendar dates backfilled (partitions; about 2/3 of them are sessions)",
+    )
+    span.add_argument(
+        "--sessions", type=int, default=None, help="backfill the dates holding this many sessions instead"
+    )
+    pipe.add_argument(
+        "--rate",
+        type=float,
+        default=10.0,
+        help="requests/s: the stand-in's limit (429 beyond) and NTX_REQUESTS_PER_SECOND",
+    )
+    pipe.add_argument("--seed", type=int, default=7, help="the stand-in's seed")
+    pipe.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="the stand-in's last date, YYYY-MM-DD (default: today in Nepal); pins the measured window",
+    )
+    pipe.add_argument(
+        "--backfill-backend",
+        choices=(*BACKENDS, "both"),
+        default="both",
+        help="warehouse(s) the backfill runs on (a year costs ~3 min each on 2 cores); a daily-update "
+        "warehouse without its own backfill is seeded by copying the first one's rows",
+    )
+    pipe.add_argument("--skip-backfill", action="store_true", help="load the history in-process instead")
+    pipe.add_argument("--skip-daily", action="store_true", help="skip the daily update")
+    pipe.add_argument(
+        "--daily-backend",
+        choices=(*BACKENDS, "both"),
+        default="both",
+        help="warehouse(s) the daily update is measured on",
+    )
+    pipe.add_argument(
+        "--fast-daemon",
+        action="store_true",
+        help="shorten the backfill daemon's 30 s pass to 2 s (patches a private Dagster constant); the "
+        "default measures the stock daemon",
+    )
+    pipe.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for a backfill")
+    parser.add_argument(
+        "--pg-admin-url",
+        default=os.environ.get("NTX_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL URL whose user may CREATE DATABASE (env NTX_BENCH_PG_URL)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (Dagster home, logs)")
+    parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=None,
+        help="use and keep this folder for the scratch state (the SQLite warehouse is warehouse.db in it)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    figures: dict[str, Any] = {
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "date": dt.date.today().isoformat(),
+    }
+    if not args.skip_warehouse_load:
+        figures.update(warehouse_load(args))
+    if not (args.skip_backfill and args.skip_daily):
+        figures.update(pipeline(args))
+    say(f"total {time.perf_counter() - STARTED:.0f} s")
+    figures["bench_seconds"] = round(time.perf_counter() - STARTED, 1)
+    print("BENCH " + json.dumps(figures, sort_keys=True), flush=True)
+
+
+def warehouse_load(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    rows = warehouse.synthetic_prices(args.load_symbols, args.load_sessions)
+    say(
+        f"warehouse load: {len(rows):,} OHLCV rows "
+        f"({args.load_symbols} companies x {args.load_sessions} sessions)"
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        sqlite = warehouse.measure(f"sqlite:///{Path(scratch) / 'bench.db'}", rows)
+    with warehouse.scratch_postgres(args.pg_admin_url) as url:
+        postgres = warehouse.measure(url, rows)
+    for load in (sqlite, postgres):
+        ratio = (
+            f", {load.upsert_vs_copy:.2f} x raw COPY ({load.raw_copy_rows_per_s:,.0f} rows/s)"
+            if load.raw_copy_rows_per_s
+            else ""
+        )
+        say(
+            f"  {load.backend:<10} upsert {load.upsert_rows_per_s:>10,.0f} rows/s{ratio}; "
+            f"unchanged re-run {load.rerun_rows_per_s:,.0f} rows/s"
+        )
+        out[f"warehouse_{load.backend}"] = {
+            "rows": load.rows,
+            "upsert_rows_per_s": round(load.upsert_rows_per_s),
+            "rerun_rows_per_s": round(load.rerun_rows_per_s),
+            "raw_copy_rows_per_s": round(load.raw_copy_rows_per_s) if load.raw_copy_rows_per_s else None,
+            "upsert_vs_raw_copy": round(load.upsert_vs_copy, 3) if load.upsert_vs_copy else None,
+        }
+    return out
+
+
+def pipeline(args: argparse.Namespace) -> dict[str, Any]:
+    # Imported here: the pipeline pulls in Dagster, the stand-in and (later, once NTX_* are set) the defs.
+    import dagster as dg
+
+    from ntx_assets_tests.tools.bench import pipeline as p
+    from ntx_assets_tests.tools.harness.deployment import patched_environ
+    from ntx_assets_tests.tools.standin import StandinConfig, running_standin
+
+    # The defs' beta parameters (backfill_policy, ...) would warn on every in-process load.
+    for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning):
+        warnings.simplefilter("ignore", category)
+
+    backfill_on = [] if args.skip_backfill else _backends(args.backfill_backend)
+    daily_on = [] if args.skip_daily else _backends(args.daily_backend)
+    days = (args.dates + 20) if args.sessions is None else int(args.sessions * 1.6) + 30
+    out: dict[str, Any] = {"rate_per_s": args.rate, "seed": args.seed}
+    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="ntx_bench_"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    config = StandinConfig(seed=args.seed, end_date=args.end_date, days=days, rate_limit_per_second=args.rate)
+    with running_standin(config) as server, warehouse.scratch_postgres(args.pg_admin_url) as pg_url:
+        window = p.plan_window(
+            server.data.sessions, server.data.end_date, dates=args.dates, session_count=args.sessions
+        )
+        urls = {"sqlite": f"sqlite:///{scratch / 'warehouse.db'}", "postgresql": pg_url}
+        say(
+            f"stand-in {server.base_url}: seed {args.seed}, limit {args.rate:g} req/s; backfill "
+            f"{window.first}..{window.last} ({len(window.dates)} dates, {len(window.sessions)} sessions), "
+            f"daily update {window.daily}; scratch {scratch}"
+        )
+        env = p.deployment_env(server.base_url, urls["sqlite"], args.rate, window, scratch / "data")
+        with patched_environ({k: v for k, v in env.items() if k != "NTX_DATABASE_URL"}):
+            history_on: str | None = None
+            for backend in backfill_on:
+                say(f"backfill on {backend} (real webserver + daemon, the UI's launchPartitionBackfill)")
+                result = p.measure_backfill(
+                    server,
+                    urls[backend],
+                    window,
+                    rate=args.rate,
+                    home=scratch / f"dagster_home_{backend}",
+                    env={**env, "NTX_DATABASE_URL": urls[backend]},
+                    backfill_interval_seconds=2.0 if args.fast_daemon else None,
+                    timeout=args.timeout,
+                    progress=say,
+                )
+                out[f"backfill_{backend}"] = report_backfill(result)
+                history_on = history_on or backend
+            if daily_on and history_on is None:
+                history_on = daily_on[0]
+                say(f"loading the history in-process on {history_on} (--skip-backfill)")
+                load_in_process(server, urls[history_on], window, args.rate)
+            if history_on is not None:
+                out["indicators_compute"] = report_compute(p, urls[history_on], window)
+            # Seed every other warehouse of the daily update before any daily update writes its day.
+            for backend in daily_on:
+                if history_on is not None and backend not in backfill_on and backend != history_on:
+                    copied = p.copy_history(urls[history_on], urls[backend], window.last)
+                    say(
+                        f"{backend}: seeded with the {history_on} warehouse's {copied:,} rows "
+                        "(same stand-in data)"
+                    )
+            for backend in daily_on:
+                daily = p.measure_daily(server, urls[backend], window.daily, args.rate)
+                out[f"daily_{backend}"] = report_daily(daily)
+    if args.keep or args.scratch:
+        say(f"kept {scratch}")
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+def _backends(choice: str) -> list[str]:
+    return list(BACKENDS) if choice == "both" else [choice]
+
+
+def load_in_process(server: Any, url: str, window: Any, rate: float) -> None:
+    import dagster as dg
+
+    from ntx_assets.defs.company_universe import company_universe
+    from ntx_assets.defs.daily_prices import daily_prices
+    from ntx_assets.defs.indicators import indicators
+    from ntx_assets_tests.tools.bench.pipeline import QUIET, universe_resources
+
+    resources = universe_resources(server.base_url, url, rate)
+    tags = {
+        "dagster/asset_partition_range_start": window.first.isoformat(),
+        "dagster/asset_partition_range_end": window.last.isoformat(),
+    }
+    with dg.DagsterInstance.ephemeral() as instance:
+        if not dg.materialize(
+            [company_universe], instance=instance, resources=resources, run_config=QUIET
+        ).success:
+            raise RuntimeError("company_universe failed")
+        for asset in (daily_prices, indicators):
+            run = dg.materialize([asset], instance=instance, resources=resources, tags=tags, run_config=QUIET)
+            if not run.success:
+                raise RuntimeError(f"{asset.key.to_user_string()} failed")
+
+
+def report_backfill(b: Any) -> dict[str, Any]:
+    prices, indicators = b.run_of("daily_prices"), b.run_of("indicators")
+    bound = b.calls_made / b.rate
+    pm, im = prices.metadata["daily_prices"], indicators.metadata["indicators"]
+    in_asset_total = sum(run.in_asset_seconds for run in b.runs)
+    say(
+        f"  company_universe first (in-process): {b.universe_calls} calls in {b.universe_seconds:.1f} s "
+        f"({b.universe_calls / b.universe_seconds:.1f} req/s of {b.rate:g})"
+    )
+    asset_calls = int(pm.get("api_calls", 0))
+    say(
+        f"  API calls, prices run: {b.calls_made} made / {b.calls_minimum} minimum = "
+        f"{b.calls_made / b.calls_minimum:.3f} (daily_prices itself {asset_calls} = "
+        f"{asset_calls / b.calls_minimum:.3f} x; the rest: the run's other steps, e.g. checks)"
+    )
+    say(f"    made {dict(sorted(b.calls.items()))}; minimum {b.minimum}")
+    asset_bound = asset_calls / b.rate
+    say(
+        f"  pacing: daily_prices in-asset {pm['seconds']:.1f} s / (its {asset_calls} calls / rate = "
+        f"{asset_bound:.1f} s) = {pm['seconds'] / asset_bound:.2f}; prices run wall "
+        f"{prices.wall_seconds:.1f} s / (the run's {b.calls_made} calls / rate = {bound:.1f} s) = "
+        f"{prices.wall_seconds / bound:.2f}"
+    )
+    say(
+        f"  indicators run: compute_seconds {im['compute_seconds']} s, asset {im['seconds']} s for "
+        f"{im['companies']} companies x {im['dates']} dates ({im['history_rows_read']:,} history rows)"
+    )
+    say(
+        f"  Dagster: {len(b.runs)} runs for 1 backfill; backfill wall {b.backfill_seconds:.1f} s (launch -> "
+        f"{b.status}) / in-asset {in_asset_total:.1f} s = {b.backfill_seconds / in_asset_total:.1f}"
+    )
+    for run in b.runs:
+        steps = ", ".join(f"{s.step} {s.seconds:.1f} s" for s in run.steps)
+        say(
+            f"    run {run.run_id[:8]} {'+'.join(run.assets)}: queued {run.queued_seconds:.1f} s, wall "
+            f"{run.wall_seconds:.1f} s, in-asset {run.in_asset_seconds:.1f} s, overhead "
+            f"{run.overhead_seconds:.1f} s (steps: {steps})"
+        )
+    return {
+        "dates": len(b.window.dates),
+        "sessions": len(b.window.sessions),
+        "first": b.window.first.isoformat(),
+        "last": b.window.last.isoformat(),
+        "universe_calls": b.universe_calls,
+        "universe_seconds": round(b.universe_seconds, 1),
+        "calls_made": b.calls_made,
+        "calls_by_endpoint": dict(sorted(b.calls.items())),
+        "calls_minimum": b.calls_minimum,
+        "calls_minimum_parts": b.minimum,
+        "calls_vs_minimum": round(b.calls_made / b.calls_minimum, 3),
+        "prices_asset_calls": asset_calls,
+        "prices_asset_calls_vs_minimum": round(asset_calls / b.calls_minimum, 3),
+        "prices_rows_inserted": pm.get("rows_inserted"),
+        "pacing_bound_seconds": round(bound, 1),
+        "prices_asset_seconds": pm["seconds"],
+        "prices_asset_pacing_bound_seconds": round(asset_bound, 1),
+        "prices_asset_vs_pacing": round(pm["seconds"] / asset_bound, 2),
+        "prices_run_wall_seconds": round(prices.wall_seconds, 1),
+        "prices_run_wall_vs_pacing": round(prices.wall_seconds / bound, 2),
+        "indicators_compute_seconds": im["compute_seconds"],
+        "indicators_asset_seconds": im["seconds"],
+        "indicators_rows": im.get("rows_inserted"),
+        "runs": len(b.runs),
+        "backfill_wall_seconds": round(b.backfill_seconds, 1),
+        "in_asset_seconds": round(in_asset_total, 1),
+        "backfill_wall_vs_in_asset": round(b.backfill_seconds / in_asset_total, 2),
+        "per_run": [
+            {
+                "assets": list(run.assets),
+                "queued_seconds": round(run.queued_seconds, 1),
+                "wall_seconds": round(run.wall_seconds, 1),
+                "in_asset_seconds": round(run.in_asset_seconds, 1),
+                "overhead_seconds": round(run.overhead_seconds, 1),
+                "steps": {s.step: round(s.seconds, 1) for s in run.steps},
+            }
+            for run in b.runs
+        ],
+    }
+
+
+def report_compute(p: Any, url: str, window: Any) -> dict[str, Any]:
+    from ntx_assets.warehouse import create_warehouse_engine
+
+    engine = create_warehouse_engine(url)
+    try:
+        c = p.time_indicator_compute(engine, window.last)
+    finally:
+        engine.dispose()
+    say(
+        f"indicators on the loaded history, {c.rows:,} rows x {c.companies} companies: compute alone "
+        f"{c.seconds:.2f} s ({c.rows / c.seconds:,.0f} rows/s); with framing as warehouse rows (the "
+        f"asset's indicator_rows) {c.rows_seconds:.2f} s ({c.rows / c.rows_seconds:,.0f} rows/s)"
+    )
+    return {
+        "rows": c.rows,
+        "companies": c.companies,
+        "seconds": round(c.seconds, 3),
+        "with_rows_seconds": round(c.rows_seconds, 3),
+    }
+
+
+def report_daily(d: Any) -> dict[str, Any]:
+    pm, im = d.prices, d.indicators
+    say(
+        f"daily update {d.day} on {d.backend} (in-process run, prices then indicators): "
+        f"{d.wall_seconds:.1f} s wall; calls {d.calls_made} made / {d.calls_minimum} minimum = "
+        f"{d.calls_made / d.calls_minimum:.2f}; "
+        f"prices {pm['seconds']} s ({pm.get('rows_inserted')} rows), indicators {im['seconds']} s (compute "
+        f"{im['compute_seconds']} s over {im['history_rows_read']:,} history rows)"
+    )
+    return {
+        "day": d.day.isoformat(),
+        "wall_seconds": round(d.wall_seconds, 2),
+        "calls_made": d.calls_made,
+        "calls_by_endpoint": dict(sorted(d.calls.items())),
+        "calls_minimum": d.calls_minimum,
+        "calls_vs_minimum": round(d.calls_made / d.calls_minimum, 2),
+        "prices_seconds": pm["seconds"],
+        "prices_rows": pm.get("rows_inserted"),
+        "indicators_seconds": im["seconds"],
+        "indicators_compute_seconds": im["compute_seconds"],
+        "indicators_history_rows": im["history_rows_read"],
+    }
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,411 @@
+"""The pipeline measured end to end: a real Dagster backfill of a year of prices and indicators, and a daily
+update, against the NEPSE stand-in with a server-side rate limit.
+
+What runs where:
+- the stand-in (`ntx_assets_tests.tools.standin`) serves a seeded year on loopback, answering at most
+  `rate` requests per second (429 + Retry-After beyond that), in this process;
+- `company_universe` is materialized in-process first (it is not date-partitioned), at the same rate;
+- the backfill is launched through a real dagster-webserver + dagster-daemon (`DagsterDeployment`) with
+  the UI's `launchPartitionBackfill` mutation, over the repo's dagster.yaml unchanged and the stock
+  daemon (its 30 s backfill passes are part of what a deployment pays), sensors and schedules off so
+  that nothing else calls NEPSE;
+- the daily update is an in-process `materialize` of `daily_prices` then `indicators` for one new
+  session date (the same asset code a sensor-launched run executes, without the daemon's latencies).
+
+Calls are counted by the stand-in (every request it received, auth included) between the backfill's
+launch and its completion; only the backfill's runs talk to it then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from ntx_assets.sessions import minimum_calls
+from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
+from ntx_assets.warehouse.schema import companies, company_symbols, daily_prices, indicators
+from ntx_assets_tests.tools.harness.deployment import BackfillResult, DagsterDeployment
+from ntx_assets_tests.tools.standin import StandinServer
+
+TODAY_PRICE = "POST /api/nots/nepse-data/today-price"
+HOLIDAYS = "GET /api/nots/holiday/list"
+MARKET_OPEN = "GET /api/nots/nepse-data/market-open"
+AUTH = ("GET /api/authenticate/prove", "GET /assets/prod/css.wasm")
+UNIVERSE_TARGET = 259  # the stand-in serves the 2025-12-04 lists
+# Tables a year of history lives in; copied as they are to seed another warehouse.
+HISTORY_TABLES = (companies, company_symbols, daily_prices, indicators)
+# In-process runs log at WARNING: their DEBUG event stream would bury the figures.
+QUIET: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The backfilled dates (calendar days, first..last) and the new session of the daily update."""
+
+    first: dt.date
+    last: dt.date
+    daily: dt.date
+    sessions: tuple[dt.date, ...]  # sessions in first..last
+
+    @property
+    def dates(self) -> list[dt.date]:
+        return [self.first + dt.timedelta(days=i) for i in range((self.last - self.first).days + 1)]
+
+
+def plan_window(
+    sessions: Sequence[dt.date], end_date: dt.date, *, dates: int | None, session_count: int | None
+) -> Window:
+    """The daily update takes the stand-in's last session before its end date (today, which may not have
+    closed yet); the backfill takes the `dates` calendar days, or the `session_count` sessions, before it."""
+    earlier = [d for d in sessions if d < end_date]
+    if len(earlier) < 2:
+        raise ValueError("the stand-in window holds fewer than two sessions")
+    daily = earlier[-1]
+    last = daily - dt.timedelta(days=1)
+    if session_count is not None:
+        before = [d for d in earlier if d <= last]
+        if session_count > len(before):
+            raise ValueError(f"the stand-in holds only {len(before)} sessions before {daily}")
+        first = before[-session_count]
+    else:
+        first = last - dt.timedelta(days=(dates or 1) - 1)
+    return Window(first, last, daily, tuple(d for d in sessions if first <= d <= last))
+
+
+def fixed_calls(years: int) -> dict[str, int]:
+    """The calls a price run needs besides today-price: one handshake (the WASM module and `prove`), one
+    holiday list per year spanned, one market-open (its id feeds every POST payload id)."""
+    return {"auth": len(AUTH), "holiday_lists": years, "market_open": 1}
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    step: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    run_id: str
+    assets: tuple[str, ...]
+    queued_seconds: float  # created -> started (queue, launch, process start)
+    wall_seconds: float  # started -> ended
+    in_asset_seconds: float  # the assets' own `seconds` metadata
+    steps: tuple[StepTiming, ...]
+    metadata: dict[str, dict[str, Any]]  # asset -> its materialization metadata (first partition's)
+
+    @property
+    def overhead_seconds(self) -> float:
+        return self.wall_seconds - self.in_asset_seconds
+
+
+def run_figures(instance: dg.DagsterInstance, run_id: str) -> RunFigures:
+    record = instance.get_run_record_by_id(run_id)
+    if record is None or record.start_time is None or record.end_time is None:
+        raise RuntimeError(f"run {run_id} has no start/end time")
+    metadata: dict[str, dict[str, Any]] = {}
+    for event in instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=100_000
+    ).records:
+        materialization = event.asset_materialization
+        if materialization is None:
+            continue
+        key = materialization.asset_key.to_user_string()
+        metadata.setdefault(key, {name: value.value for name, value in materialization.metadata.items()})
+    starts: dict[str, float] = {}
+    steps: list[StepTiming] = []
+    for event in instance.get_records_for_run(run_id, limit=100_000).records:
+        entry = event.event_log_entry
+        kind = entry.dagster_event_type
+        if kind == dg.DagsterEventType.STEP_START and entry.step_key:
+            starts[entry.step_key] = entry.timestamp
+        elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE) and (
+            entry.step_key in starts
+        ):
+            steps.append(StepTiming(entry.step_key, entry.timestamp - starts[entry.step_key]))
+    in_asset = sum(float(values.get("seconds", 0.0)) for values in metadata.values())
+    return RunFigures(
+        run_id=run_id,
+        assets=tuple(sorted(metadata)),
+        queued_seconds=record.start_time - record.create_timestamp.timestamp(),
+        wall_seconds=record.end_time - record.start_time,
+        in_asset_seconds=in_asset,
+        steps=tuple(steps),
+        metadata=metadata,
+    )
+
+
+class CallCounts:
+    """Requests made (endpoint -> count, as the stand-in counted them) next to the minimum needed."""
+
+    calls: dict[str, int]
+    minimum: dict[str, int]
+
+    @property
+    def calls_made(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def calls_minimum(self) -> int:
+        return sum(self.minimum.values())
+
+
+@dataclass
+class BackfillFigures(CallCounts):
+    backend: str
+    window: Window
+    rate: float
+    universe_calls: int
+    universe_seconds: float
+    backfill_id: str
+    status: str
+    backfill_seconds: float  # launch -> terminal status seen
+    calls: dict[str, int]  # endpoint -> requests the stand-in received during the backfill
+    minimum: dict[str, int]
+    runs: list[RunFigures] = field(default_factory=list)
+
+    def run_of(self, asset: str) -> RunFigures:
+        return next(run for run in self.runs if asset in run.assets)
+
+
+def universe_resources(base_url: str, database_url: str, rate: float) -> dict[str, Any]:
+    from ntx_assets.resources import NepseResource, WarehouseResource
+
+    return {
+        "nepse": NepseResource(base_url=base_url, requests_per_second=rate),
+        "warehouse": WarehouseResource(database_url=database_url),
+    }
+
+
+def deployment_env(
+    base_url: str, database_url: str, rate: float, window: Window, data_dir: Path
+) -> dict[str, str]:
+    history_days = (dt.date.today() - window.first).days + 7
+    return {
+        "NTX_NEPSE_BASE_URL": base_url,
+        "NTX_DATABASE_URL": database_url,
+        "NTX_REQUESTS_PER_SECOND": f"{rate:g}",
+        "NTX_UNIVERSE_TARGET": str(UNIVERSE_TARGET),
+        "NTX_HISTORY_START": window.first.isoformat(),
+        "NTX_API_HISTORY_DAYS": str(max(365, history_days)),
+        "NTX_DATA_DIR": str(data_dir),
+    }
+
+
+def measure_backfill(
+    server: StandinServer,
+    database_url: str,
+    window: Window,
+    *,
+    rate: float,
+    home: Path,
+    env: Mapping[str, str],
+    backfill_interval_seconds: float | None,
+    timeout: float,
+    progress: Callable[[str], None],
+) -> BackfillFigures:
+    """company_universe in-process, then ONE UI backfill of daily_prices + indicators over the window."""
+    from ntx_assets.defs.company_universe import company_universe
+
+    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    with DagsterDeployment(
+        module="ntx_assets.definitions",
+        dagster_home=home,
+        env=env,
+        test_settings=False,
+        automation=False,
+        backfill_interval_seconds=backfill_interval_seconds,
+    ) as deployment:
+        progress(f"deployment up at {deployment.url} (stopped: {', '.join(deployment.stopped_instigators)})")
+        before = server.request_counts()
+        started = time.perf_counter()
+        result = dg.materialize(
+            [company_universe],
+            instance=deployment.instance,
+            resources=universe_resources(server.base_url, database_url, rate),
+            run_config=QUIET,
+        )
+        universe_seconds = time.perf_counter() - started
+        if not result.success:
+            raise RuntimeError("company_universe failed")
+        universe_calls = _delta(before, server.request_counts())
+        progress(f"company_universe: {sum(universe_calls.values())} calls in {universe_seconds:.1f} s")
+
+        before = server.request_counts()
+        names = [d.isoformat() for d in window.dates]
+        launched = time.perf_counter()
+        backfill_id = deployment.launch_partition_backfill(
+            asset_keys=["daily_prices", "indicators"], partition_names=names, title="bench"
+        )
+        progress(f"backfill {backfill_id}: {len(names)} dates x 2 assets launched")
+        outcome = _wait(deployment, backfill_id, timeout, launched, progress)
+        backfill_seconds = time.perf_counter() - launched
+        calls = _delta(before, server.request_counts())
+        if outcome.status != "COMPLETED_SUCCESS":
+            raise RuntimeError(f"the bench backfill did not succeed:\n{outcome.describe()}")
+        runs = [run_figures(deployment.instance, run.run_id) for run in outcome.runs]
+
+    rows = [len(server.data.today_prices(d)) for d in window.sessions]
+    years = len({d.year for d in window.dates})
+    minimum = {"today_price": minimum_calls(len(window.sessions), rows), **fixed_calls(years)}
+    return BackfillFigures(
+        backend=backend,
+        window=window,
+        rate=rate,
+        universe_calls=sum(universe_calls.values()),
+        universe_seconds=universe_seconds,
+        backfill_id=backfill_id,
+        status=outcome.status,
+        backfill_seconds=backfill_seconds,
+        calls=calls,
+        minimum=minimum,
+        runs=runs,
+    )
+
+
+def _wait(
+    deployment: DagsterDeployment,
+    backfill_id: str,
+    timeout: float,
+    launched: float,
+    progress: Callable[[str], None],
+) -> BackfillResult:
+    seen: dict[str, str] = {}
+    deadline = launched + timeout
+    while True:
+        status = deployment.backfill_status(backfill_id)["status"]
+        for run in deployment.runs(backfill_id):
+            if seen.get(run.run_id) != run.status:
+                seen[run.run_id] = run.status
+                progress(f"  +{time.perf_counter() - launched:6.1f} s  run {run.run_id[:8]} {run.status}")
+        if status not in {"REQUESTED"} or time.perf_counter() > deadline:
+            break
+        time.sleep(0.5)
+    return deployment.wait_for_backfill(backfill_id, timeout=max(1.0, deadline - time.perf_counter()))
+
+
+def _delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
+    return {key: after[key] - before.get(key, 0) for key in after if after[key] != before.get(key, 0)}
+
+
+@dataclass(frozen=True)
+class ComputeFigures:
+    rows: int
+    companies: int
+    seconds: float  # ntx_assets.indicators.compute alone, on every stored row
+    rows_seconds: float  # the asset's indicator_rows: compute plus framing every row for the warehouse
+
+
+def time_indicator_compute(engine: Engine, last: dt.date) -> ComputeFigures:
+    """`ntx_assets.indicators.compute` on the whole loaded history, all companies at once, as the asset
+    frames it (grouped by security id); then the asset's own `indicator_rows` over every stored date."""
+    from ntx_assets.defs.indicators import indicator_rows
+    from ntx_assets.indicators import compute
+
+    t = daily_prices
+    query = select(
+        t.c.security_id, t.c.symbol, t.c.business_date, t.c.open, t.c.high, t.c.low, t.c.close, t.c.volume
+    )
+    with engine.connect() as conn:
+        history = pd.DataFrame(
+            conn.execute(query.where(t.c.business_date <= last)).all(),
+            columns=list(query.selected_columns.keys()),
+        )
+    frame = history.rename(columns={"business_date": "date"})
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["symbol"] = frame["security_id"].astype(str)
+    started = time.perf_counter()
+    compute(frame)
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    indicator_rows(history, sorted(set(history["business_date"])))
+    rows_seconds = time.perf_counter() - started
+    return ComputeFigures(
+        rows=len(frame),
+        companies=int(frame["security_id"].nunique()),
+        seconds=seconds,
+        rows_seconds=rows_seconds,
+    )
+
+
+def copy_history(source_url: str, target_url: str, last: dt.date) -> int:
+    """Seed a warehouse with another's rows up to `last` (the same stand-in data), through the product's
+    upsert."""
+    source, target = create_warehouse_engine(source_url), create_warehouse_engine(target_url)
+    copied = 0
+    try:
+        migrate(target)
+        for table in HISTORY_TABLES:
+            query = select(table)
+            if "business_date" in table.c:
+                query = query.where(table.c.business_date <= last)
+            with source.connect() as conn:
+                rows = [dict(row) for row in conn.execute(query).mappings()]
+            if rows:
+                with target.begin() as conn:
+                    upsert(conn, table, rows)
+                copied += len(rows)
+    finally:
+        source.dispose()
+        target.dispose()
+    return copied
+
+
+@dataclass(frozen=True)
+class DailyFigures(CallCounts):
+    backend: str
+    day: dt.date
+    wall_seconds: float
+    calls: dict[str, int]
+    minimum: dict[str, int]
+    prices: dict[str, Any]
+    indicators: dict[str, Any]
+
+
+def measure_daily(server: StandinServer, database_url: str, day: dt.date, rate: float) -> DailyFigures:
+    """One new session, every symbol: daily_prices then indicators of `day`, in ONE in-process run."""
+    from ntx_assets.defs.daily_prices import daily_prices as prices_asset
+    from ntx_assets.defs.indicators import indicators as indicators_asset
+
+    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    before = server.request_counts()
+    with dg.DagsterInstance.ephemeral() as instance:
+        started = time.perf_counter()
+        result = dg.materialize(
+            [prices_asset, indicators_asset],
+            partition_key=day.isoformat(),
+            instance=instance,
+            resources=universe_resources(server.base_url, database_url, rate),
+            run_config=QUIET,
+        )
+        wall = time.perf_counter() - started
+    if not result.success:
+        raise RuntimeError(f"the daily update of {day} failed on {backend}")
+    metadata = {
+        key: {
+            name: value.value
+            for name, value in result.asset_materializations_for_node(key)[0].metadata.items()
+        }
+        for key in ("daily_prices", "indicators")
+    }
+    minimum = {
+        "today_price": minimum_calls(1, [len(server.data.today_prices(day))]),
+        **fixed_calls(1),
+    }
+    return DailyFigures(
+        backend=backend,
+        day=day,
+        wall_seconds=wall,
+        calls=_delta(before, server.request_counts()),
+        minimum=minimum,
+        prices=metadata["daily_prices"],
+        indicators=metadata["indicators"],
+    )

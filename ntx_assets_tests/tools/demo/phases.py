@@ -1,0 +1,334 @@
+"""The demo's three phases of runs through the Dagster instance, and the minimum calls each needed.
+
+Phase 1 runs the unpartitioned assets (company_universe: it fills the `symbol` partitions). Phase 2 runs
+the date-partitioned assets (daily_prices, indicators) over the last N closed sessions as ONE range run.
+Phase 3 runs the symbol-partitioned assets (filings, artifacts) in contiguous groups of at most their
+backfill policy's maximum per run. Partitions the instance already has materialized are skipped (unless
+the warehouse lost their rows), so a second demo only refreshes the universe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+from sqlalchemy import Engine, or_, select
+
+from ntx_assets.artifact_store import check_document_path, check_encrypted_id
+from ntx_assets.clock import nepal_now
+from ntx_assets.nepse import NepseClient
+from ntx_assets.sessions import holiday_dates, minimum_calls
+from ntx_assets.settings import Settings
+from ntx_assets.warehouse.schema import artifacts, companies, filing_documents, metadata
+from ntx_assets_tests.tools.demo import plan
+from ntx_assets_tests.tools.demo.options import Options
+from ntx_assets_tests.tools.demo.progress import Progress
+from ntx_assets_tests.tools.demo.runner import Graph, Runner, RunOutcome
+from ntx_assets_tests.tools.demo.summary import UNIVERSE_CHECK
+from ntx_assets_tests.tools.standin import StandinServer
+
+UNIVERSE_LIST_CALLS = 4  # company list, security list, promoters, classification
+PRICES_ASSET = "daily_prices"
+FILINGS_ASSET = "filings"
+ARTIFACTS_ASSET = "artifacts"
+UNIVERSE_ASSET = "company_universe"
+
+
+@dataclass
+class Accounting:
+    """Minimum calls of what the runs had to fetch, by endpoint label, with how each was derived."""
+
+    minimum: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, label: str, calls: int, note: str) -> None:
+        self.minimum[label] = self.minimum.get(label, 0) + calls
+        self.notes[label] = note if label not in self.notes else f"{self.notes[label]}; {note}"
+
+
+class Phases:
+    """The three phases of runs, and what each had to fetch at least."""
+
+    def __init__(
+        self,
+        options: Options,
+        settings: Settings,
+        graph: Graph,
+        instance: dg.DagsterInstance,
+        engine: Engine,
+        server: StandinServer | None,
+        progress: Progress,
+        defs: dg.Definitions,
+    ) -> None:
+        self.options, self.settings, self.graph = options, settings, graph
+        self.instance, self.engine, self.server, self.progress = instance, engine, server, progress
+        self.runner = Runner(defs, instance, log_level="INFO" if options.verbose else "WARNING")
+        self.runs: list[RunOutcome] = []
+        self.skipped: list[str] = []
+        self.notes: list[str] = []
+        self.accounting = Accounting()
+        self.steps = 1 + bool(graph.by_date) + bool(graph.by_symbol)
+        if graph.skipped:
+            names = ", ".join(k.to_user_string() for k in graph.skipped)
+            self.notes.append(f"not run by the demo (partitioned neither by date nor by symbol): {names}")
+
+    # --- phase 1: the universe (unpartitioned) ------------------------------------------------------
+    def universe(self) -> None:
+        if not self.graph.unpartitioned:
+            return
+        with_profile, included = self._profiles()
+        expected_profiles = len(included - with_profile) if included else self.settings.universe_target
+        planned = UNIVERSE_LIST_CALLS + expected_profiles
+        with self.progress.step(1, self.steps, "universe", runs=1, planned_calls=planned) as step:
+            outcome = self._run("universe", self.graph.unpartitioned)
+            step.run_done()
+        if UNIVERSE_ASSET in outcome.assets:
+            _, included_after = self._profiles()
+            self.accounting.add(
+                "universe lists", UNIVERSE_LIST_CALLS, "company list, securities, promoters, classification"
+            )
+            self.accounting.add(
+                "company profiles", len(included_after - with_profile), "one per company without a profile"
+            )
+
+    def universe_check(self) -> bool | None:
+        results = [c.passed for r in self.runs for c in r.checks if c.name == UNIVERSE_CHECK]
+        return results[-1] if results else None
+
+    def _profiles(self) -> tuple[set[int], set[int]]:
+        c = companies
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(c.c.security_id, c.c.profile_fetched_at).where(c.c.included)).all()
+        return {int(r[0]) for r in rows if r[1] is not None}, {int(r[0]) for r in rows}
+
+    # --- phase 2: prices and indicators over the last N sessions (date-partitioned) -----------------
+    def prices(self) -> None:
+        partitions = self.graph.date_partitions
+        if partitions is None:
+            return
+        number = 2
+        first_partition = dt.datetime.strptime(partitions.get_first_partition_key(), partitions.fmt).date()
+        window = plan.session_window(self._sessions(), self.options.sessions, nepal_now(), first_partition)
+        if window is None:
+            self._skip(number, "prices", f"no closed session on or after {first_partition}")
+            return
+        if len(window.sessions) < self.options.sessions:
+            clipped = f" (the partitions start {window.clipped_to})" if window.clipped_to else ""
+            self.notes.append(
+                f"{len(window.sessions)} of the {self.options.sessions} sessions asked{clipped}"
+            )
+        keys = [d.strftime(partitions.fmt) for d in window.dates()]
+        todo: dict[dg.AssetKey, list[str]] = {}
+        for key in self.graph.by_date:
+            materialized = self.instance.get_materialized_partitions(key)
+            # The instance trusts its event log; a warehouse deleted behind its back would be left empty.
+            lost = [
+                d.strftime(partitions.fmt)
+                for d in self._sessions_without_rows(key, window.sessions)
+                if d.strftime(partitions.fmt) in materialized
+            ]
+            if lost:
+                self.notes.append(f"{key.to_user_string()}: {len(lost)} materialized session(s) had no rows")
+            todo[key] = plan.missing(keys, materialized - set(lost))
+        selection = [key for key in self.graph.by_date if todo[key]]
+        names = "+".join(k.to_user_string() for k in self.graph.by_date)
+        span = f"{keys[0]}...{keys[-1]}"
+        if not selection:
+            self._skip(
+                number,
+                "prices",
+                f"{names}: all {len(keys)} dates [{span}] ({len(window.sessions)} sessions) "
+                "already materialized",
+            )
+            return
+        wanted = sorted({k for key in selection for k in todo[key]})
+        span_run = plan.covering_range(wanted, keys)
+        assert span_run is not None
+        run_dates = window.dates()[keys.index(span_run[0]) : keys.index(span_run[1]) + 1]
+        run_sessions = [d for d in window.sessions if d in set(run_dates)]
+        fetches = any(k.to_user_string() == PRICES_ASSET for k in selection)
+        today_price = minimum_calls(len(run_sessions), self._rows_per_session(run_sessions)) if fetches else 0
+        years = len({d.year for d in run_dates}) if fetches else 0
+        planned = today_price + years
+        with self.progress.step(number, self.steps, "prices", runs=1, planned_calls=planned) as step:
+            step.note = f"{len(run_sessions)} sessions in [{span_run[0]}...{span_run[1]}]"
+            self._run("prices", selection, span_run)
+            step.run_done(step.note)
+        if fetches:
+            self.accounting.add(
+                "today-price (prices)", today_price, f"{len(run_sessions)} sessions, pages of 500"
+            )
+            self.accounting.add("holiday lists", years, "one per year of the range (checks may ask too)")
+
+    def _sessions(self) -> list[dt.date]:
+        if self.server is not None:
+            return list(self.server.data.sessions)
+        return _api_sessions(self.settings, self.options.sessions)
+
+    def _rows_per_session(self, sessions: Sequence[dt.date]) -> list[int]:
+        if self.server is None:
+            return []
+        return [len(self.server.data.today_rows(day)) for day in sessions]
+
+    # --- phase 3: filings and artifacts in groups of symbols (symbol-partitioned) -------------------
+    def filings(self) -> None:
+        partitions = self.graph.symbol_partitions
+        if partitions is None or partitions.name is None:
+            return
+        number = self.steps
+        order = self.instance.get_dynamic_partitions(partitions.name)
+        if self.options.symbols is not None:
+            order = order[: self.options.symbols]
+            self.notes.append(f"filings/artifacts limited to the first {len(order)} symbols (--symbols)")
+        todo: dict[dg.AssetKey, set[str]] = {}
+        for key in self.graph.by_symbol:
+            materialized = self.instance.get_materialized_partitions(key)
+            if materialized and self._table_is_empty(key):
+                self.notes.append(f"{key.to_user_string()}: materialized, but its table is empty")
+                materialized = set()
+            todo[key] = set(plan.missing(order, materialized))
+        wanted = set().union(*todo.values())
+        names = "+".join(k.to_user_string() for k in self.graph.by_symbol)
+        if not wanted:
+            self._skip(number, "filings", f"{names}: all {len(order)} symbols already materialized")
+            return
+        groups = plan.contiguous_groups(order, wanted, self.graph.symbol_group_size)
+        runs = [(group, [key for key in self.graph.by_symbol if todo[key] & set(group)]) for group in groups]
+        security_ids = self._security_ids()
+        done_before = self._documents_done()
+        reports = [s for group, keys in runs if _has(keys, FILINGS_ASSET) for s in group]
+        downloading = [s for group, keys in runs if _has(keys, ARTIFACTS_ASSET) for s in group]
+        expected_documents = self._expected_documents(downloading, security_ids, done_before)
+        planned = len(reports) + expected_documents
+        with self.progress.step(number, self.steps, "filings", runs=len(runs), planned_calls=planned) as step:
+            for group, keys in runs:
+                step.note = f"symbols {group[0]}...{group[-1]}"
+                outcome = self._run("filings", keys, (group[0], group[-1]))
+                step.run_done("" if outcome.success else f"FAILED {outcome.label}")
+        if reports:
+            self.accounting.add("reports (filings)", len(reports), "one per symbol")
+        if downloading:
+            pending = self._documents_pending([security_ids[s] for s in downloading if s in security_ids])
+            new = {i: path for i, path in pending.items() if i not in done_before}
+            refused = [
+                i for i, (file_path, encrypted_id) in new.items() if not _fetchable(file_path, encrypted_id)
+            ]
+            note = "one per new document" + (
+                f" ({len(refused)} refused unfetched: unsafe path)" if refused else ""
+            )
+            self.accounting.add("document downloads", len(new) - len(refused), note)
+
+    def _sessions_without_rows(self, key: dg.AssetKey, sessions: Sequence[dt.date]) -> list[dt.date]:
+        """Sessions with no row in the asset's table (a table named like the asset, by business_date)."""
+        table = metadata.tables.get(key.to_user_string())
+        if table is None or "business_date" not in table.c or not sessions:
+            return []
+        column = table.c.business_date
+        with self.engine.connect() as conn:
+            query = select(column).where(column.between(min(sessions), max(sessions))).distinct()
+            stored = {_day(value) for value in conn.execute(query).scalars()}
+        return [day for day in sessions if day not in stored]
+
+    def _table_is_empty(self, key: dg.AssetKey) -> bool:
+        table = metadata.tables.get(key.to_user_string())
+        if table is None:
+            return False
+        with self.engine.connect() as conn:
+            return conn.execute(select(table).limit(1)).first() is None
+
+    def _security_ids(self) -> dict[str, int]:
+        c = companies
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(c.c.symbol, c.c.security_id).where(c.c.included)).all()
+        return {str(symbol): int(security_id) for symbol, security_id in rows}
+
+    def _documents_done(self) -> set[int]:
+        a = artifacts
+        with self.engine.connect() as conn:
+            query = select(a.c.document_id).where(or_(a.c.status == "stored", a.c.permanent.is_(True)))
+            return {int(i) for i in conn.execute(query).scalars()}
+
+    def _documents_pending(self, security_ids: Sequence[int]) -> dict[int, tuple[str | None, str | None]]:
+        """The listed documents of these companies: document id -> (file path, encrypted id)."""
+        d = filing_documents
+        with self.engine.connect() as conn:
+            query = select(d.c.document_id, d.c.file_path, d.c.encrypted_id).where(
+                d.c.security_id.in_(list(security_ids))
+            )
+            return {int(row[0]): (row[1], row[2]) for row in conn.execute(query)}
+
+    def _expected_documents(
+        self, symbols: Sequence[str], security_ids: Mapping[str, int], done: set[int]
+    ) -> int:
+        """Documents the stand-in will list for these symbols and that are not stored yet (for the ETA)."""
+        if self.server is None:
+            return 0
+        documents = [
+            document
+            for symbol in symbols
+            if symbol in security_ids
+            for report in self.server.data.reports(security_ids[symbol])
+            for document in report.get("applicationDocumentDetailsList") or []
+        ]
+        return sum(
+            1
+            for document in documents
+            if int(document["id"]) not in done
+            and _fetchable(document.get("filePath"), document.get("encryptedId"))
+        )
+
+    # --- one run -----------------------------------------------------------------------------------
+    def _skip(self, number: int, phase: str, why: str) -> None:
+        self.skipped.append(why)
+        self.progress.message(f"[{number}/{self.steps}] {phase:<10}  skipped: {why}")
+
+    def _run(
+        self, phase: str, keys: Sequence[dg.AssetKey], partition_range: tuple[str, str] | None = None
+    ) -> RunOutcome:
+        outcome = self.runner.run(phase, keys, partition_range, outcomes=self.runs)
+        if not outcome.success:
+            self.progress.message(f"  run FAILED: {outcome.label}: {outcome.error}")
+        return outcome
+
+
+def _day(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _fetchable(file_path: str | None, encrypted_id: str | None) -> bool:
+    """Whether the artifacts asset asks NEPSE for this document, or refuses it without a call."""
+    try:
+        if file_path:
+            check_document_path(file_path)
+        elif encrypted_id:
+            check_encrypted_id(encrypted_id)
+        else:
+            return False
+    except ValueError:
+        return False
+    return True
+
+
+def _has(keys: Sequence[dg.AssetKey], name: str) -> bool:
+    return any(key.to_user_string() == name for key in keys)
+
+
+def _api_sessions(settings: Settings, count: int) -> list[dt.date]:
+    """The session calendar from NEPSE's holiday lists, for a server that is not the demo's stand-in."""
+    today = nepal_now().date()
+    first_year = today.year - 1 - count // 200
+    with NepseClient(
+        settings.nepse_base_url,
+        verify=settings.tls_verify,
+        requests_per_second=settings.requests_per_second,
+        max_concurrent_requests=settings.max_concurrent_requests,
+        timeout_seconds=settings.request_timeout_seconds,
+        max_attempts=settings.max_attempts,
+    ) as client:
+        holidays: set[dt.date] = set()
+        for year in range(first_year, today.year + 1):
+            holidays |= holiday_dates(h.model_dump(by_alias=True) for h in client.holidays(year))
+    return plan.calendar_sessions(holidays, dt.date(first_year, 1, 1), today)

@@ -1,0 +1,298 @@
+"""The closing summary: universe against target, table sizes, checks, API calls, wall time, a screener."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, inspect, select
+
+from ntx_assets.warehouse.schema import companies, daily_prices, indicators, metadata
+from ntx_assets_tests.tools.demo.progress import clock
+from ntx_assets_tests.tools.demo.runner import CheckOutcome, RunOutcome
+
+SCREENER_ROWS = 10
+UNIVERSE_CHECK = "universe_count_matches_target"
+
+# Request keys of the stand-in's counter ("METHOD /route/template") -> what the call is for.
+_ENDPOINTS: tuple[tuple[str, str], ...] = (
+    ("/api/authenticate/", "auth handshake"),
+    ("css.wasm", "auth handshake"),
+    ("/nepse-data/today-price", "today-price (prices)"),
+    ("/security/profile/", "company profiles"),
+    ("/company/list", "universe lists"),
+    ("/security/promoters", "universe lists"),
+    ("/security/classification", "universe lists"),
+    ("/holiday/list", "holiday lists"),
+    ("/nepse-data/market-open", "market status"),
+    ("/application/reports/", "reports (filings)"),
+    ("fetchFiles", "document downloads"),
+)
+# Calls that are per-run overhead (a handshake per client, the payload id's market id), not data.
+OVERHEAD = ("auth handshake", "market status")
+ENDPOINT_ORDER = (
+    "universe lists",
+    "company profiles",
+    "holiday lists",
+    "today-price (prices)",
+    "reports (filings)",
+    "document downloads",
+    "auth handshake",
+    "market status",
+    "other",
+)
+
+
+def endpoint_label(request_key: str) -> str:
+    if request_key.endswith(" /api/nots/security"):
+        return "universe lists"
+    for fragment, label in _ENDPOINTS:
+        if fragment in request_key:
+            return label
+    return "other"
+
+
+def data_calls(counts: Mapping[str, int]) -> int:
+    """Requests that fetched data (what the plan counts), without the per-run handshakes."""
+    return sum(calls for key, calls in counts.items() if endpoint_label(key) not in OVERHEAD)
+
+
+def calls_by_label(counts: Mapping[str, int]) -> Counter[str]:
+    by_label: Counter[str] = Counter()
+    for key, calls in counts.items():
+        by_label[endpoint_label(key)] += calls
+    return by_label
+
+
+@dataclass(frozen=True)
+class ScreenerRow:
+    symbol: str
+    sector: str | None
+    close: float
+    change_pct: float | None
+    turnover: float
+    rsi_14: float | None
+    sma_20: float | None
+    sma_50: float | None
+    low_52w: float | None
+    high_52w: float | None
+
+
+@dataclass
+class DemoReport:
+    """Everything the summary shows; the demo's result, also for tests."""
+
+    universe_count: int
+    universe_target: int
+    universe_check_passed: bool | None
+    table_rows: dict[str, int]
+    runs: list[RunOutcome]
+    skipped: list[str]
+    calls: Counter[str] | None  # by endpoint label; None when the server is not the demo's stand-in
+    minimum_calls: dict[str, int]
+    minimum_notes: dict[str, str]
+    wall_seconds: float
+    screener_date: dt.date | None
+    screener: list[ScreenerRow]
+    base_url: str
+    previous: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def checks(self) -> list[CheckOutcome]:
+        return [check for run in self.runs for check in run.checks]
+
+    @property
+    def checks_passed(self) -> int:
+        return sum(1 for check in self.checks if check.passed)
+
+    @property
+    def checks_failed(self) -> int:
+        return sum(1 for check in self.checks if not check.passed)
+
+    @property
+    def failed_runs(self) -> list[RunOutcome]:
+        return [run for run in self.runs if not run.success]
+
+    @property
+    def total_calls(self) -> int:
+        if self.calls is not None:
+            return sum(self.calls.values())
+        return sum(run.api_calls_reported for run in self.runs)
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and not self.failed_runs and self.checks_failed == 0
+
+
+# --- warehouse queries -----------------------------------------------------------------------------
+
+
+def table_rows(engine: Engine) -> dict[str, int]:
+    present = set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        return {
+            table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in metadata.sorted_tables
+            if table.name in present
+        }
+
+
+def included_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(companies).where(companies.c.included)
+        ).scalar_one()
+
+
+def screener(engine: Engine, rows: int = SCREENER_ROWS) -> tuple[dt.date | None, list[ScreenerRow]]:
+    """Per included company on the latest stored session: close, change, turnover, RSI, SMAs, 52-week
+    range; the most traded first."""
+    c, p, i = companies, daily_prices, indicators
+    with engine.connect() as conn:
+        latest = conn.execute(select(func.max(p.c.business_date))).scalar_one()
+        if latest is None:
+            return None, []
+        change = (p.c.close - p.c.previous_close) * 100.0 / func.nullif(p.c.previous_close, 0)
+        query = (
+            select(
+                c.c.symbol,
+                c.c.sector,
+                p.c.close,
+                change.label("change_pct"),
+                p.c.turnover,
+                i.c.rsi_14,
+                i.c.sma_20,
+                i.c.sma_50,
+                func.coalesce(p.c.fifty_two_week_low, i.c.low_52w).label("low_52w"),
+                func.coalesce(p.c.fifty_two_week_high, i.c.high_52w).label("high_52w"),
+            )
+            .select_from(
+                c.join(p, and_(p.c.security_id == c.c.security_id, p.c.business_date == latest)).outerjoin(
+                    i, and_(i.c.security_id == p.c.security_id, i.c.business_date == p.c.business_date)
+                )
+            )
+            .where(c.c.included)
+            .order_by(p.c.turnover.desc(), c.c.symbol)
+            .limit(rows)
+        )
+        found = [ScreenerRow(**row) for row in conn.execute(query).mappings()]
+    return _as_date(latest), found
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+# --- rendering ---------------------------------------------------------------------------------------
+
+
+def render(report: DemoReport) -> str:
+    lines: list[str] = ["", "=" * 100, "NEPSE warehouse demo: summary", "=" * 100]
+    verdict = {True: "PASS", False: "FAIL", None: "not evaluated"}[report.universe_check_passed]
+    lines.append(
+        f"Universe: {report.universe_count} listed companies, target {report.universe_target} "
+        f"(check {UNIVERSE_CHECK}: {verdict})"
+    )
+    lines += ["", "Runs (through the Dagster instance):"]
+    for run in report.runs:
+        status = "ok" if run.success else "FAILED"
+        lines.append(f"  {status:<6} {run.seconds:6.1f} s  {run.phase:<9} {run.label}")
+        if run.error:
+            lines.append(f"         {run.error[:200]}")
+    lines += [f"  {'skip':<6} {'':>8}  {'':<9} {item}" for item in report.skipped]
+
+    lines += ["", "Warehouse rows:"]
+    width = max((len(name) for name in report.table_rows), default=10)
+    lines += [f"  {name:<{width}}  {rows:>9,}" for name, rows in report.table_rows.items()]
+
+    lines += ["", f"Asset checks: {report.checks_passed} passed, {report.checks_failed} failed"]
+    by_check: dict[tuple[str, str], list[bool]] = {}
+    for check in report.checks:
+        by_check.setdefault((check.asset, check.name), []).append(check.passed)
+    for (asset, name), results in sorted(by_check.items()):
+        failed = results.count(False)
+        state = f"{results.count(True)} passed" + (f", {failed} FAILED" if failed else "")
+        lines.append(f"  {asset}.{name}: {state}")
+    for check in report.checks:
+        if not check.passed:
+            lines.append(f"    FAILED {check.asset}.{check.name}: {check.description or ''}")
+
+    lines += ["", *_calls_section(report)]
+    lines += ["", f"Wall time: {clock(report.wall_seconds)} ({report.wall_seconds:.1f} s)"]
+    if report.previous:
+        previous = report.previous
+        calls = previous.get("api_calls")
+        lines.append(
+            f"Previous demo ({previous.get('finished', '?')}): "
+            f"{f'{calls:,}' if isinstance(calls, int) else '?'} API calls "
+            f"in {float(previous.get('wall_seconds', 0.0)):.1f} s; this one: {report.total_calls:,} calls "
+            f"in {report.wall_seconds:.1f} s"
+        )
+
+    lines += ["", *_screener_section(report)]
+    lines += [f"Note: {note}" for note in report.notes]
+    if report.ok:
+        lines.append("Result: OK")
+    else:
+        stopped = "interrupted; " if report.interrupted else ""
+        failed = f"{len(report.failed_runs)} run(s) failed, {report.checks_failed} check(s) failed"
+        lines.append(f"Result: {stopped}{failed}")
+    return "\n".join(lines)
+
+
+def _calls_section(report: DemoReport) -> list[str]:
+    if report.calls is None:
+        return [
+            f"API calls to {report.base_url}: {report.total_calls} (as reported by the assets' api_calls "
+            "metadata; per-endpoint counts need the demo's own stand-in)"
+        ]
+    lines = [f"API calls to the stand-in at {report.base_url} (this demo):"]
+    lines.append(f"  {'endpoint':<22} {'calls':>7} {'minimum':>8}")
+    labels = [label for label in ENDPOINT_ORDER if label in report.calls or label in report.minimum_calls]
+    for label in labels:
+        minimum = report.minimum_calls.get(label)
+        shown = "-" if minimum is None else f"{minimum:,}"
+        note = report.minimum_notes.get(label, "overhead" if label in OVERHEAD else "")
+        lines.append(f"  {label:<22} {report.calls.get(label, 0):>7,} {shown:>8}  {note}".rstrip())
+    data_calls = sum(calls for label, calls in report.calls.items() if label not in OVERHEAD)
+    overhead = report.total_calls - data_calls
+    lines.append(
+        f"  {'total':<22} {report.total_calls:>7,} {sum(report.minimum_calls.values()):>8,}  "
+        f"({data_calls:,} data calls + {overhead:,} overhead)"
+    )
+    return lines
+
+
+def _screener_section(report: DemoReport) -> list[str]:
+    if report.screener_date is None:
+        return ["Screener: no prices in the warehouse yet"]
+    lines = [
+        f"Screener: top {len(report.screener)} by turnover on {report.screener_date} "
+        "(SQLAlchemy Core over companies, daily_prices, indicators)",
+        f"  {'symbol':<9} {'sector':<24} {'close':>9} {'chg %':>7} {'turnover':>15} {'RSI 14':>7} "
+        f"{'SMA 20':>9} {'SMA 50':>9}  52-week range",
+    ]
+    for row in report.screener:
+        week52 = (
+            f"{row.low_52w:,.1f} - {row.high_52w:,.1f}"
+            if row.low_52w is not None and row.high_52w is not None
+            else "-"
+        )
+        lines.append(
+            f"  {row.symbol:<9} {(row.sector or '-')[:24]:<24} {row.close:>9,.1f} "
+            f"{_num(row.change_pct, '+.2f'):>7} "
+            f"{row.turnover:>15,.0f} {_num(row.rsi_14, '.1f'):>7} {_num(row.sma_20, ',.1f'):>9} "
+            f"{_num(row.sma_50, ',.1f'):>9}  {week52}"
+        )
+    if report.screener and all(row.sma_50 is None for row in report.screener):
+        lines.append("  (SMA 50 needs 50 stored sessions: run with --sessions 60 for it)")
+    return lines
+
+
+def _num(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)

@@ -1,0 +1,3 @@
+from ntx_assets_tests.tools.standin.cli import main
+
+main()

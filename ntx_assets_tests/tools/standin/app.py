@@ -1,0 +1,17 @@
+"""Assembles the Starlette application around a StandinState."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from ntx_assets_tests.tools.standin.middleware import StandinMiddleware
+from ntx_assets_tests.tools.standin.routes import ROUTES
+from ntx_assets_tests.tools.standin.state import StandinState
+
+
+def create_app(state: StandinState) -> ASGIApp:
+    app = Starlette(routes=ROUTES)
+    app.state.standin = state
+    app.state.cache = {}
+    return StandinMiddleware(app, state, ROUTES)

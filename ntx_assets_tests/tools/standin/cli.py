@@ -1,0 +1,89 @@
+"""Command line: `python -m ntx_assets_tests.tools.standin --port 8765 --seed 7 [--fault-500 0.1 ...]`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import date
+
+from ntx_assets_tests.tools.standin.config import TODAY_PRICE_VARIANTS, FaultConfig, StandinConfig
+from ntx_assets_tests.tools.standin.server import StandinServer
+
+# (flag, FaultConfig field, type, help)
+_FAULT_FLAGS: tuple[tuple[str, str, type, str], ...] = (
+    ("--fault-429", "rate_429", float, "probability of a 429 with Retry-After"),
+    ("--retry-after", "retry_after_seconds", int, "Retry-After seconds on injected 429s (default 1)"),
+    ("--fault-500", "rate_500", float, "probability of a 500"),
+    ("--fault-502", "rate_502", float, "probability of an nginx 502 page"),
+    ("--fault-drop", "rate_drop", float, "probability of closing the connection without an answer"),
+    ("--fault-slow", "rate_slow", float, "probability of a slow answer"),
+    ("--slow-seconds", "slow_seconds", float, "delay of a slow answer (default 2)"),
+    ("--fault-empty-200", "rate_empty_200", float, "probability of an empty 200 to a POST"),
+    ("--fault-truncated-json", "rate_truncated_json", float, "probability of a half JSON body"),
+    (
+        "--expire-token-every",
+        "expire_token_every",
+        int,
+        "treat every Nth authorised request's token as stale",
+    ),
+    ("--fault-seed", "seed", int, "seed of the fault stream (default 0)"),
+)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m ntx_assets_tests.tools.standin", description="NEPSE API stand-in server"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--days", type=int, default=365, help="calendar days of generated history")
+    parser.add_argument(
+        "--end-date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today NPT)"
+    )
+    parser.add_argument("--token-ttl", type=float, default=60.0, help="access-token lifetime in seconds")
+    parser.add_argument("--today-price-variant", choices=TODAY_PRICE_VARIANTS, default="C")
+    parser.add_argument("--rate-limit", type=float, default=None, help="requests per second before 429")
+    parser.add_argument("--oversize-bytes", type=int, default=60 * 1024 * 1024)
+    parser.add_argument(
+        "--escaping-symbol", default=None, help="company that gets the path-escaping document"
+    )
+    parser.add_argument("--oversize-symbol", default=None, help="company that gets the oversize document")
+    parser.add_argument(
+        "--faults-on-auth", action="store_true", help="let faults hit /prove and css.wasm too"
+    )
+    for flag, field, kind, help_text in _FAULT_FLAGS:
+        parser.add_argument(flag, dest=field, type=kind, default=None, help=help_text)
+    return parser.parse_args(argv)
+
+
+def config_from_args(args: argparse.Namespace) -> StandinConfig:
+    fault_values = {field: getattr(args, field) for _, field, _, _ in _FAULT_FLAGS}
+    faults = FaultConfig(
+        **{k: v for k, v in fault_values.items() if v is not None}, apply_to_auth=args.faults_on_auth
+    )
+    return StandinConfig(
+        seed=args.seed,
+        end_date=args.end_date,
+        days=args.days,
+        token_ttl_seconds=args.token_ttl,
+        today_price_variant=args.today_price_variant,
+        faults=faults,
+        rate_limit_per_second=args.rate_limit,
+        oversize_bytes=args.oversize_bytes,
+        escaping_document_symbol=args.escaping_symbol,
+        oversize_document_symbol=args.oversize_symbol,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    server = StandinServer(config_from_args(args), host=args.host, port=args.port)
+    data = server.data
+    print(server.base_url, flush=True)
+    print(
+        f"seed {args.seed}, sessions {data.sessions[0] if data.sessions else '-'}..{data.last_session}, "
+        f"market id {data.market_id}; Ctrl-C to stop",
+        flush=True,
+    )
+    server.serve_forever()

@@ -1,0 +1,199 @@
+"""The stand-in's whole truth: everything the endpoints serve, generated once from the config."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from ntx_assets_tests.tools.standin import holidays
+from ntx_assets_tests.tools.standin.config import StandinConfig
+from ntx_assets_tests.tools.standin.documents import Document
+from ntx_assets_tests.tools.standin.facts import FactBook
+from ntx_assets_tests.tools.standin.market_rows import daily_trade_dto, history_rows, rupees, today_price_rows
+from ntx_assets_tests.tools.standin.prices import generate_prices
+from ntx_assets_tests.tools.standin.reports import build_reports
+from ntx_assets_tests.tools.standin.security_objects import SecurityObjects
+from ntx_assets_tests.tools.standin.seeding import python_rng
+from ntx_assets_tests.tools.standin.sessions import session_days, today_npt, window
+from ntx_assets_tests.tools.standin.universe import load_universe
+
+# Marks a field to drop in `StandinData.amend_today_price`.
+REMOVE: Any = object()
+
+
+class StandinData:
+    """Deterministic in (config minus faults): the same seed and window give the same answers."""
+
+    def __init__(self, config: StandinConfig) -> None:
+        self.seed = config.seed
+        self.start_date, self.end_date = window(config.end_date or today_npt(), config.days)
+        self.universe = load_universe()
+        self.facts = FactBook(self.universe, config.seed)
+        self.sessions: list[date] = session_days(self.start_date, self.end_date, holidays.holiday_dates())
+        self.prices = generate_prices(self.universe.listings, self.sessions, config.seed)
+        self.objects = SecurityObjects(self.universe, self.facts)
+        self._reports = build_reports(
+            self.universe,
+            self.facts,
+            self.prices,
+            self.end_date,
+            config.seed,
+            config.oversize_bytes,
+            config.escaping_document_symbol,
+            config.oversize_document_symbol,
+        )
+        self.market_id: int = (
+            config.market_id
+            if config.market_id is not None
+            else python_rng(config.seed, "market-id").randrange(100)
+        )
+        self.escaping_document_symbol: str = self._reports.escaping_document_symbol
+        self.oversize_document_symbol: str = self._reports.oversize_document_symbol
+        self._today_rows: dict[date, list[dict[str, Any]]] = {}
+        self._history_rows: dict[int, list[dict[str, Any]]] = {}
+
+    # --- lists -----------------------------------------------------------------------------------
+    @property
+    def companies(self) -> list[dict[str, Any]]:
+        """GET /company/list: the real 612 rows."""
+        return self.universe.companies
+
+    @property
+    def securities(self) -> list[dict[str, Any]]:
+        """GET /security?nonDelisted=true: the real 543 rows."""
+        return self.universe.securities
+
+    def delisted_security_rows(self) -> list[dict[str, Any]]:
+        """Extra rows for nonDelisted=false, derived from the company list's delisted companies."""
+        return [
+            {
+                "id": c["id"],
+                "symbol": c["symbol"],
+                "securityName": c["securityName"],
+                "name": f"({c['symbol']}) {c['securityName']}",
+                "activeStatus": "D",
+            }
+            for c in self.universe.companies
+            if c["status"] == "D"
+        ]
+
+    @property
+    def promoters(self) -> list[dict[str, Any]]:
+        return self.objects.promoters()
+
+    @property
+    def classification(self) -> list[dict[str, Any]]:
+        return self.objects.classification()
+
+    # --- market ----------------------------------------------------------------------------------
+    @property
+    def last_session(self) -> date | None:
+        return self.sessions[-1] if self.sessions else None
+
+    def today_prices(self, day: date) -> list[dict[str, Any]]:
+        """All today-price rows of `day` (securities that traded), sorted by symbol; [] off-session."""
+        return [dict(row) for row in self.today_rows(day)]
+
+    def today_rows(self, day: date) -> list[dict[str, Any]]:
+        """Shared, cached rows: callers must not modify them."""
+        rows = self._today_rows.get(day)
+        if rows is None:
+            rows = today_price_rows(self.prices, self.universe, self.facts, day)
+            self._today_rows[day] = rows
+        return rows
+
+    def amend_today_price(self, day: date, security_id: int, **fields: Any) -> dict[str, Any]:
+        """Serve `day`'s row of `security_id` with `fields` changed (a price correction, or bad data for
+        a test); a value of `REMOVE` drops the field. Returns the amended row. `restore_today_prices`
+        undoes it."""
+        rows = [dict(row) for row in self.today_rows(day)]
+        for row in rows:
+            if row["securityId"] == security_id:
+                for name, value in fields.items():
+                    if value is REMOVE:
+                        row.pop(name, None)
+                    else:
+                        row[name] = value
+                self._today_rows[day] = rows
+                return dict(row)
+        raise KeyError(f"security {security_id} did not trade on {day}")
+
+    def restore_today_prices(self, day: date) -> None:
+        """Drop every amendment of `day`: the seeded rows are served again."""
+        self._today_rows.pop(day, None)
+
+    def history(self, security_id: int) -> list[dict[str, Any]]:
+        """Shared, cached history rows, newest first: callers must not modify them."""
+        rows = self._history_rows.get(security_id)
+        if rows is None:
+            rows = history_rows(self.prices, security_id)
+            self._history_rows[security_id] = rows
+        return rows
+
+    def security_detail(self, security_id: int) -> dict[str, Any] | None:
+        """POST /security/{id}."""
+        security = self.objects.security(security_id)
+        if security is None:
+            return None
+        facts = self.facts.securities[security_id]
+        dto = daily_trade_dto(self.prices, security_id)
+        listed = facts.listed_shares
+        public = round(listed * (100.0 - facts.promoter_percentage) / 100.0)
+        close = dto["closePrice"]
+        updated = self.last_session or self.end_date
+        seconds = (security_id * 7919) % (8 * 3600) + 10 * 3600
+        return {
+            "securityDailyTradeDto": dto,
+            "security": security,
+            "stockListedShares": float(listed),
+            "paidUpCapital": float(listed * facts.face_value),
+            "issuedCapital": float(listed * facts.face_value),
+            "marketCapitalization": round(close * listed, 2),
+            "publicShares": public,
+            "publicPercentage": round(100.0 - facts.promoter_percentage, 2),
+            "promoterShares": float(listed - public),
+            "promoterPercentage": facts.promoter_percentage,
+            "updatedDate": f"{updated.isoformat()}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:"
+            f"{seconds % 60:02d}.{security_id % 1000:03d}",
+            "securityId": security_id,
+        }
+
+    def profile(self, security_id: int) -> dict[str, Any] | None:
+        return self.objects.profile(security_id)
+
+    def close_price(self, security_id: int, day: date) -> float | None:
+        t = self.prices.session_index(day)
+        row = self.prices.row_of.get(security_id)
+        return None if t is None or row is None else rupees(self.prices.close[row, t])
+
+    # --- filings ---------------------------------------------------------------------------------
+    def reports(self, security_id: int) -> list[dict[str, Any]]:
+        """GET /application/reports/{securityId}: newest first; [] for anything but active equity."""
+        return self._reports.by_security.get(security_id, [])
+
+    def document(self, file_path: str) -> Document | None:
+        return self._reports.documents.by_path(file_path)
+
+    def document_by_encrypted_id(self, value: str) -> Document | None:
+        return self._reports.documents.by_encrypted_id(value)
+
+    def document_size(self, document: Document) -> int:
+        return self._reports.documents.pdf(document).size
+
+    def document_chunks(self, document: Document) -> Iterator[bytes]:
+        return self._reports.documents.chunks(document)
+
+    def document_bytes(self, file_path: str) -> bytes | None:
+        """The PDF behind a filePath. For the oversize document this builds all of it in memory."""
+        document = self.document(file_path)
+        return None if document is None else self._reports.documents.pdf(document).to_bytes()
+
+    # --- calendar --------------------------------------------------------------------------------
+    @staticmethod
+    def holiday_rows(year: int) -> list[dict[str, Any]]:
+        return holidays.holiday_rows(year)
+
+    @staticmethod
+    def holiday_years() -> list[int]:
+        return holidays.holiday_years()

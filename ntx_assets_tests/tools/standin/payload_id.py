@@ -1,0 +1,72 @@
+"""The `{"id": N}` body that NEPSE's POST endpoints demand (NEPSE_API.md section 1)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Literal
+
+from ntx_assets_tests.tools.standin.config import TodayPriceVariant
+from ntx_assets_tests.tools.standin.wasm import Salts
+
+# The fixed table from NEPSE's frontend bundle, identical in every client that computes the id.
+DUMMY: tuple[int, ...] = (
+    147, 117, 239, 143, 157, 312, 161, 612, 512, 804, 411, 527, 170, 511, 421, 667, 764, 621, 301, 106,
+    133, 793, 411, 511, 312, 423, 344, 346, 653, 758, 342, 222, 236, 811, 711, 611, 122, 447, 128, 199,
+    183, 135, 489, 703, 800, 745, 152, 863, 134, 211, 142, 564, 375, 793, 212, 153, 138, 153, 648, 611,
+    151, 649, 318, 143, 117, 756, 119, 141, 717, 113, 112, 146, 162, 660, 693, 261, 362, 354, 251, 641,
+    157, 178, 631, 192, 734, 445, 192, 883, 187, 122, 591, 731, 852, 384, 565, 596, 451, 772, 624, 691,
+)  # fmt: skip
+assert len(DUMMY) == 100
+
+
+def base_id(market_id: int, day: int) -> int:
+    """The raw id: the body of POST /api/nots/security/{id}."""
+    return DUMMY[market_id] + market_id + 2 * day
+
+
+def signed_id(market_id: int, day: int, salts: Salts, threshold: int, hi: int, lo: int) -> int:
+    base = base_id(market_id, day)
+    j = hi if base % 10 < threshold else lo
+    return base + salts[j] * day - salts[j - 1]
+
+
+def today_price_ids(market_id: int, day: int, salts: Salts, variant: TodayPriceVariant) -> set[int]:
+    """Ids accepted by today-price. B and C differ only when base % 10 == 4."""
+    variant_b = signed_id(market_id, day, salts, threshold=5, hi=1, lo=3)
+    variant_c = signed_id(market_id, day, salts, threshold=4, hi=1, lo=3)
+    if variant == "B":
+        return {variant_b}
+    if variant == "C":
+        return {variant_c}
+    return {variant_b, variant_c}
+
+
+Endpoint = Literal["today-price", "security"]
+
+
+def accepted_ids(
+    endpoint: Endpoint, market_id: int, days: Iterable[int], salts: Salts, variant: TodayPriceVariant
+) -> set[int]:
+    """All ids accepted for `endpoint` ("today-price" or "security") over the candidate days."""
+    accepted: set[int] = set()
+    for day in days:
+        if endpoint == "today-price":
+            accepted |= today_price_ids(market_id, day, salts, variant)
+        else:
+            accepted.add(base_id(market_id, day))
+    return accepted
+
+
+def body_id(body: bytes) -> int | None:
+    """The integer `id` of a JSON body, or None when the body is missing or malformed."""
+    try:
+        parsed = json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    value = parsed.get("id")
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value

@@ -1,0 +1,233 @@
+"""Quarterly and annual financial reports of the active equity companies, with one document each.
+
+Covers the Nepali fiscal year that contains the window's end date and the one before it. A report
+appears only once its submission date has passed, so the current year is usually incomplete, as on
+the live site. Two reports carry an extra, deliberately hostile document: one whose filePath tries to
+escape a download directory, and one oversize document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from ntx_assets_tests.tools.standin.documents import Document, DocumentStore, encrypted_id
+from ntx_assets_tests.tools.standin.facts import FactBook
+from ntx_assets_tests.tools.standin.market_rows import close_on_or_before
+from ntx_assets_tests.tools.standin.prices import PriceTable
+from ntx_assets_tests.tools.standin.seeding import numpy_rng
+from ntx_assets_tests.tools.standin.universe import Universe
+
+QUARTER_NAMES = ("First Quarter", "Second Quarter", "Third Quarter", "Fourth Quarter")
+QUARTERLY = {"id": 1, "reportName": "Quarterly Report"}
+ANNUAL = {"id": 2, "reportName": "Annual Report"}
+# Integer codes as go-nepse types them; their meaning on the live site is unknown.
+APPLICATION_TYPE = 5
+APPLICATION_STATUS = 2
+_FIRST_REPORT_ID = 40_001
+
+
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+
+
+def fiscal_year_start(day: date) -> int:
+    """Gregorian year in which the Nepali fiscal year containing `day` starts (Shrawan 1, ~July 17)."""
+    return day.year if day >= date(day.year, 7, 17) else day.year - 1
+
+
+def financial_year(start_year: int) -> dict[str, Any]:
+    return {
+        "id": start_year - 1990,
+        "fyName": f"{start_year}-{start_year + 1}",
+        "fyNameNepali": f"{start_year + 57}-{start_year + 58}",
+        "fromYear": f"{start_year}-07-17",
+        "toYear": f"{start_year + 1}-07-16",
+    }
+
+
+def _period_ends(start_year: int) -> tuple[date, date, date, date]:
+    # Ends of Asoj, Poush, Chaitra and Asar, approximated in the Gregorian calendar.
+    return (
+        date(start_year, 10, 16),
+        date(start_year + 1, 1, 13),
+        date(start_year + 1, 4, 12),
+        date(start_year + 1, 7, 16),
+    )
+
+
+@dataclass(frozen=True)
+class ReportBook:
+    by_security: dict[int, list[dict[str, Any]]]
+    documents: DocumentStore
+    escaping_document_symbol: str
+    oversize_document_symbol: str
+
+
+class _Builder:
+    def __init__(self, universe: Universe, facts: FactBook, prices: PriceTable, seed: int) -> None:
+        self.universe, self.facts, self.prices, self.seed = universe, facts, prices, seed
+        self.rng = numpy_rng(seed, "reports")
+        self.documents = DocumentStore()
+        self.next_id = _FIRST_REPORT_ID
+
+    def take_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+    def document(
+        self, submitted: date, file_path: str, lines: list[str], size: int | None = None
+    ) -> dict[str, Any]:
+        document_id = self.take_id()
+        document = Document(
+            document_id=document_id,
+            file_path=file_path,
+            encrypted_id=encrypted_id(self.seed, document_id),
+            title=lines[0],
+            lines=tuple(lines),
+            padded_size=size,
+        )
+        self.documents.add(document)
+        return {
+            "id": document_id,
+            "submittedDate": submitted.isoformat(),
+            "filePath": file_path,
+            "encryptedId": document.encrypted_id,
+        }
+
+    def report(
+        self, company: dict[str, Any], start_year: int, quarter: int | None, submitted: date
+    ) -> dict[str, Any]:
+        security_id = company["id"]
+        symbol, name = company["symbol"], company["companyName"].strip()
+        company_facts = self.facts.companies[security_id]
+        security_facts = self.facts.securities[security_id]
+        shares = security_facts.listed_shares
+        years_on = start_year - 2024 + (quarter or 4) / 4
+        eps = round(company_facts.annual_eps * (1 + 0.08 * years_on) + float(self.rng.normal(0.0, 2.5)), 2)
+        price = close_on_or_before(self.prices, security_id, submitted)
+        pe = round(price / eps, 2) if eps != 0 else None
+        share_of_year = (quarter or 4) / 4
+        profit = round(eps * shares * share_of_year, 2)
+        net_worth = round(company_facts.net_worth_per_share * (1 + 0.03 * years_on), 2)
+        paid_up = float(shares * security_facts.face_value)
+        fy = financial_year(start_year)
+        kind = QUARTERLY if quarter else ANNUAL
+        label = f"{_ordinal(quarter)} Quarter" if quarter else f"Annual Report {fy['fyName']}"
+        lines = [
+            f"{name} ({symbol})",
+            f"{kind['reportName']}" + (f" - {QUARTER_NAMES[quarter - 1]}" if quarter else ""),
+            f"Fiscal year {fy['fyName']} ({fy['fyNameNepali']})",
+            f"Submitted {submitted.isoformat()}",
+            f"EPS (annualised): {eps}",
+            f"P/E: {pe}",
+            f"Paid-up capital: Rs {paid_up:,.2f}",
+            f"Net profit: Rs {profit:,.2f}",
+            f"Net worth per share: Rs {net_worth}",
+            "",
+            f"Synthetic filing generated by the ntx_assets NEPSE stand-in (seed {self.seed}).",
+        ]
+        report_id = self.take_id()
+        seconds = int(self.rng.integers(9 * 3600, 18 * 3600))
+        millis = int(self.rng.integers(0, 1000))
+        clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}"
+        modified = f"{submitted.isoformat()}T{clock}"
+        return {
+            "id": report_id,
+            "activeStatus": "A",
+            "modifiedDate": modified,
+            "applicationType": APPLICATION_TYPE,
+            "applicationStatus": APPLICATION_STATUS,
+            "fiscalReport": {
+                "id": report_id + 500_000,
+                "quarterMaster": {"id": quarter, "quarterName": QUARTER_NAMES[quarter - 1]}
+                if quarter
+                else None,
+                "reportTypeMaster": dict(kind),
+                "financialYear": fy,
+                "peValue": pe,
+                "epsValue": eps,
+                "paidUpCapital": paid_up,
+                "profitAmount": profit,
+                "netWorthPerShare": net_worth,
+                "remarks": None,
+            },
+            "applicationDocumentDetailsList": [
+                self.document(
+                    submitted, f"{symbol.lower()}_user/{submitted.isoformat()}/{name} {label}.pdf", lines
+                )
+            ],
+        }
+
+    def company_reports(self, company: dict[str, Any], end: date) -> list[dict[str, Any]]:
+        current = fiscal_year_start(end)
+        reports: list[dict[str, Any]] = []
+        for start_year in (current - 1, current):
+            for quarter, period_end in enumerate(_period_ends(start_year), start=1):
+                submitted = period_end + timedelta(days=int(self.rng.integers(12, 41)))
+                if submitted <= end:
+                    reports.append(self.report(company, start_year, quarter, submitted))
+            submitted = date(start_year + 1, 7, 16) + timedelta(days=int(self.rng.integers(120, 201)))
+            if submitted <= end:
+                reports.append(self.report(company, start_year, None, submitted))
+        reports.sort(key=lambda r: (r["modifiedDate"], r["id"]), reverse=True)
+        return reports
+
+
+def _pick_symbol(
+    requested: str | None, candidates: list[str], rng: np.random.Generator, avoid: str | None
+) -> str:
+    if requested is not None:
+        if requested not in candidates:
+            raise ValueError(f"{requested!r} is not an active equity company with reports")
+        return requested
+    pool = [symbol for symbol in candidates if symbol != avoid]
+    return pool[int(rng.integers(len(pool)))]
+
+
+def build_reports(
+    universe: Universe,
+    facts: FactBook,
+    prices: PriceTable,
+    end: date,
+    seed: int,
+    oversize_bytes: int,
+    escaping_symbol: str | None = None,
+    oversize_symbol: str | None = None,
+) -> ReportBook:
+    builder = _Builder(universe, facts, prices, seed)
+    by_security: dict[int, list[dict[str, Any]]] = {}
+    for company in universe.active_equity():
+        by_security[company["id"]] = builder.company_reports(company, end)
+    with_reports = {c["symbol"]: c["id"] for c in universe.active_equity() if by_security[c["id"]]}
+    if len(with_reports) < 2:
+        raise ValueError("the window ends too early for any company to have filed a report")
+    pick_rng = numpy_rng(seed, "hostile-documents")
+    escaping = _pick_symbol(escaping_symbol, sorted(with_reports), pick_rng, None)
+    oversize = _pick_symbol(oversize_symbol, sorted(with_reports), pick_rng, escaping)
+
+    # The hostile documents ride on the newest report of their company, after its regular document.
+    escaping_report = by_security[with_reports[escaping]][0]
+    submitted = date.fromisoformat(escaping_report["modifiedDate"][:10])
+    escaping_report["applicationDocumentDetailsList"].append(
+        builder.document(
+            submitted,
+            f"{escaping.lower()}_user/{submitted.isoformat()}/../../../../etc/passwd",
+            ["Path-escaping document", "Its filePath climbs out of any download directory."],
+        )
+    )
+    oversize_report = by_security[with_reports[oversize]][0]
+    submitted = date.fromisoformat(oversize_report["modifiedDate"][:10])
+    company_name = universe.company_by_id[with_reports[oversize]]["companyName"].strip()
+    oversize_report["applicationDocumentDetailsList"].append(
+        builder.document(
+            submitted,
+            f"{oversize.lower()}_user/{submitted.isoformat()}/{company_name} Full Annual Report Scan.pdf",
+            ["Oversize document", f"Padded to {oversize_bytes} bytes."],
+            size=oversize_bytes,
+        )
+    )
+    return ReportBook(by_security, builder.documents, escaping, oversize)
