@@ -3,6 +3,7 @@
 They live outside defs/ because tests and scripts build them directly; defs/resources.py binds them.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 
 from ntx_assets.artifact_store import ArtifactStore
 from ntx_assets.nepse import NepseClient
+from ntx_assets.sessions import DEFAULT_HISTORY_DAYS
 from ntx_assets.settings import Settings
 from ntx_assets.warehouse import create_warehouse_engine, migrate
 
@@ -47,6 +49,8 @@ class NepseResource(dg.ConfigurableResource):
     max_concurrent_requests: int = 4
     timeout_seconds: float = 30.0
     max_attempts: int = 6
+    # How far back NEPSE's price endpoints answer, in calendar days (NTX_API_HISTORY_DAYS); older dates fail.
+    history_days: int = DEFAULT_HISTORY_DAYS
 
     _client: NepseClient | None = PrivateAttr(default=None)
 
@@ -60,6 +64,7 @@ class NepseResource(dg.ConfigurableResource):
             max_concurrent_requests=settings.max_concurrent_requests,
             timeout_seconds=settings.request_timeout_seconds,
             max_attempts=settings.max_attempts,
+            history_days=settings.api_history_days,
         )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -81,6 +86,25 @@ class NepseResource(dg.ConfigurableResource):
         if self._client is None:
             raise RuntimeError("NepseResource used outside a run: call setup_for_execution first")
         return self._client
+
+
+class CheckTargetsResource(dg.ConfigurableResource):
+    """What the checks expect: shown on the UI's Resources page, and settable per run in the launchpad
+    (`resources: {check_targets: {config: {universe_target: 278}}}`)."""
+
+    universe_target: int = 264  # NTX_UNIVERSE_TARGET: listed ordinary-share companies
+    prices_freshness_grace_hours: float = 2.0  # NTX_PRICES_FRESHNESS_GRACE_HOURS: after the 15:00 close
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "CheckTargetsResource":
+        return cls(
+            universe_target=settings.universe_target,
+            prices_freshness_grace_hours=settings.prices_freshness_grace_hours,
+        )
+
+    @property
+    def freshness_grace(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.prices_freshness_grace_hours)
 
 
 class ArtifactStoreResource(dg.ConfigurableResource):

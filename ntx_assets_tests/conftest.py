@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import psycopg
@@ -19,7 +20,7 @@ import pytest
 from psycopg import sql
 
 from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, pinned
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
 
@@ -95,10 +96,12 @@ def standin() -> Iterator[StandinServer]:
         yield server
 
 
-def fast_nepse_resource(base_url: str) -> NepseResource:
+def fast_nepse_resource(base_url: str, **fields: Any) -> NepseResource:
     """A client resource for the loopback stand-in, which has no rate limit unless a test sets one: pacing
     is tested on its own (nepse/test_pacing.py), so here it only costs time."""
-    return NepseResource(base_url=base_url, requests_per_second=1000.0, max_concurrent_requests=8)
+    return NepseResource(
+        base_url=base_url, **{"requests_per_second": 1000.0, "max_concurrent_requests": 8, **fields}
+    )
 
 
 @pytest.fixture
@@ -136,6 +139,7 @@ def load_universe(
                 resources = {
                     "nepse": fast_nepse_resource(standin.base_url),
                     "warehouse": WarehouseResource(database_url=url),
+                    "check_targets": CheckTargetsResource(universe_target=259),
                 }
                 assert dg.materialize([company_universe], instance=instance, resources=resources).success
             templates[backend] = url

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as prices_table
@@ -93,7 +93,11 @@ def _with_universe(standin: StandinServer, url: str) -> Iterator[str]:
         result = dg.materialize(
             [company_universe],
             instance=instance,
-            resources={"nepse": _nepse(standin), "warehouse": WarehouseResource(database_url=url)},
+            resources={
+                "nepse": _nepse(standin),
+                "warehouse": WarehouseResource(database_url=url),
+                "check_targets": CheckTargetsResource(universe_target=259),
+            },
         )
     assert result.success
     yield url

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from ntx_assets.defs.company_universe import company_universe, only_ordinary_shares, symbols_unique
-from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.universe import classify, included_symbols
 from ntx_assets.warehouse import create_warehouse_engine, migrate
 from ntx_assets.warehouse.schema import companies, company_symbols
@@ -15,12 +15,16 @@ from ntx_assets_tests.tools.standin import StandinServer
 
 
 def _materialize(
-    instance: dg.DagsterInstance, nepse: NepseResource, database_url: str
+    instance: dg.DagsterInstance, nepse: NepseResource, database_url: str, target: int = 259
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [company_universe],
         instance=instance,
-        resources={"nepse": nepse, "warehouse": WarehouseResource(database_url=database_url)},
+        resources={
+            "nepse": nepse,
+            "warehouse": WarehouseResource(database_url=database_url),
+            "check_targets": CheckTargetsResource(universe_target=target),
+        },
     )
 
 
@@ -40,18 +44,15 @@ def test_universe_against_standin_and_postgres_passes_with_target_259_and_fails_
     nepse_resource: NepseResource,
     pg_database_url: str,
     dagster_instance: dg.DagsterInstance,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NTX_UNIVERSE_TARGET", "259")
-    first = _materialize(dagster_instance, nepse_resource, pg_database_url)
+    first = _materialize(dagster_instance, nepse_resource, pg_database_url, target=259)
     assert first.success
     count = _checks(first)["universe_count_matches_target"]
     assert count.passed and count.metadata["count"].value == 259
     assert _checks(first)["universe_has_only_ordinary_shares"].passed
     assert _checks(first)["universe_symbols_unique"].passed
 
-    monkeypatch.setenv("NTX_UNIVERSE_TARGET", "264")
-    second = _materialize(dagster_instance, nepse_resource, pg_database_url)
+    second = _materialize(dagster_instance, nepse_resource, pg_database_url, target=264)
     failed = _checks(second)["universe_count_matches_target"]
     assert not failed.passed
     assert failed.severity == dg.AssetCheckSeverity.ERROR

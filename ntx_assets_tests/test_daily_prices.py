@@ -12,6 +12,7 @@ from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets_tests.conftest import fast_nepse_resource
 from ntx_assets_tests.pinned import PINNED_TODAY, npt, pinned
 from ntx_assets_tests.tools.standin import REMOVE, StandinServer
 
@@ -160,19 +161,17 @@ def test_a_bad_row_fails_its_partition_writes_nothing_of_it_and_the_others_land(
 
 def test_dates_older_than_the_api_keeps_fail_alone_saying_so_and_the_rest_land(
     standin: StandinServer,
-    nepse_resource: NepseResource,
     database_url: str,
     dagster_instance: dg.DagsterInstance,
     warehouse_with_universe: Engine,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # As the calendar moves on, the first partitions fall out of NEPSE's window: a backfill of every
     # partition must fail those dates only, not the whole run.
-    monkeypatch.setenv("NTX_API_HISTORY_DAYS", "30")
     today = PINNED_TODAY
     first, last = today - dt.timedelta(days=35), today - dt.timedelta(days=25)
     earliest = today - dt.timedelta(days=30)
-    result = run_prices(dagster_instance, nepse_resource, database_url, first, last)
+    nepse = fast_nepse_resource(standin.base_url, history_days=30)  # NEPSE keeps 30 days
+    result = run_prices(dagster_instance, nepse, database_url, first, last)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = failure.step_failure_data.error.message

@@ -24,7 +24,7 @@ from ntx_assets.defs.artifacts import (
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.filings import filings, filings_refresh_schedule
 from ntx_assets.filings import NEVER_FETCHED_PRIORITY, REFRESH_PRIORITY
-from ntx_assets.resources import ArtifactStoreResource, NepseResource, WarehouseResource
+from ntx_assets.resources import ArtifactStoreResource, CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import artifacts as artifacts_table
 from ntx_assets.warehouse.schema import companies, filing_documents
@@ -107,6 +107,7 @@ class World:
         return {
             "nepse": NepseResource(base_url=self.server.base_url, **settings),
             "warehouse": WarehouseResource(database_url=self.database_url),
+            "check_targets": CheckTargetsResource(universe_target=259),
             "artifact_store": ArtifactStoreResource(root=str(self.store.root), max_bytes=MAX_BYTES),
         }
 

@@ -18,7 +18,7 @@ from ntx_assets.defs.freshness import (
     latest_due_session,
 )
 from ntx_assets.defs.sensors import daily_prices_freshness_schedule
-from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.settings import SettingsError
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import daily_prices as prices_table
@@ -132,7 +132,11 @@ def run_check(
         assets=[company_universe, daily_prices],
         asset_checks=[daily_prices_fresh],
         jobs=[daily_prices_freshness_job],
-        resources={"nepse": nepse, "warehouse": WarehouseResource(database_url=database_url)},
+        resources={
+            "nepse": nepse,
+            "warehouse": WarehouseResource(database_url=database_url),
+            "check_targets": CheckTargetsResource(),
+        },
     )
     result = defs.resolve_job_def(daily_prices_freshness_job.name).execute_in_process(instance=instance)
     assert result.success  # a failed check is an evaluation, not a failed run

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
-from ntx_assets.resources import WarehouseResource
+from ntx_assets.resources import CheckTargetsResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import indicators as indicators_table
@@ -36,7 +36,11 @@ def loaded(standin: StandinServer, tmp_path_factory: pytest.TempPathFactory):  #
     """
     url = f"sqlite:///{tmp_path_factory.mktemp('indicators') / 'warehouse.db'}"
     nepse = fast_nepse_resource(standin.base_url)
-    resources = {"nepse": nepse, "warehouse": WarehouseResource(database_url=url)}
+    resources = {
+        "nepse": nepse,
+        "warehouse": WarehouseResource(database_url=url),
+        "check_targets": CheckTargetsResource(universe_target=259),
+    }
     with pytest.MonkeyPatch.context() as patch, dg.instance_for_test() as instance:
         patch.setenv("NTX_HISTORY_START", (standin.data.start_date + dt.timedelta(days=1)).isoformat())
         # One planned event per run instead of one per partition (DAGSTER_NOTES Q2): the load is setup.

@@ -28,7 +28,7 @@ from ntx_assets.defs.sensors import (
     write_cursor,
 )
 from ntx_assets.nepse import MarketStatus
-from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.sessions import is_trading_weekday
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
@@ -60,6 +60,7 @@ def universe_db(
     resources = {
         "nepse": fast_nepse_resource(standin.base_url),
         "warehouse": WarehouseResource(database_url=f"sqlite:///{path}"),
+        "check_targets": CheckTargetsResource(universe_target=259),
     }
     assert dg.materialize([company_universe], instance=sensor_instance, resources=resources).success
     return path
@@ -227,7 +228,11 @@ def test_the_run_request_is_one_run_of_universe_prices_and_indicators_for_the_da
 ) -> None:
     day = past_sessions(market)[-1]
     market.set_market_status("CLOSE", dt.datetime.combine(day, CLOSE))
-    resources = {"nepse": nepse_resource, "warehouse": WarehouseResource(database_url=warehouse_url)}
+    resources = {
+        "nepse": nepse_resource,
+        "warehouse": WarehouseResource(database_url=warehouse_url),
+        "check_targets": CheckTargetsResource(universe_target=259),
+    }
     defs = dg.Definitions(
         assets=list(NEW_SESSION_ASSETS),
         asset_checks=[daily_prices_fresh],
@@ -291,7 +296,11 @@ def test_materialized_prices_request_their_indicators_then_nothing(
     dagster_instance: dg.DagsterInstance,
     warehouse_url: str,
 ) -> None:
-    resources = {"nepse": nepse_resource, "warehouse": WarehouseResource(database_url=warehouse_url)}
+    resources = {
+        "nepse": nepse_resource,
+        "warehouse": WarehouseResource(database_url=warehouse_url),
+        "check_targets": CheckTargetsResource(universe_target=259),
+    }
     assets = list(NEW_SESSION_ASSETS)
     defs = dg.Definitions(assets=assets, resources=resources)
     now = PINNED_NOW

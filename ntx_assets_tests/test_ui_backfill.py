@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies, daily_prices
 from ntx_assets_tests.pinned import subprocess_env_for
@@ -42,6 +42,7 @@ def test_ui_backfill_of_20_dates_is_one_run_with_one_call_per_session(
         resources = {
             "nepse": NepseResource(base_url=standin.base_url, requests_per_second=50.0),
             "warehouse": WarehouseResource(database_url=pg_database_url),
+            "check_targets": CheckTargetsResource(universe_target=259),
         }
         assert dg.materialize([company_universe], instance=deployment.instance, resources=resources).success
         calls_before = standin.request_counts().get(TODAY_PRICE, 0)

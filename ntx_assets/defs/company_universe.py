@@ -13,8 +13,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from ntx_assets.clock import nepal_now
 from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.nepse import NepseClient
-from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.settings import load_settings
+from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.universe import NOT_LISTED, classify, included_symbols, summarize
 from ntx_assets.warehouse import upsert
 from ntx_assets.warehouse.schema import companies, company_symbols
@@ -61,7 +60,10 @@ _COMPANY_COLUMNS = (
     ],
 )
 def company_universe(
-    context: dg.AssetExecutionContext, nepse: NepseResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    nepse: NepseResource,
+    warehouse: WarehouseResource,
+    check_targets: CheckTargetsResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     started = time.monotonic()
     client = nepse.client
@@ -137,7 +139,7 @@ def company_universe(
             "preview": dg.MetadataValue.md(_preview(universe)),
         }
     )
-    yield from _checks(warehouse, len(current), previous, current)
+    yield from _checks(warehouse, check_targets.universe_target, len(current), previous, current)
 
 
 def _company_rows(
@@ -213,9 +215,8 @@ def _sync_symbol_partitions(instance: dg.DagsterInstance, current: set[str]) -> 
 
 
 def _checks(
-    warehouse: WarehouseResource, count: int, previous: set[str], current: set[str]
+    warehouse: WarehouseResource, target: int, count: int, previous: set[str], current: set[str]
 ) -> Iterator[dg.AssetCheckResult]:
-    target = load_settings().universe_target
     yield dg.AssetCheckResult(
         check_name=COUNT_MATCHES_TARGET,
         passed=count == target,

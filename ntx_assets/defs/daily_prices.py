@@ -14,7 +14,6 @@ from ntx_assets.nepse import NepseClient, NepseRowError
 from ntx_assets.pricing import BadPriceData, price_rows
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.sessions import holiday_dates, plan_price_fetches
-from ntx_assets.settings import load_settings
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as daily_prices_table
@@ -50,13 +49,12 @@ def daily_prices(
     client = nepse.client
     calls_before = client.stats.total_calls
     dates = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
-    settings = load_settings()
     now = nepal_now()
 
     holidays: set[dt.date] = set()
     for year in sorted({d.year for d in dates}):
         holidays |= holiday_dates(h.model_dump(by_alias=True) for h in client.holidays(year))
-    plan = plan_price_fetches(dates, holidays, today=now.date(), history_days=settings.api_history_days)
+    plan = plan_price_fetches(dates, holidays, today=now.date(), history_days=nepse.history_days)
 
     universe = _universe(warehouse)
     totals = UpsertCounts()

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from ntx_assets.clock import NEPAL_TZ, SESSION_CLOSE, nepal_now
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.partitions import session_date_partitions
-from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.sessions import holiday_dates, is_session
 from ntx_assets.settings import load_settings
 from ntx_assets.warehouse.schema import daily_prices as prices_table
@@ -34,7 +34,10 @@ _MAX_LOOKBACK_DAYS = 60
 
 
 def freshness_grace() -> dt.timedelta:
-    """NTX_PRICES_FRESHNESS_GRACE_HOURS as a timedelta (a bad value raises SettingsError naming it)."""
+    """NTX_PRICES_FRESHNESS_GRACE_HOURS as a timedelta (a bad value raises SettingsError naming it).
+
+    For the schedule's time of day, fixed when the definitions load; the check itself reads the grace
+    from the check_targets resource, so a run can override it."""
     return dt.timedelta(hours=load_settings().prices_freshness_grace_hours)
 
 
@@ -74,9 +77,11 @@ def latest_due_session(
         "has rows in daily_prices."
     ),
 )
-def daily_prices_fresh(nepse: NepseResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def daily_prices_fresh(
+    nepse: NepseResource, warehouse: WarehouseResource, check_targets: CheckTargetsResource
+) -> dg.AssetCheckResult:
     client = nepse.client
-    grace = freshness_grace()
+    grace = check_targets.freshness_grace
     now = nepal_now()
     holidays: dict[int, set[dt.date]] = {}
 

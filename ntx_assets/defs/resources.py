@@ -7,7 +7,7 @@ value fails at load with a message naming the variable.
 
 import dagster as dg
 
-from ntx_assets.resources import ArtifactStoreResource, NepseResource, WarehouseResource
+from ntx_assets.resources import ArtifactStoreResource, CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.settings import ENV_PREFIX, load_settings
 
 # The warehouse URL carries the database password when there is one.
@@ -24,5 +24,6 @@ def resources() -> dg.Definitions:
             "nepse": NepseResource.from_settings(settings),
             "warehouse": WarehouseResource(database_url=database_url),
             "artifact_store": ArtifactStoreResource.from_settings(settings),
+            "check_targets": CheckTargetsResource.from_settings(settings),
         }
     )

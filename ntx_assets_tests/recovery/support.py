@@ -8,7 +8,7 @@ from typing import Any
 
 import dagster as dg
 
-from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets_tests.pinned import subprocess_env_for
 from ntx_assets_tests.tools.harness.checksum import TableChecksum, warehouse_checksum
@@ -27,6 +27,7 @@ def nepse_resources(server: StandinServer, url: str) -> dict[str, Any]:
     return {
         "nepse": NepseResource(base_url=server.base_url, requests_per_second=50.0, max_attempts=MAX_ATTEMPTS),
         "warehouse": WarehouseResource(database_url=url),
+        "check_targets": CheckTargetsResource(universe_target=259),
     }
 
 

@@ -177,11 +177,12 @@ class BackfillFigures(CallCounts):
 
 
 def universe_resources(base_url: str, database_url: str, rate: float) -> dict[str, Any]:
-    from ntx_assets.resources import NepseResource, WarehouseResource
+    from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 
     return {
         "nepse": NepseResource(base_url=base_url, requests_per_second=rate),
         "warehouse": WarehouseResource(database_url=database_url),
+        "check_targets": CheckTargetsResource(universe_target=UNIVERSE_TARGET),
     }
 
 

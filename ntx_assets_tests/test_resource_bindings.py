@@ -1,4 +1,4 @@
-"""Secrets never reach the UI: the warehouse URL is bound as an environment variable, not a value."""
+"""How the code location binds its resources: secrets as EnvVar, run-time knobs as resource fields."""
 
 from __future__ import annotations
 
@@ -55,3 +55,15 @@ def test_the_ui_shows_the_variable_name_never_the_password(tmp_path: Path) -> No
     assert {"key": "database_url", "value": "NTX_DATABASE_URL", "type": "ENV_VAR"} in warehouse[
         "configuredValues"
     ]
+
+
+def test_run_time_knobs_are_resource_fields_read_once_at_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The universe target, NEPSE's history window and the freshness grace are on the Resources page and
+    can be set per run in the launchpad; the run reads them from there, not from its own environment."""
+    monkeypatch.setenv("NTX_UNIVERSE_TARGET", "278")
+    monkeypatch.setenv("NTX_API_HISTORY_DAYS", "400")
+    monkeypatch.setenv("NTX_PRICES_FRESHNESS_GRACE_HOURS", "3")
+    resources = project_defs().resources
+    targets = resources["check_targets"]
+    assert (targets.universe_target, targets.prices_freshness_grace_hours) == (278, 3.0)  # type: ignore[attr-defined]
+    assert resources["nepse"].history_days == 400  # type: ignore[attr-defined]
