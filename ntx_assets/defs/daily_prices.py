@@ -151,7 +151,7 @@ def _session_closed(client: NepseClient, day: dt.date, now: dt.datetime) -> bool
     if now.time() < SESSION_CLOSE:
         return False
     status = client.market_status()
-    return status.is_open.upper() != "OPEN" and status.as_of.date() >= day
+    return status.closed and status.as_of.date() >= day
 
 
 def _report_partial(

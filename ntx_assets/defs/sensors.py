@@ -78,9 +78,8 @@ def closed_session_to_request(
     `now` is Nepal time; `first`..`last` are the dates of the `session_date_partitions` (history start to
     today). The calendar check (weekend, holiday) comes after this, because it costs a holiday call.
     """
-    state = status.is_open.strip().upper()
     as_of = f"{status.as_of:%Y-%m-%d %H:%M}"
-    if state != "CLOSE":
+    if not status.closed:
         return f"NEPSE's market is {status.is_open} (as of {as_of} Nepal time): waiting for the close"
     session = status.business_date
     if last_requested is not None and session <= last_requested:

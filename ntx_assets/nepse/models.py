@@ -204,6 +204,11 @@ class MarketStatus(NepseModel):
     def market_open(self) -> bool:
         return self.is_open.strip().upper() == "OPEN"
 
+    @property
+    def closed(self) -> bool:
+        """NEPSE says trading is over ("CLOSE"); "OPEN" and "Pre Open" (orders before 11:00) are not."""
+        return self.is_open.strip().upper() == "CLOSE"
+
 
 class Holiday(NepseModel):
     """A row of `GET /api/nots/holiday/list?year=`; some fall on weekends."""

@@ -7,12 +7,13 @@ the Nepal calendar day, so every formula here is testable by hand.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
+
+from ntx_assets.clock import NEPAL_TZ
 
 # Nepal has kept UTC+05:45 without daylight saving since 1986, so a fixed offset is exact and avoids a
 # dependency on the host's tz database.
-NEPAL_TZ = timezone(timedelta(hours=5, minutes=45), "Asia/Kathmandu")
 
 # Copied from the site's frontend bundle via NEPSE_API.md section 1 (identical in every client).
 DUMMY: tuple[int, ...] = (

@@ -39,7 +39,8 @@ class CutIndexModule:
             functions[name] = export
         self._functions = functions
 
-    def _call(self, name: str, *args: int) -> int:
+    def call(self, name: str, *args: int) -> int:
+        """One exported function, evaluated as NEPSE's site evaluates it."""
         with self._lock:
             result = self._functions[name](self._store, *args)
         if not isinstance(result, int):
@@ -50,21 +51,21 @@ class CutIndexModule:
         # Argument orders are NEPSE's, from NEPSE_API.md section 1; they differ per function on purpose.
         s1, s2, s3, s4, s5 = _five(salts)
         return (
-            self._call("cdx", s1, s2, s3, s4, s5),
-            self._call("rdx", s1, s2, s4, s3, s5),
-            self._call("bdx", s1, s2, s4, s3, s5),
-            self._call("ndx", s1, s2, s4, s3, s5),
-            self._call("mdx", s1, s2, s4, s3, s5),
+            self.call("cdx", s1, s2, s3, s4, s5),
+            self.call("rdx", s1, s2, s4, s3, s5),
+            self.call("bdx", s1, s2, s4, s3, s5),
+            self.call("ndx", s1, s2, s4, s3, s5),
+            self.call("mdx", s1, s2, s4, s3, s5),
         )
 
     def refresh_token_cuts(self, salts: Sequence[int]) -> tuple[int, ...]:
         s1, s2, s3, s4, s5 = _five(salts)
         return (
-            self._call("cdx", s2, s1, s3, s5, s4),
-            self._call("rdx", s2, s1, s3, s4, s5),
-            self._call("bdx", s2, s1, s4, s3, s5),
-            self._call("ndx", s2, s1, s4, s3, s5),
-            self._call("mdx", s2, s1, s4, s3, s5),
+            self.call("cdx", s2, s1, s3, s5, s4),
+            self.call("rdx", s2, s1, s3, s4, s5),
+            self.call("bdx", s2, s1, s4, s3, s5),
+            self.call("ndx", s2, s1, s4, s3, s5),
+            self.call("mdx", s2, s1, s4, s3, s5),
         )
 
 

@@ -93,6 +93,7 @@ def test_typed_fields_of_prices_and_status() -> None:
     )
     status = MarketStatus.model_validate(_load("daily__2025-12-04__market_state.json"))
     assert (status.id, status.business_date, status.market_open) == (80, date(2025, 12, 3), False)
+    assert status.closed  # the real 2025-12-04 answer: {"isOpen":"CLOSE", ...}
 
 
 def test_unknown_fields_are_kept() -> None:
@@ -145,3 +146,9 @@ def test_report_model_per_the_documented_shape() -> None:
     annual = Report.model_validate({"id": 1, "fiscalReport": {"quarterMaster": None}})
     assert annual.documents == [] and annual.fiscal_report is not None
     assert annual.fiscal_report.quarter_master is None
+
+
+@pytest.mark.parametrize(("state", "closed"), [("CLOSE", True), ("OPEN", False), ("Pre Open", False)])
+def test_market_status_closed_means_nepse_said_close(state: str, closed: bool) -> None:
+    raw = {**_load("daily__2025-12-04__market_state.json"), "isOpen": state}
+    assert MarketStatus.model_validate(raw).closed is closed

@@ -1,51 +1,33 @@
-"""A minimal NEPSE client for the stand-in tests, written from NEPSE_API.md independently of the server."""
+"""A minimal NEPSE client for the stand-in tests: its own HTTP and payload-id arithmetic, and NEPSE's shared
+knowledge (the WASM argument orders, the DUMMY table, Nepal time) from its one home in the product."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import httpx
-import wasmtime
 
-from ntx_assets_tests.tools.standin.payload_id import DUMMY  # a data table, not logic
-
-NPT = timezone(timedelta(hours=5, minutes=45))
+from ntx_assets.clock import NEPAL_TZ as NPT
+from ntx_assets.nepse.payload_id import DUMMY
+from ntx_assets.nepse.token_cleaning import CutIndexModule
 
 
 class WasmCutter:
-    """Loads the served css.wasm with wasmtime and computes the documented cut indices."""
+    """The served css.wasm, evaluated by the product's own module wrapper: NEPSE's argument orders have one
+    home (`ntx_assets.nepse.token_cleaning`)."""
 
     def __init__(self, module_bytes: bytes) -> None:
-        engine = wasmtime.Engine()
-        self.store = wasmtime.Store(engine)
-        instance = wasmtime.Instance(self.store, wasmtime.Module(engine, module_bytes), [])
-        self.exports = instance.exports(self.store)
+        self.module = CutIndexModule(module_bytes)
 
     def call(self, name: str, *args: int) -> int:
-        func = self.exports[name]
-        assert isinstance(func, wasmtime.Func)
-        return int(func(self.store, *args))
+        return self.module.call(name, *args)
 
     def access_cuts(self, s: list[int]) -> list[int]:
-        s1, s2, s3, s4, s5 = s
-        return [
-            self.call("cdx", s1, s2, s3, s4, s5),
-            self.call("rdx", s1, s2, s4, s3, s5),
-            self.call("bdx", s1, s2, s4, s3, s5),
-            self.call("ndx", s1, s2, s4, s3, s5),
-            self.call("mdx", s1, s2, s4, s3, s5),
-        ]
+        return list(self.module.access_token_cuts(s))
 
     def refresh_cuts(self, s: list[int]) -> list[int]:
-        s1, s2, s3, s4, s5 = s
-        return [
-            self.call("cdx", s2, s1, s3, s5, s4),
-            self.call("rdx", s2, s1, s3, s4, s5),
-            self.call("bdx", s2, s1, s4, s3, s5),
-            self.call("ndx", s2, s1, s4, s3, s5),
-            self.call("mdx", s2, s1, s4, s3, s5),
-        ]
+        return list(self.module.refresh_token_cuts(s))
 
 
 def clean(raw: str, cuts: list[int]) -> str:

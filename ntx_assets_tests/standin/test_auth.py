@@ -7,7 +7,7 @@ import httpx
 from ntx_assets_tests.standin.salter import SalterClient, WasmCutter, clean
 from ntx_assets_tests.tools.standin import StandinServer
 from ntx_assets_tests.tools.standin.tokens import TokenStore, insert_decoys, strip_decoys
-from ntx_assets_tests.tools.standin.wasm import CutIndexer, wasm_bytes
+from ntx_assets_tests.tools.standin.wasm import cut_indexer, wasm_bytes
 
 RANGES = [(25, 31), (36, 59), (64, 87), (91, 106), (113, 128)]
 MARKET_OPEN = "/api/nots/nepse-data/market-open"
@@ -91,7 +91,7 @@ def test_refresh_token_is_cut_with_the_refresh_formula(client: SalterClient) -> 
 
 def test_token_store_ttl_with_a_fake_clock() -> None:
     now = [1000.0]
-    store = TokenStore(60.0, CutIndexer(wasm_bytes()), clock=lambda: now[0])
+    store = TokenStore(60.0, cut_indexer(), clock=lambda: now[0])
     cutter = WasmCutter(wasm_bytes())
     payload = store.prove()
     salts = [payload[f"salt{k}"] for k in range(1, 6)]

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
-# Nepal has kept UTC+05:45 without daylight saving since 1986, so a fixed offset is exact
-# and spares a dependency on the tz database.
-NPT = timezone(timedelta(hours=5, minutes=45), "Asia/Kathmandu")
+from ntx_assets.clock import NEPAL_TZ
+from ntx_assets.sessions import is_trading_weekday
 
-# The trading week was Sunday-Thursday through 2026-04-05 and Monday-Friday from 2026-04-06.
-MONDAY_FRIDAY_FROM = date(2026, 4, 6)
-_SUNDAY_THURSDAY = frozenset({6, 0, 1, 2, 3})
-_MONDAY_FRIDAY = frozenset({0, 1, 2, 3, 4})
+# Nepal time and the trading week have one home, the product (ntx_assets.clock, ntx_assets.sessions).
+NPT = NEPAL_TZ
 
 
 def now_npt() -> datetime:
@@ -21,11 +18,6 @@ def now_npt() -> datetime:
 
 def today_npt() -> date:
     return now_npt().date()
-
-
-def is_trading_weekday(day: date) -> bool:
-    weekdays = _MONDAY_FRIDAY if day >= MONDAY_FRIDAY_FROM else _SUNDAY_THURSDAY
-    return day.weekday() in weekdays
 
 
 def session_days(start: date, end: date, holidays: Collection[date]) -> list[date]:

@@ -13,7 +13,7 @@ from ntx_assets_tests.tools.standin.faults import FaultInjector
 from ntx_assets_tests.tools.standin.ratelimit import RateLimiter
 from ntx_assets_tests.tools.standin.sessions import NPT
 from ntx_assets_tests.tools.standin.tokens import TokenStore
-from ntx_assets_tests.tools.standin.wasm import CutIndexer, wasm_bytes
+from ntx_assets_tests.tools.standin.wasm import cut_indexer, wasm_bytes
 
 MARKET_CLOSE = time(15, 0)
 MARKET_STATES = ("OPEN", "CLOSE", "Pre Open")
@@ -24,7 +24,7 @@ class StandinState:
         self.config = config
         self.data = data if data is not None else StandinData(config)
         self.wasm = wasm_bytes()
-        self.tokens = TokenStore(config.token_ttl_seconds, CutIndexer(self.wasm))
+        self.tokens = TokenStore(config.token_ttl_seconds, cut_indexer(self.wasm))
         self.faults = FaultInjector(config.faults)
         self.counter = RequestCounter()
         self.limiter = RateLimiter(config.rate_limit_per_second) if config.rate_limit_per_second else None

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ntx_assets_tests.tools.standin.wasm import CutIndexer, Cuts, Salts
+from ntx_assets.nepse.token_cleaning import CutIndexModule
+from ntx_assets_tests.tools.standin.wasm import Salts
 
 MIN_CLEAN_TOKEN_LENGTH = 140  # the last cut may sit at raw position 128
 _DECOY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -65,7 +66,7 @@ class TokenStore:
     def __init__(
         self,
         ttl_seconds: float,
-        indexer: CutIndexer,
+        indexer: CutIndexModule,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -92,8 +93,8 @@ class TokenStore:
             self._issued += 1
             if self._issued % _PRUNE_EVERY == 0:
                 self._prune(now)
-        access_cuts: Cuts = self._indexer.access_cuts(salts)
-        refresh_cuts: Cuts = self._indexer.refresh_cuts(salts)
+        access_cuts = self._indexer.access_token_cuts(salts)
+        refresh_cuts = self._indexer.refresh_token_cuts(salts)
         payload: dict[str, object] = {
             "accessToken": insert_decoys(access, access_cuts),
             "refreshToken": insert_decoys(refresh, refresh_cuts),
