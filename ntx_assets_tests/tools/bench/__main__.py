@@ -314,7 +314,11 @@ def report_backfill(b: Any) -> dict[str, Any]:
         "prices_run_wall_vs_pacing": round(prices.wall_seconds / bound, 2),
         "indicators_compute_seconds": im["compute_seconds"],
         "indicators_asset_seconds": im["seconds"],
-        "indicators_rows": im.get("rows_inserted"),
+        # Summed over every run that computed indicators: the daemon may split a backfill's indicators.
+        "indicators_rows": sum(
+            int(run.metadata["indicators"].get("rows_inserted") or 0) for run in b.runs_of("indicators")
+        ),
+        "indicators_runs": len(b.runs_of("indicators")),
         "runs": len(b.runs),
         "backfill_wall_seconds": round(b.backfill_seconds, 1),
         "in_asset_seconds": round(in_asset_total, 1),

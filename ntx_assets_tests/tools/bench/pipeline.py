@@ -175,6 +175,9 @@ class BackfillFigures(CallCounts):
     def run_of(self, asset: str) -> RunFigures:
         return next(run for run in self.runs if asset in run.assets)
 
+    def runs_of(self, asset: str) -> list[RunFigures]:
+        return [run for run in self.runs if asset in run.assets]
+
 
 def universe_resources(base_url: str, database_url: str, rate: float) -> dict[str, Any]:
     from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
