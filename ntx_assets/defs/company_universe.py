@@ -16,6 +16,7 @@ from ntx_assets.nepse import NepseClient
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.universe import NOT_LISTED, classify, included_symbols, summarize
 from ntx_assets.warehouse import upsert
+from ntx_assets.warehouse.queries import included_symbols as stored_included_symbols
 from ntx_assets.warehouse.schema import companies, company_symbols
 
 COUNT_MATCHES_TARGET = "universe_count_matches_target"
@@ -78,7 +79,7 @@ def company_universe(
     today = nepal_now().date()
 
     with warehouse.engine.begin() as conn:
-        previous = _included_symbols(conn)
+        previous = stored_included_symbols(conn)
         # last_seen is bumped below for every row seen, so it neither counts as a change nor rewrites rows.
         counts = upsert(
             conn,
@@ -164,10 +165,6 @@ def _symbol_rows(universe: pd.DataFrame, today: dt.date) -> list[dict[str, Any]]
         {"security_id": int(sid), "symbol": symbol, "first_seen": today}
         for sid, symbol in zip(universe["security_id"], universe["symbol"], strict=True)
     ]
-
-
-def _included_symbols(conn: Connection) -> set[str]:
-    return set(conn.execute(select(companies.c.symbol).where(companies.c.included)).scalars())
 
 
 def _missing_profiles(conn: Connection) -> list[int]:

@@ -15,7 +15,7 @@ from ntx_assets.pricing import BadPriceData, price_rows
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.sessions import holiday_dates, plan_price_fetches
 from ntx_assets.warehouse import UpsertCounts, upsert
-from ntx_assets.warehouse.schema import companies
+from ntx_assets.warehouse.queries import included_companies
 from ntx_assets.warehouse.schema import daily_prices as daily_prices_table
 
 PRICES_ARE_CONSISTENT = "daily_prices_are_consistent"
@@ -135,15 +135,13 @@ class SessionNotOver(RuntimeError):
 
 def _universe(warehouse: WarehouseResource) -> dict[int, str]:
     with warehouse.engine.connect() as conn:
-        rows = conn.execute(
-            select(companies.c.security_id, companies.c.symbol).where(companies.c.included)
-        ).all()
-    if not rows:
+        universe = included_companies(conn)
+    if not universe:
         raise dg.Failure(
             "The companies table has no included company: materialize company_universe first "
             "(dagster asset materialize -m ntx_assets.definitions --select company_universe)."
         )
-    return {int(security_id): symbol for security_id, symbol in rows}
+    return universe
 
 
 def _session_closed(client: NepseClient, day: dt.date, now: dt.datetime) -> bool:

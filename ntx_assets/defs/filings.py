@@ -33,6 +33,7 @@ from ntx_assets.filings import (
 from ntx_assets.nepse import NepseError
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import UpsertCounts, upsert
+from ntx_assets.warehouse.queries import included_companies
 from ntx_assets.warehouse.schema import companies, filing_documents
 from ntx_assets.warehouse.schema import filings as filings_table
 
@@ -140,12 +141,7 @@ def filings(
 def symbol_security_ids(engine: Engine, symbols: Sequence[str]) -> dict[str, int]:
     """Map each symbol to its security id through the included companies; fail naming unknown ones."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(companies.c.symbol, companies.c.security_id).where(
-                companies.c.included, companies.c.symbol.in_(list(symbols))
-            )
-        ).all()
-    found = {symbol: int(security_id) for symbol, security_id in rows}
+        found = {symbol: security_id for security_id, symbol in included_companies(conn, symbols).items()}
     missing = [symbol for symbol in symbols if symbol not in found]
     if missing:
         raise dg.Failure(

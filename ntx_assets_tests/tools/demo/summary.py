@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, inspect, select
 
+from ntx_assets.warehouse import queries
 from ntx_assets.warehouse.schema import companies, daily_prices, indicators, metadata
 from ntx_assets_tests.tools.demo.progress import clock
 from ntx_assets_tests.tools.demo.runner import CheckOutcome, RunOutcome
@@ -144,9 +145,7 @@ def table_rows(engine: Engine) -> dict[str, int]:
 
 def included_count(engine: Engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(companies).where(companies.c.included)
-        ).scalar_one()
+        return queries.included_count(conn)
 
 
 def screener(engine: Engine, rows: int = SCREENER_ROWS) -> tuple[dt.date | None, list[ScreenerRow]]:

@@ -1,0 +1,28 @@
+"""The warehouse reads more than one part of the product needs: one home for each, so "the included
+companies" means the same thing in the universe asset, prices, filings and the tools."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import Connection, func, select
+
+from ntx_assets.warehouse.schema import companies
+
+
+def included_companies(conn: Connection, symbols: Collection[str] | None = None) -> dict[int, str]:
+    """Security id -> symbol of every company in the universe (`included`), or of those of `symbols`."""
+    query = select(companies.c.security_id, companies.c.symbol).where(companies.c.included)
+    if symbols is not None:
+        query = query.where(companies.c.symbol.in_(list(symbols)))
+    return {int(security_id): str(symbol) for security_id, symbol in conn.execute(query)}
+
+
+def included_symbols(conn: Connection) -> set[str]:
+    return set(included_companies(conn).values())
+
+
+def included_count(conn: Connection) -> int:
+    return int(
+        conn.execute(select(func.count()).select_from(companies).where(companies.c.included)).scalar_one()
+    )
