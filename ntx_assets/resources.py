@@ -93,12 +93,16 @@ class CheckTargetsResource(dg.ConfigurableResource):
     (`resources: {check_targets: {config: {universe_target: 278}}}`)."""
 
     universe_target: int = 264  # NTX_UNIVERSE_TARGET: listed ordinary-share companies
+    # NTX_UNIVERSE_TARGET=auto: the target is NEPSE's own count (its classification list) on each run.
+    universe_target_auto: bool = False
     prices_freshness_grace_hours: float = 2.0  # NTX_PRICES_FRESHNESS_GRACE_HOURS: after the 15:00 close
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "CheckTargetsResource":
+        auto = settings.universe_target == "auto"
         return cls(
-            universe_target=settings.universe_target,
+            universe_target=264 if auto else int(settings.universe_target),
+            universe_target_auto=auto,
             prices_freshness_grace_hours=settings.prices_freshness_grace_hours,
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,8 +67,10 @@ class Settings(BaseSettings):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = Field(
         default=6, description="Attempts per NEPSE request before a retryable fault fails the step."
     )
-    universe_target: Annotated[int, Field(ge=1, le=5000)] = Field(
-        default=264, description="Expected number of listed ordinary-share companies (the universe check)."
+    universe_target: Annotated[int, Field(ge=1, le=5000)] | Literal["auto"] = Field(
+        default=264,
+        description="Expected number of listed ordinary-share companies (the universe check), or `auto`: "
+        "NEPSE's own count, the rows of its classification list on that run.",
     )
     history_start: dt.date = Field(
         default=dt.date(2025, 12, 1),

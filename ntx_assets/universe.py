@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,9 @@ DELISTED = "delisted"
 SUSPENDED = "suspended"
 INACTIVE = "inactive"
 NOT_A_COMPANY = "not_a_company"
+# NEPSE's classification list marks the security permittedToTrade = "N": it cannot be traded, like a
+# suspended one, whatever its status says.
+NOT_PERMITTED_TO_TRADE = "not_permitted_to_trade"
 # Set by company_universe, not by classify: a stored security that no NEPSE list carries any more.
 NOT_LISTED = "not_listed"
 UNKNOWN_INSTRUMENT_PREFIX = "unknown_instrument:"
@@ -67,6 +70,7 @@ REASONS: tuple[str, ...] = (
     DELISTED,
     SUSPENDED,
     INACTIVE,
+    NOT_PERMITTED_TO_TRADE,
     INCLUDED,
 )
 
@@ -136,8 +140,12 @@ def classify(
     companies: Iterable[Mapping[str, Any]],
     securities: Iterable[Mapping[str, Any]] | None = None,
     promoters: Iterable[Mapping[str, Any]] | None = None,
+    not_permitted_to_trade: Collection[int] = (),
 ) -> pd.DataFrame:
     """Apply the universe rule; one row per security id seen in any list, sorted by security_id.
+
+    `not_permitted_to_trade`: the security ids NEPSE's classification list marks permittedToTrade "N";
+    a company the rule would include is excluded with reason `not_permitted_to_trade`.
 
     Columns: see `COLUMNS`. `name` is the company name (for a mutual fund that is its sponsor; the fund's
     own name is `security_name`). `status` is the most severe status any list gives; `company_status` and
@@ -181,6 +189,8 @@ def classify(
 
         status = _most_severe(r.status for r in seen)
         reason = _reason(company, is_promoter, status)
+        if reason == INCLUDED and security_id in not_permitted_to_trade:
+            reason = NOT_PERMITTED_TO_TRADE
         records.append(
             {
                 "security_id": security_id,

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from ntx_assets.nepse import (
     Company,
@@ -31,8 +31,8 @@ from ntx_assets_tests.tools.standin.holidays import holiday_rows
 
 
 @functools.cache
-def standin_data(seed: int, end_date: dt.date) -> StandinData:
-    return StandinData(StandinConfig(seed=seed, end_date=end_date))
+def standin_data(seed: int, end_date: dt.date, **classification: tuple[str, ...]) -> StandinData:
+    return StandinData(StandinConfig(seed=seed, end_date=end_date, **classification))
 
 
 class InMemoryNepseClient:
@@ -90,11 +90,22 @@ class InMemoryNepseResource(NepseResource):
     base_url: str = "memory://nepse"
     seed: int = 7
     end_date: str = "2026-11-20"
+    # NEPSE's classification list told to differ, as the stand-in can be (StandinConfig).
+    classification_missing: list[str] = Field(default_factory=list)
+    classification_extra: list[str] = Field(default_factory=list)
+    not_permitted_to_trade: list[str] = Field(default_factory=list)
 
     _memory: InMemoryNepseClient | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: Any) -> None:
-        self._memory = InMemoryNepseClient(standin_data(self.seed, dt.date.fromisoformat(self.end_date)))
+        data = standin_data(
+            self.seed,
+            dt.date.fromisoformat(self.end_date),
+            classification_missing=tuple(self.classification_missing),
+            classification_extra=tuple(self.classification_extra),
+            not_permitted_to_trade=tuple(self.not_permitted_to_trade),
+        )
+        self._memory = InMemoryNepseClient(data)
 
     def teardown_after_execution(self, context: Any) -> None:
         pass

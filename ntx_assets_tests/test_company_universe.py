@@ -11,7 +11,9 @@ from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseR
 from ntx_assets.universe import classify, included_symbols
 from ntx_assets.warehouse import create_warehouse_engine, migrate
 from ntx_assets.warehouse.schema import companies, company_symbols
-from ntx_assets_tests.tools.standin import StandinServer
+from ntx_assets_tests.conftest import fast_nepse_resource
+from ntx_assets_tests.pinned import PINNED_TODAY
+from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
 
 
 def _materialize(
@@ -225,3 +227,19 @@ def test_symbols_unique_fails_naming_a_symbol_two_included_securities_carry(
     failed = _universe_then(database_url, nepse_resource, dagster_instance, "duplicate")
     assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
     assert failed.metadata["duplicates"].value == ["NABIL"]
+
+
+def test_the_classification_check_against_a_standin_told_to_differ(
+    sqlite_database_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    """Over HTTP, every page: the stand-in's classification list leaves out NABIL."""
+    config = StandinConfig(seed=7, end_date=PINNED_TODAY, classification_missing=("NABIL",))
+    with running_standin(config) as server:
+        assert len(server.data.classification) == 258
+        result = _materialize(dagster_instance, fast_nepse_resource(server.base_url), sqlite_database_url)
+    checks = _checks(result)
+    failed = checks["universe_matches_nepse_classification"]
+    assert not failed.passed
+    assert failed.metadata["only_in_universe"].value == ["NABIL (our rule: included)"]
+    assert failed.metadata["nepse_classification"].value == 258
+    assert checks["universe_count_matches_target"].passed  # the count check alone would not notice

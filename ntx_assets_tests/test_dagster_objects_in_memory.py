@@ -18,6 +18,7 @@ from ntx_assets.defs.sensors import new_session_sensor
 from ntx_assets.resources import CheckTargetsResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.queries import included_companies
+from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.in_memory_nepse import InMemoryNepseResource, standin_data
 from ntx_assets_tests.pinned import PINNED_TODAY, npt, pinned
@@ -40,7 +41,7 @@ def universe(resources: dict[str, object], dagster_instance: dg.DagsterInstance)
     result = dg.materialize([company_universe], instance=dagster_instance, resources=resources)
     assert result.success
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
-    assert checks == dict.fromkeys(checks, True) and len(checks) == 3
+    assert checks == dict.fromkeys(checks, True) and len(checks) == 4
     engine = create_warehouse_engine(resources["warehouse"].database_url)  # type: ignore[attr-defined]
     with engine.connect() as conn:
         included = included_companies(conn)
@@ -117,3 +118,62 @@ def test_freshness_check_fails_then_passes_once_the_due_session_lands(
     assert fresh.passed and fresh.metadata["rows_for_due_session"].value == len(
         [r for r in DATA.today_rows(due) if r["securityId"] in universe]
     )
+
+
+def _universe_checks(
+    instance: dg.DagsterInstance, tmp_path: Path, nepse: InMemoryNepseResource, **targets: object
+) -> tuple[dict[str, dg.AssetCheckEvaluation], dict[str, str]]:
+    resources = {
+        "nepse": nepse,
+        "warehouse": WarehouseResource(database_url=f"sqlite:///{tmp_path / 'universe.db'}"),
+        "check_targets": CheckTargetsResource(**{"universe_target": 259, **targets}),
+    }
+    result = dg.materialize([company_universe], instance=instance, resources=resources)
+    assert result.success
+    engine = create_warehouse_engine(resources["warehouse"].database_url)
+    with engine.connect() as conn:
+        reasons = dict(conn.execute(select(companies.c.symbol, companies.c.reason)).all())
+    engine.dispose()
+    return {c.check_name: c for c in result.get_asset_check_evaluations()}, reasons
+
+
+def test_the_universe_equals_nepses_classification_and_auto_takes_its_count(
+    dagster_instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    checks, _ = _universe_checks(
+        dagster_instance, tmp_path, InMemoryNepseResource(), universe_target=1, universe_target_auto=True
+    )
+    matches = checks["universe_matches_nepse_classification"]
+    assert matches.passed and matches.metadata["nepse_classification"].value == 259
+    count = checks["universe_count_matches_target"]
+    assert count.passed and count.metadata["target"].value == 259  # NEPSE's count, not the 1 configured
+    assert str(count.metadata["target_source"].value).startswith("auto")
+
+
+def test_a_company_nepse_does_not_classify_and_one_it_does_fail_the_check_naming_both(
+    dagster_instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    # NABIL missing from NEPSE's list, and an active mutual fund of the real company list added to it.
+    fund = next(c for c in DATA.companies if c["instrumentType"] == "Mutual Funds" and c["status"] == "A")
+    nepse = InMemoryNepseResource(classification_missing=["NABIL"], classification_extra=[fund["symbol"]])
+    checks, _ = _universe_checks(dagster_instance, tmp_path, nepse)
+    failed = checks["universe_matches_nepse_classification"]
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.metadata["only_in_universe"].value == ["NABIL (our rule: included)"]
+    assert failed.metadata["only_in_nepse_classification"].value == [
+        f"{fund['symbol']} (our rule: mutual_fund)"
+    ]
+    assert "Only in our universe: NABIL" in str(failed.description)
+
+
+def test_a_company_nepse_does_not_permit_to_trade_leaves_the_universe(
+    dagster_instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    nepse = InMemoryNepseResource(not_permitted_to_trade=["NABIL"])
+    checks, reasons = _universe_checks(dagster_instance, tmp_path, nepse)
+    assert reasons["NABIL"] == "not_permitted_to_trade"
+    count = checks["universe_count_matches_target"]
+    assert count.metadata["count"].value == 258 and not count.passed
+    matches = checks["universe_matches_nepse_classification"]
+    assert matches.passed  # NEPSE's comparable set is what it permits to trade
+    assert matches.metadata["not_permitted_to_trade"].value == ["NABIL"]

@@ -67,3 +67,21 @@ def test_run_time_knobs_are_resource_fields_read_once_at_load(monkeypatch: pytes
     targets = resources["check_targets"]
     assert (targets.universe_target, targets.prices_freshness_grace_hours) == (278, 3.0)  # type: ignore[attr-defined]
     assert resources["nepse"].history_days == 400  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("value", "target", "auto"), [("278", 278, False), ("auto", 264, True)])
+def test_the_universe_target_is_a_number_or_auto(
+    monkeypatch: pytest.MonkeyPatch, value: str, target: int, auto: bool
+) -> None:
+    monkeypatch.setenv("NTX_UNIVERSE_TARGET", value)
+    targets = project_defs().resources["check_targets"]
+    assert (targets.universe_target, targets.universe_target_auto) == (target, auto)  # type: ignore[attr-defined]
+
+
+def test_a_universe_target_that_is_neither_fails_at_load_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NTX_UNIVERSE_TARGET", "automatic")
+    with pytest.raises(Exception) as info:
+        project_defs()
+    assert any("NTX_UNIVERSE_TARGET='automatic'" in text for text in error_chain(info.value))

@@ -281,7 +281,8 @@ def test_reason(
 
 
 def test_every_fixed_reason_has_a_case() -> None:
-    assert {case[-1] for case in CASES} >= set(REASONS)
+    # not_permitted_to_trade comes from the classification list: its own test below.
+    assert {case[-1] for case in CASES} >= set(REASONS) - {universe.NOT_PERMITTED_TO_TRADE}
 
 
 def test_long_unknown_instrument_fits_the_reason_column() -> None:
@@ -369,3 +370,15 @@ def test_duplicate_symbol_is_fine_when_only_one_is_included() -> None:
     # A delisted company's symbol reused by a new listing must not block the universe.
     frame = classify([company(1, "ABC", status="D"), company(2, "ABC")])
     assert included_symbols(frame) == ["ABC"]
+
+
+def test_a_company_nepse_does_not_permit_to_trade_is_excluded_saying_so() -> None:
+    # NEPSE's classification rows (the 259 active equities of 2025-12-04) all say "Y"; promoter shares,
+    # which cannot be traded, say "N". A company the rule includes but NEPSE marks "N" cannot be traded
+    # either, like a suspended one: it leaves the universe.
+    frame = classify([company()], [security()], [], not_permitted_to_trade={1})
+    row = frame.iloc[0]
+    assert (bool(row["included"]), row["reason"]) == (False, universe.NOT_PERMITTED_TO_TRADE)
+    fund = classify([company(instrument="Mutual Funds")], [], [], not_permitted_to_trade={1}).iloc[0]
+    assert fund["reason"] == MUTUAL_FUND  # the first reason that applies is the one given
+    assert classify([company()], [security()], [], not_permitted_to_trade={2}).iloc[0]["included"]

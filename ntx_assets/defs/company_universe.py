@@ -2,7 +2,7 @@
 
 import datetime as dt
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from ntx_assets.clock import nepal_now
 from ntx_assets.defs.partitions import symbol_partitions
-from ntx_assets.nepse import NepseClient
+from ntx_assets.nepse import NepseClient, SecurityDetail
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.universe import NOT_LISTED, classify, included_symbols, summarize
 from ntx_assets.warehouse import upsert
@@ -22,6 +22,7 @@ from ntx_assets.warehouse.schema import companies, company_symbols
 COUNT_MATCHES_TARGET = "universe_count_matches_target"
 ONLY_ORDINARY_SHARES = "universe_has_only_ordinary_shares"
 SYMBOLS_UNIQUE = "universe_symbols_unique"
+MATCHES_NEPSE_CLASSIFICATION = "universe_matches_nepse_classification"
 
 _COMPANY_COLUMNS = (
     "security_id",
@@ -58,6 +59,12 @@ _COMPANY_COLUMNS = (
         dg.AssetCheckSpec(
             SYMBOLS_UNIQUE, asset="company_universe", description="No two included companies share a symbol."
         ),
+        dg.AssetCheckSpec(
+            MATCHES_NEPSE_CLASSIFICATION,
+            asset="company_universe",
+            description="The included companies are exactly the securities of NEPSE's own company "
+            "classification list (GET /api/nots/security/classification, every page).",
+        ),
     ],
 )
 def company_universe(
@@ -70,12 +77,14 @@ def company_universe(
     client = nepse.client
     calls_before = client.stats.total_calls
 
+    classification = client.classification()
     universe = classify(
         [c.model_dump(by_alias=True) for c in client.company_list()],
         [s.model_dump(by_alias=True) for s in client.security_list()],
         [p.model_dump(by_alias=True) for p in client.promoters()],
+        not_permitted_to_trade={s.id for s in classification if not permitted_to_trade(s)},
     )
-    listing_dates = {s.id: s.listing_date for s in client.classification()}
+    listing_dates = {s.id: s.listing_date for s in classification}
     today = nepal_now().date()
 
     with warehouse.engine.begin() as conn:
@@ -140,7 +149,13 @@ def company_universe(
             "preview": dg.MetadataValue.md(_preview(universe)),
         }
     )
-    yield from _checks(warehouse, check_targets.universe_target, len(current), previous, current)
+    if check_targets.universe_target_auto:
+        target = sum(permitted_to_trade(s) for s in classification)
+        source = "auto: NEPSE's classification list (rows permitted to trade)"
+    else:
+        target, source = check_targets.universe_target, "NTX_UNIVERSE_TARGET (check_targets.universe_target)"
+    yield from _checks(warehouse, target, source, len(current), previous, current)
+    yield matches_nepse_classification(universe, classification)
 
 
 def _company_rows(
@@ -212,7 +227,12 @@ def _sync_symbol_partitions(instance: dg.DagsterInstance, current: set[str]) -> 
 
 
 def _checks(
-    warehouse: WarehouseResource, target: int, count: int, previous: set[str], current: set[str]
+    warehouse: WarehouseResource,
+    target: int,
+    target_source: str,
+    count: int,
+    previous: set[str],
+    current: set[str],
 ) -> Iterator[dg.AssetCheckResult]:
     yield dg.AssetCheckResult(
         check_name=COUNT_MATCHES_TARGET,
@@ -224,6 +244,7 @@ def _checks(
         metadata={
             "count": count,
             "target": target,
+            "target_source": target_source,
             "difference": count - target,
             "added_since_last": dg.MetadataValue.json(sorted(current - previous)),
             "removed_since_last": dg.MetadataValue.json(sorted(previous - current)),
@@ -232,6 +253,48 @@ def _checks(
     with warehouse.engine.connect() as conn:
         yield only_ordinary_shares(conn)
         yield symbols_unique(conn)
+
+
+def permitted_to_trade(security: SecurityDetail) -> bool:
+    return (security.permitted_to_trade or "Y").strip().upper() != "N"
+
+
+def matches_nepse_classification(
+    universe: pd.DataFrame, classification: Sequence[SecurityDetail]
+) -> dg.AssetCheckResult:
+    """Our rule's included set against NEPSE's own list of listed companies, by security id.
+
+    NEPSE's set is the classification rows it permits to trade: a row marked permittedToTrade "N" is
+    excluded by our rule too (reason not_permitted_to_trade), and listed apart in the metadata."""
+    included = universe[universe["included"]]
+    ours = dict(zip(included["security_id"].astype(int), included["symbol"], strict=True))
+    nepse = {s.id: s.symbol for s in classification if permitted_to_trade(s)}
+    not_permitted = sorted(s.symbol for s in classification if not permitted_to_trade(s))
+    reasons = dict(zip(universe["security_id"].astype(int), universe["reason"], strict=True))
+    only_ours = [f"{ours[i]} (our rule: included)" for i in sorted(ours.keys() - nepse.keys())]
+    only_nepse = [
+        f"{nepse[i]} (our rule: {reasons.get(i, 'in none of the company, security or promoter lists')})"
+        for i in sorted(nepse.keys() - ours.keys())
+    ]
+    passed = not only_ours and not only_nepse
+    return dg.AssetCheckResult(
+        check_name=MATCHES_NEPSE_CLASSIFICATION,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=None
+        if passed
+        else (
+            f"Only in our universe: {', '.join(only_ours) or 'none'}. "
+            f"Only in NEPSE's classification: {', '.join(only_nepse) or 'none'}."
+        ),
+        metadata={
+            "included": len(ours),
+            "nepse_classification": len(nepse),
+            "only_in_universe": dg.MetadataValue.json(only_ours),
+            "only_in_nepse_classification": dg.MetadataValue.json(only_nepse),
+            "not_permitted_to_trade": dg.MetadataValue.json(not_permitted),
+        },
+    )
 
 
 def only_ordinary_shares(conn: Connection) -> dg.AssetCheckResult:

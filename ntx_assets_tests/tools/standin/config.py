@@ -78,6 +78,11 @@ class StandinConfig:
     escaping_document_symbol: str | None = None
     oversize_document_symbol: str | None = None
     market_id: int | None = None  # the market-open id (0..99); None derives it from the seed
+    # The classification list follows the company list (its active equities); told to differ, it leaves
+    # out these symbols, adds these (any symbol of the company list), and marks these permittedToTrade "N".
+    classification_missing: tuple[str, ...] = ()
+    classification_extra: tuple[str, ...] = ()
+    not_permitted_to_trade: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.days < 1:

@@ -27,6 +27,8 @@ class StandinData:
 
     def __init__(self, config: StandinConfig) -> None:
         self.seed = config.seed
+        self._missing, self._extra = config.classification_missing, config.classification_extra
+        self._not_permitted = config.not_permitted_to_trade
         self.start_date, self.end_date = window(config.end_date or today_npt(), config.days)
         self.universe = load_universe()
         self.facts = FactBook(self.universe, config.seed)
@@ -84,7 +86,20 @@ class StandinData:
 
     @property
     def classification(self) -> list[dict[str, Any]]:
-        return self.objects.classification()
+        rows = self.objects.classification()
+        if not (self._missing or self._extra or self._not_permitted):
+            return rows
+        template = rows[0]
+        rows = [dict(row) for row in rows if row["symbol"] not in self._missing]
+        for symbol in self._extra:
+            company = next(c for c in self.companies if c["symbol"] == symbol)
+            rows.append(
+                {**template, "id": company["id"], "symbol": symbol, "securityName": company["securityName"]}
+            )
+        for row in rows:
+            if row["symbol"] in self._not_permitted:
+                row["permittedToTrade"] = "N"
+        return rows
 
     # --- market ----------------------------------------------------------------------------------
     @property
