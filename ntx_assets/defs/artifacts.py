@@ -25,6 +25,7 @@ from ntx_assets.artifact_store import (
     original_file_name,
 )
 from ntx_assets.defs.filings import filings, symbol_security_ids
+from ntx_assets.defs.partial_success import fail_the_rest, materialized
 from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.nepse import DownloadTooLarge, NepseClient, NepseError, NepseHTTPError, UnsafePath
 from ntx_assets.resources import ArtifactStoreResource, NepseResource, WarehouseResource
@@ -301,20 +302,18 @@ def _report_transient(
 ) -> Iterator[dg.AssetCheckResult]:
     # Everything is recorded; the symbols without transient failures are done and marked materialized,
     # the step fails so Dagster shows the rest, and the next run retries only the failed documents.
-    failed_symbols = {o.document.symbol for o in transient}
-    for symbol in symbols:
-        if symbol not in failed_symbols:
-            context.log_event(dg.AssetMaterialization(asset_key=context.asset_key, partition=symbol))
+    by_symbol: dict[str, list[str]] = {}
+    for o in transient:
+        by_symbol.setdefault(o.document.symbol, []).append(f"document {o.document.document_id}: {o.failure}")
     yield from checks
-    examples = "; ".join(
-        f"document {o.document.document_id} ({o.document.symbol}): {o.failure}" for o in transient[:3]
-    )
-    raise dg.Failure(
-        description=(
-            f"{len(transient)} document(s) of {', '.join(sorted(failed_symbols))} failed after the client's "
-            f"retries and were recorded as failed (not permanent); re-run to retry them. {examples}"
-        ),
+    fail_the_rest(
+        context,
+        materialized(context, [s for s in symbols if s not in by_symbol]),
+        {symbol: f"{symbol}: {'; '.join(errors[:3])}" for symbol, errors in by_symbol.items()},
+        unit="symbol",
         metadata=metadata,
+        hint=f"{len(transient)} document(s) failed after the client's retries and were recorded as failed "
+        "(not permanent); re-run to retry them.",
     )
 
 

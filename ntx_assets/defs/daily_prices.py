@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select
 
 from ntx_assets.clock import SESSION_CLOSE, nepal_now
 from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.partial_success import fail_the_rest, materialized
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.nepse import NepseClient, NepseRowError
 from ntx_assets.pricing import BadPriceData, price_rows
@@ -158,21 +159,13 @@ def _report_partial(
     failures: dict[dt.date, Exception],
     metadata: dict,
 ) -> None:
-    # The good sessions are committed; record them as materialized so the failure names only the bad
-    # ones, and a re-execution from failure only has the bad dates left to heal.
-    for day in dates:
-        if day not in failures:
-            context.log_event(dg.AssetMaterialization(asset_key=context.asset_key, partition=day.isoformat()))
-    reasons = dict.fromkeys(str(error) for error in failures.values())  # one line per distinct reason
-    raise dg.Failure(
-        description=(
-            f"{len(failures)} date(s) failed: {' '.join(reasons)} "
-            f"The other {len(dates) - len(failures)} date(s) landed."
-        ),
-        metadata={
-            **metadata,
-            "rejected": dg.MetadataValue.json({d.isoformat(): str(e) for d, e in failures.items()}),
-        },
+    landed = [d.isoformat() for d in dates if d not in failures]
+    fail_the_rest(
+        context,
+        materialized(context, landed),
+        {d.isoformat(): error for d, error in failures.items()},
+        unit="date",
+        metadata=metadata,
     )
 
 

@@ -21,6 +21,7 @@ import dagster as dg
 from sqlalchemy import Engine, select
 
 from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.partial_success import fail_the_rest
 from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.filings import (
     BadReport,
@@ -176,24 +177,22 @@ def _report_partial(
     rejected: dict[str, Exception],
     metadata: dict,
 ) -> None:
-    # The good symbols are committed; record them as materialized (with their own data versions) so the
-    # failure names only the bad ones and a re-execution has only those left to heal.
-    for symbol_filings in loaded.values():
-        context.log_event(
+    # The good symbols are committed: recorded as materialized with their own data versions.
+    fail_the_rest(
+        context,
+        (
             dg.AssetMaterialization(
                 asset_key=context.asset_key,
                 partition=symbol_filings.symbol,
                 tags={DATA_VERSION_TAG: symbol_filings.data_version},
                 metadata=_symbol_metadata(symbol_filings),
             )
-        )
-    raise dg.Failure(
-        description=(
-            f"{len(rejected)} symbol(s) failed: "
-            f"{' '.join(f'{s}: {e}' for s, e in rejected.items())} "
-            f"The other {len(loaded)} symbol(s) landed; re-run the failed partitions."
+            for symbol_filings in loaded.values()
         ),
-        metadata={**metadata, "failed": dg.MetadataValue.json({s: str(e) for s, e in rejected.items()})},
+        {s: f"{s}: {e}" for s, e in rejected.items()},
+        unit="symbol",
+        metadata=metadata,
+        hint="Re-run the failed partitions.",
     )
 
 
