@@ -77,20 +77,10 @@ def daily_prices(
                 closed.append(day)
                 continue
             rows = price_rows(payload, day, universe)
-        except NepseRowError as row_error:
-            # A value NEPSE typed wrong (text for a price) costs its session, like any bad row.
-            error = BadPriceData(
-                symbol=row_error.symbol,
-                business_date=day,
-                field=row_error.field,
-                problem=f"is {row_error.value!r} ({row_error.problem})",
-            )
-            context.log.error(str(error))
-            failures[day] = error
-            continue
-        except BadPriceData as error:
-            context.log.error(str(error))
-            failures[day] = error
+        except (NepseRowError, BadPriceData) as error:
+            bad = _bad_price(error, day)
+            context.log.error(str(bad))
+            failures[day] = bad
             continue
         with warehouse.engine.begin() as conn:
             totals += upsert(conn, daily_prices_table, rows)
@@ -121,6 +111,18 @@ def daily_prices(
         _report_partial(context, dates, failures, metadata)
     yield dg.MaterializeResult(metadata=metadata)
     yield _consistency_check(warehouse, dates)
+
+
+def _bad_price(error: NepseRowError | BadPriceData, day: dt.date) -> BadPriceData:
+    """A value NEPSE typed wrong (text for a price) costs its session, like any other bad row."""
+    if isinstance(error, BadPriceData):
+        return error
+    return BadPriceData(
+        symbol=error.symbol,
+        business_date=day,
+        field=error.field,
+        problem=f"is {error.value!r} ({error.problem})",
+    )
 
 
 class SessionNotOver(RuntimeError):
