@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     universe_target: Annotated[int, Field(ge=1, le=5000)] | Literal["auto"] = Field(
         default=264,
         description="Expected number of listed ordinary-share companies (the universe check), or `auto`: "
-        "NEPSE's own count, the rows of its classification list on that run.",
+        "NEPSE's own count on that run (its classification list, the rows it permits to trade).",
     )
     history_start: dt.date = Field(
         default=dt.date(2025, 12, 1),

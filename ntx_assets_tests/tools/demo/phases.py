@@ -80,7 +80,11 @@ class Phases:
         if not self.graph.unpartitioned:
             return
         with_profile, included = self._profiles()
-        expected_profiles = len(included - with_profile) if included else self.settings.universe_target
+        target = self.settings.universe_target
+        # A first run fetches a profile per company: the target, or (auto) the 2025-12-04 count as a guess.
+        expected_profiles = (
+            len(included - with_profile) if included else (target if target != "auto" else 259)
+        )
         planned = UNIVERSE_LIST_CALLS + expected_profiles
         with self.progress.step(1, self.steps, "universe", runs=1, planned_calls=planned) as step:
             outcome = self._run("universe", self.graph.unpartitioned)

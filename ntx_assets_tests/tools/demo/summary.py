@@ -87,7 +87,7 @@ class DemoReport:
     """Everything the summary shows; the demo's result, also for tests."""
 
     universe_count: int
-    universe_target: int
+    universe_target: int | str  # a number, or "auto" (NEPSE's own count)
     universe_check_passed: bool | None
     table_rows: dict[str, int]
     runs: list[RunOutcome]
