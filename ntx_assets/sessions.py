@@ -137,12 +137,6 @@ class PricePlan:
         found = Counter(plan.kind for plan in self.dates)
         return {kind: found[kind] for kind in KINDS}
 
-    def raise_for_too_old(self) -> None:
-        """Raise HistoryTooOldError when any date is older than the API keeps; otherwise do nothing."""
-        error = self.too_old_error()
-        if error is not None:
-            raise error
-
     def too_old_error(self) -> HistoryTooOldError | None:
         """The error naming the dates older than the API keeps and the fix, or None when there are none."""
         if not self.too_old:

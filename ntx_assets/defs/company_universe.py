@@ -82,7 +82,7 @@ def company_universe(
         [c.model_dump(by_alias=True) for c in client.company_list()],
         [s.model_dump(by_alias=True) for s in client.security_list()],
         [p.model_dump(by_alias=True) for p in client.promoters()],
-        not_permitted_to_trade={s.id for s in classification if not permitted_to_trade(s)},
+        not_permitted_to_trade={s.id for s in classification if not s.tradable},
     )
     listing_dates = {s.id: s.listing_date for s in classification}
     today = nepal_now().date()
@@ -150,7 +150,7 @@ def company_universe(
         }
     )
     if check_targets.universe_target_auto:
-        target = sum(permitted_to_trade(s) for s in classification)
+        target = sum(s.tradable for s in classification)
         source = "auto: NEPSE's classification list (rows permitted to trade)"
     else:
         target, source = check_targets.universe_target, "NTX_UNIVERSE_TARGET (check_targets.universe_target)"
@@ -255,10 +255,6 @@ def _checks(
         yield symbols_unique(conn)
 
 
-def permitted_to_trade(security: SecurityDetail) -> bool:
-    return (security.permitted_to_trade or "Y").strip().upper() != "N"
-
-
 def matches_nepse_classification(
     universe: pd.DataFrame, classification: Sequence[SecurityDetail]
 ) -> dg.AssetCheckResult:
@@ -268,8 +264,8 @@ def matches_nepse_classification(
     excluded by our rule too (reason not_permitted_to_trade), and listed apart in the metadata."""
     included = universe[universe["included"]]
     ours = dict(zip(included["security_id"].astype(int), included["symbol"], strict=True))
-    nepse = {s.id: s.symbol for s in classification if permitted_to_trade(s)}
-    not_permitted = sorted(s.symbol for s in classification if not permitted_to_trade(s))
+    nepse = {s.id: s.symbol for s in classification if s.tradable}
+    not_permitted = sorted(s.symbol for s in classification if not s.tradable)
     reasons = dict(zip(universe["security_id"].astype(int), universe["reason"], strict=True))
     only_ours = [f"{ours[i]} (our rule: included)" for i in sorted(ours.keys() - nepse.keys())]
     only_nepse = [

@@ -126,6 +126,11 @@ class SecurityDetail(NepseModel):
     company: CompanyRef | None = Field(default=None, alias="companyId")
 
     @property
+    def tradable(self) -> bool:
+        """NEPSE permits trading it: permittedToTrade is not "N" (a missing flag counts as permitted)."""
+        return (self.permitted_to_trade or "Y").strip().upper() != "N"
+
+    @property
     def sector_name(self) -> str | None:
         if self.company is None or self.company.sector_master is None:
             return None

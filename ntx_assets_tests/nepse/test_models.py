@@ -152,3 +152,11 @@ def test_report_model_per_the_documented_shape() -> None:
 def test_market_status_closed_means_nepse_said_close(state: str, closed: bool) -> None:
     raw = {**_load("daily__2025-12-04__market_state.json"), "isOpen": state}
     assert MarketStatus.model_validate(raw).closed is closed
+
+
+def test_tradable_follows_permitted_to_trade_on_the_real_rows() -> None:
+    classified = [SecurityDetail.model_validate(r) for r in _rows("static__classifications.json")]
+    promoters = [SecurityDetail.model_validate(r) for r in _rows("static__promoters.json")]
+    assert all(s.tradable for s in classified)  # the 2025-12-04 page: every row "Y"
+    assert {s.tradable for s in promoters} == {True, False}
+    assert all(s.tradable == (s.permitted_to_trade == "Y") for s in promoters)
