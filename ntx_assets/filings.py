@@ -1,6 +1,7 @@
-"""Report payloads -> filings rows and filing_documents rows, and the order of a filings refresh (pure).
+"""Report records -> filings rows and filing_documents rows, and the order of a filings refresh (pure).
 
-A symbol's reports are accepted whole or not at all: one report whose type, quarter, amounts or dates
+The client has already typed each report (`Report`: ids and amounts are numbers, dates dates) or refused
+it. A symbol's reports are accepted whole or not at all: one report whose type, quarter or timestamp
 cannot be read raises `BadReport` naming the symbol, the report id and the field, and the caller writes
 nothing of that symbol. NEPSE's values are mapped to the warehouse's vocabulary here, once:
 "Quarterly Report" / "Annual Report" -> quarterly / annual, "First Quarter" .. "Fourth Quarter" -> 1..4.
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from ntx_assets.nepse.models import Quarter, Report, ReportDocument
 
 # NEPSE's reportTypeMaster.reportName, lower-cased and with single spaces -> filings.report_type.
 _REPORT_TYPES = {
@@ -32,13 +34,13 @@ _QUARTERS = {
     "3rd quarter": 3,
     "4th quarter": 4,
 }
-# fiscalReport field -> filings column
+# FiscalReport attribute -> filings column
 _AMOUNTS = {
-    "epsValue": "eps",
-    "peValue": "pe",
-    "netWorthPerShare": "net_worth_per_share",
-    "profitAmount": "profit",
-    "paidUpCapital": "paid_up_capital",
+    "eps_value": "eps",
+    "pe_value": "pe",
+    "net_worth_per_share": "net_worth_per_share",
+    "profit_amount": "profit",
+    "paid_up_capital": "paid_up_capital",
 }
 
 # Run priorities of a filings refresh (the `dagster/priority` run tag: the run queue starts higher first).
@@ -70,24 +72,21 @@ class FilingRows:
         return [row["document_id"] for row in self.documents]
 
 
-def filing_rows(payload: Iterable[Mapping[str, Any]], *, security_id: int, symbol: str) -> FilingRows:
-    """Validate one security's report payload (raw camelCase rows) and return its warehouse rows.
+def filing_rows(reports: Iterable[Report], *, security_id: int, symbol: str) -> FilingRows:
+    """Check one security's report records and return its warehouse rows.
 
     A report or document repeated with identical content is kept once; the same id with different
     content is refused, because which copy is right is NEPSE's to say, not ours.
     """
     filings: dict[int, dict[str, Any]] = {}
     documents: dict[int, dict[str, Any]] = {}
-    for raw in payload:
-        report_id = raw.get("id")
-        if not isinstance(report_id, int) or isinstance(report_id, bool):
-            raise BadReport(symbol=symbol, report_id=report_id, field="id", problem="is not an integer")
-        row = _filing_row(raw, report_id, security_id, symbol)
-        _keep_once(filings, report_id, row, symbol, report_id, "id")
-        for index, document in enumerate(raw.get("applicationDocumentDetailsList") or []):
-            doc_row = _document_row(document, index, report_id, security_id, symbol)
+    for report in reports:
+        row = _filing_row(report, security_id, symbol)
+        _keep_once(filings, report.id, row, symbol, report.id, "id")
+        for index, document in enumerate(report.documents):
+            doc_row = _document_row(document, index, report.id, security_id, symbol)
             _keep_once(
-                documents, doc_row["document_id"], doc_row, symbol, report_id, f"documents[{index}].id"
+                documents, doc_row["document_id"], doc_row, symbol, report.id, f"documents[{index}].id"
             )
     return FilingRows(list(filings.values()), list(documents.values()))
 
@@ -110,43 +109,42 @@ def _keep_once(
     seen[key] = row
 
 
-def _filing_row(raw: Mapping[str, Any], report_id: int, security_id: int, symbol: str) -> dict[str, Any]:
+def _filing_row(report: Report, security_id: int, symbol: str) -> dict[str, Any]:
     def bad(field_name: str, problem: str) -> BadReport:
-        return BadReport(symbol=symbol, report_id=report_id, field=field_name, problem=problem)
+        return BadReport(symbol=symbol, report_id=report.id, field=field_name, problem=problem)
 
-    fiscal = raw.get("fiscalReport")
-    if not isinstance(fiscal, Mapping):
+    fiscal = report.fiscal_report
+    if fiscal is None:
         raise bad("fiscalReport", "is missing")
-    report_name = _text((fiscal.get("reportTypeMaster") or {}).get("reportName"))
+    report_name = _text(fiscal.report_type_master.report_name if fiscal.report_type_master else None)
     report_type = _REPORT_TYPES.get(_normal(report_name))
     if report_type is None:
         raise bad(
             "fiscalReport.reportTypeMaster.reportName",
             f"is {report_name!r}, not one of 'Quarterly Report' or 'Annual Report'",
         )
-    quarter = _quarter(fiscal.get("quarterMaster"), bad) if report_type == "quarterly" else None
-    year = fiscal.get("financialYear") or {}
+    quarter = _quarter(fiscal.quarter_master, bad) if report_type == "quarterly" else None
+    year = fiscal.financial_year
     row: dict[str, Any] = {
-        "report_id": report_id,
+        "report_id": report.id,
         "security_id": security_id,
         "symbol": symbol,
         "report_type": report_type,
-        "fiscal_year": _text(year.get("fyName")),
-        "fiscal_year_nepali": _text(year.get("fyNameNepali")),
+        "fiscal_year": _text(year.fy_name if year else None),
+        "fiscal_year_nepali": _text(year.fy_name_nepali if year else None),
         "quarter": quarter,
     }
-    for source, column in _AMOUNTS.items():
-        row[column] = _amount(fiscal.get(source), f"fiscalReport.{source}", bad)
-    row["modified_at"] = _timestamp(raw.get("modifiedDate"), bad)
+    for attribute, column in _AMOUNTS.items():
+        row[column] = getattr(fiscal, attribute)
+    row["modified_at"] = _timestamp(report.modified_date, bad)
     return row
 
 
-def _quarter(master: Any, bad: Any) -> int:
-    master = master if isinstance(master, Mapping) else {}
-    name = _text(master.get("quarterName"))
+def _quarter(master: Quarter | None, bad: Any) -> int:
+    name = _text(master.quarter_name if master else None)
     quarter = _QUARTERS.get(_normal(name))
-    if quarter is None and name is None and master.get("id") in (1, 2, 3, 4):
-        quarter = int(master["id"])
+    if quarter is None and name is None and master is not None and master.id in (1, 2, 3, 4):
+        quarter = master.id
     if quarter is None:
         raise bad(
             "fiscalReport.quarterMaster.quarterName",
@@ -155,49 +153,33 @@ def _quarter(master: Any, bad: Any) -> int:
     return quarter
 
 
-def _document_row(raw: Any, index: int, report_id: int, security_id: int, symbol: str) -> dict[str, Any]:
-    name = f"applicationDocumentDetailsList[{index}]"
-    if not isinstance(raw, Mapping):
-        raise BadReport(symbol=symbol, report_id=report_id, field=name, problem="is not an object")
-    document_id = raw.get("id")
-    if not isinstance(document_id, int) or isinstance(document_id, bool):
-        raise BadReport(symbol=symbol, report_id=report_id, field=f"{name}.id", problem="is not an integer")
-    submitted = raw.get("submittedDate")
-    try:
-        submitted_date = dt.date.fromisoformat(str(submitted)[:10]) if submitted else None
-    except ValueError:
+def _document_row(
+    document: ReportDocument, index: int, report_id: int, security_id: int, symbol: str
+) -> dict[str, Any]:
+    if document.id is None:
         raise BadReport(
-            symbol=symbol, report_id=report_id, field=f"{name}.submittedDate", problem=f"is {submitted!r}"
-        ) from None
+            symbol=symbol,
+            report_id=report_id,
+            field=f"applicationDocumentDetailsList[{index}].id",
+            problem="is missing",
+        )
     return {
-        "document_id": document_id,
+        "document_id": document.id,
         "report_id": report_id,
         "security_id": security_id,
         # Paths are stored exactly as NEPSE sent them; artifacts checks them before any download.
-        "file_path": raw.get("filePath") or None,
-        "encrypted_id": raw.get("encryptedId") or None,
-        "submitted_date": submitted_date,
+        "file_path": document.file_path or None,
+        "encrypted_id": document.encrypted_id or None,
+        "submitted_date": document.submitted_date,
     }
 
 
-def _amount(value: Any, field_name: str, bad: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise bad(field_name, f"is {value!r}, not a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise bad(field_name, f"is {value!r}, not a number") from None
-    return number if math.isfinite(number) else None
-
-
-def _timestamp(value: Any, bad: Any) -> dt.datetime | None:
+def _timestamp(value: str | None, bad: Any) -> dt.datetime | None:
     if value is None or value == "":
         return None
     try:
         # NEPSE's local (Asia/Kathmandu) time without an offset, with 0, 3 or 6 fractional digits.
-        return dt.datetime.fromisoformat(str(value))
+        return dt.datetime.fromisoformat(value)
     except ValueError:
         raise bad("modifiedDate", f"is {value!r}, not an ISO timestamp") from None
 

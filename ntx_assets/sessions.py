@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Final, Literal
+
+from ntx_assets.nepse.models import Holiday
 
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)  # date.weekday() numbering
 
@@ -69,29 +71,11 @@ def is_session(day: dt.date, holidays: Collection[dt.date]) -> bool:
     return is_trading_weekday(day) and day not in holidays
 
 
-def holiday_dates(rows: Iterable[Mapping[str, Any]]) -> set[dt.date]:
-    """The `holidayDate`s of holiday-list rows (`[{"holidayDate": "2025-12-04", ...}, ...]`).
-
-    Rows of several years can be chained together. Raises ValueError naming the row when a date is
-    missing or malformed, since a silently skipped holiday would plan a call for a closed market.
-    """
-    dates: set[dt.date] = set()
-    for position, row in enumerate(rows):
-        value = row.get("holidayDate") if isinstance(row, Mapping) else None
-        if not isinstance(value, str):
-            raise ValueError(
-                f"holiday row {position} has no holidayDate string ({row!r}); pass the rows of "
-                "GET /api/nots/holiday/list?year=YYYY unchanged."
-            )
-        try:
-            # Only the date part: a timestamp form ("2025-12-04T00:00:00") would mean the same day.
-            dates.add(dt.date.fromisoformat(value.strip()[:10]))
-        except ValueError:
-            raise ValueError(
-                f"holiday row {position} has holidayDate {value!r}, not a YYYY-MM-DD date; "
-                "check whether NEPSE changed the format."
-            ) from None
-    return dates
+def holiday_dates(holidays: Iterable[Holiday]) -> set[dt.date]:
+    """The dates of NEPSE's holiday records (`NepseClient.holidays(year)`, already typed: a malformed
+    holidayDate was refused there, since a silently skipped holiday would plan a call for a closed
+    market). Records of several years can be chained together."""
+    return {holiday.holiday_date for holiday in holidays}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ variable, the value it got and what is allowed, so a typo fails at definitions l
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -144,6 +144,16 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
+
+
+@cache
+def definitions_settings() -> Settings:
+    """The settings the code location loads with: read from the environment once per process, when the
+    definitions load (the partitions' first date, the resources, the freshness schedule's time), so every
+    part of one load sees the same values. Runs never read the environment for a knob: they get it from
+    their resources, which the launchpad shows and can override per run. Reloading the code location
+    (a new code-server process) reads the environment again."""
+    return load_settings()
 
 
 def _describe(exc: ValidationError) -> str:

@@ -1,6 +1,7 @@
 """Which NEPSE securities the screener covers: the product's one statement of the universe rule.
 
-Inputs are the raw payload rows of three endpoints (NEPSE_API.md sections 2.1, 2.2 and 3):
+Inputs are the rows of three endpoints (NEPSE_API.md sections 2.1, 2.2 and 3), as the client typed them
+(ids are integers and symbols text, or the client refused the row):
 
 - `GET /api/nots/company/list` (the primary source; every company ever listed, promoter shares excluded),
 - `GET /api/nots/security?nonDelisted=true` (optional; adds promoter shares and a second status),
@@ -39,9 +40,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
+
+from ntx_assets.nepse.models import Company, Security, SecurityDetail
+
+R = TypeVar("R", Company, Security, SecurityDetail)
 
 INCLUDED = "included"
 MUTUAL_FUND = "mutual_fund"
@@ -137,9 +142,9 @@ class _Row:
 
 
 def classify(
-    companies: Iterable[Mapping[str, Any]],
-    securities: Iterable[Mapping[str, Any]] | None = None,
-    promoters: Iterable[Mapping[str, Any]] | None = None,
+    companies: Iterable[Company],
+    securities: Iterable[Security] | None = None,
+    promoters: Iterable[SecurityDetail] | None = None,
     not_permitted_to_trade: Collection[int] = (),
 ) -> pd.DataFrame:
     """Apply the universe rule; one row per security id seen in any list, sorted by security_id.
@@ -152,9 +157,9 @@ def classify(
     `security_status` are the raw values (None when the list lacks the row). Text columns are object dtype
     holding None for missing values, so rows go to the database as NULL rather than NaN.
 
-    Raises ValueError for input the rule cannot be applied to: an empty company list, a row that is not a
-    JSON object, a row without `id` or `symbol` (or, in the company list, `status`/`instrumentType`),
-    an id listed twice in one list with different values, and two included ids sharing a symbol.
+    Raises ValueError for input the rule cannot be applied to: an empty company list, a blank symbol, a
+    company-list row without `status` or `instrumentType`, an id listed twice in one list with different
+    values, and two included ids sharing a symbol.
     """
     company_rows = _index(_company_row, companies, "company list (GET /api/nots/company/list)")
     if not company_rows:
@@ -283,23 +288,10 @@ def _first(values: Iterable[str | None]) -> str | None:
     return next((v for v in values if v), None)
 
 
-def _index(
-    parse: Callable[[Mapping[str, Any], int, str], _Row], rows: Iterable[Mapping[str, Any]], source: str
-) -> dict[int, _Row]:
-    if isinstance(rows, Mapping):
-        # A whole Spring Page (or any dict) iterates as its keys; say so rather than fail on "content".
-        raise ValueError(
-            f"the {source} was given as a JSON object with keys {sorted(rows)[:6]}; pass the list of rows "
-            "(for a paged endpoint, the 'content' rows of every page concatenated)."
-        )
+def _index(parse: Callable[[R, int, str], _Row], rows: Iterable[R], source: str) -> dict[int, _Row]:
     indexed: dict[int, _Row] = {}
-    for position, raw in enumerate(rows):
-        if not isinstance(raw, Mapping):
-            raise ValueError(
-                f"row {position} of the {source} is a {type(raw).__name__}, not a JSON object; pass the "
-                "parsed response rows unchanged."
-            )
-        row = parse(raw, position, source)
+    for position, record in enumerate(rows):
+        row = parse(record, position, source)
         previous = indexed.get(row.security_id)
         if previous is not None and previous != row:
             field = "symbol" if previous.symbol != row.symbol else _first_difference(previous, row)
@@ -316,82 +308,66 @@ def _first_difference(a: _Row, b: _Row) -> str:
     return next(f for f in a.__dataclass_fields__ if getattr(a, f) != getattr(b, f))
 
 
-def _company_row(raw: Mapping[str, Any], position: int, source: str) -> _Row:
-    for key in ("status", "instrumentType"):
-        if key not in raw:
-            raise ValueError(_missing(key, raw, position, source))
+def _company_row(company: Company, position: int, source: str) -> _Row:
+    # Absent is a schema change to refuse; present but null is a value the rule files under unknown_*.
+    for key, attribute in (("status", "status"), ("instrumentType", "instrument_type")):
+        if attribute not in company.model_fields_set:
+            raise ValueError(_missing(key, company, position, source))
     return _Row(
-        security_id=_security_id(raw, position, source),
-        symbol=_symbol(raw, position, source),
-        name=_text(raw.get("companyName")) or _text(raw.get("securityName")),
-        security_name=_text(raw.get("securityName")),
-        sector=_text(raw.get("sectorName")),
-        instrument_type=_text(raw.get("instrumentType")),
-        status=_text(raw.get("status")),
-        website=_text(raw.get("website")),
+        security_id=company.id,
+        symbol=_symbol(company, position, source),
+        name=_text(company.company_name) or _text(company.security_name),
+        security_name=_text(company.security_name),
+        sector=_text(company.sector_name),
+        instrument_type=_text(company.instrument_type),
+        status=_text(company.status),
+        website=_text(company.website),
         is_promoter_flag=False,
     )
 
 
-def _security_row(raw: Mapping[str, Any], position: int, source: str) -> _Row:
+def _security_row(security: Security, position: int, source: str) -> _Row:
     return _Row(
-        security_id=_security_id(raw, position, source),
-        symbol=_symbol(raw, position, source),
-        name=_text(raw.get("securityName")),
-        security_name=_text(raw.get("securityName")),
+        security_id=security.id,
+        symbol=_symbol(security, position, source),
+        name=_text(security.security_name),
+        security_name=_text(security.security_name),
         sector=None,
         instrument_type=None,
-        status=_text(raw.get("activeStatus")),
+        status=_text(security.active_status),
         website=None,
         # A full security object (as /security/{id} returns) may carry the flag; the list rows do not.
-        is_promoter_flag=_text(raw.get("isPromoter")) == "Y",
+        is_promoter_flag=_text(security.is_promoter) == "Y",
     )
 
 
-def _promoter_row(raw: Mapping[str, Any], position: int, source: str) -> _Row:
-    company = raw.get("companyId") if isinstance(raw.get("companyId"), Mapping) else {}
-    sector = company.get("sectorMaster") if isinstance(company.get("sectorMaster"), Mapping) else {}
-    instrument = raw.get("instrumentType")
+def _promoter_row(promoter: SecurityDetail, position: int, source: str) -> _Row:
+    company = promoter.company
     return _Row(
-        security_id=_security_id(raw, position, source),
-        symbol=_symbol(raw, position, source),
-        name=_text(raw.get("securityName")),
-        security_name=_text(raw.get("securityName")),
-        sector=_text(sector.get("sectorDescription")),
+        security_id=promoter.id,
+        symbol=_symbol(promoter, position, source),
+        name=_text(promoter.security_name),
+        security_name=_text(promoter.security_name),
+        sector=_text(promoter.sector_name),
         # Here instrumentType is an object ({"code": "EQ", "description": "Equity"}), not a string.
-        instrument_type=_text(instrument.get("description")) if isinstance(instrument, Mapping) else None,
-        status=_text(raw.get("activeStatus")),
-        website=_text(company.get("companyWebsite")),
-        is_promoter_flag=_text(raw.get("isPromoter")) == "Y",
+        instrument_type=_text(promoter.instrument_type.description) if promoter.instrument_type else None,
+        status=_text(promoter.active_status),
+        website=_text(company.company_website) if company else None,
+        is_promoter_flag=_text(promoter.is_promoter) == "Y",
     )
 
 
-def _security_id(raw: Mapping[str, Any], position: int, source: str) -> int:
-    if "id" not in raw or raw["id"] is None:
-        raise ValueError(_missing("id", raw, position, source))
-    value = raw["id"]
-    # bool is an int subclass; a true/false id would be a schema change, not an id.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(
-            f"row {position} of the {source} has id {value!r} ({type(value).__name__}); security ids are "
-            "integers. Pass the parsed JSON unchanged (do not stringify it)."
-        )
-    return value
-
-
-def _symbol(raw: Mapping[str, Any], position: int, source: str) -> str:
-    symbol = _text(raw.get("symbol"))
+def _symbol(record: Company | Security | SecurityDetail, position: int, source: str) -> str:
+    symbol = _text(record.symbol)
     if symbol is None:
-        raise ValueError(_missing("symbol", raw, position, source))
+        raise ValueError(_missing("symbol", record, position, source))
     return symbol
 
 
-def _missing(key: str, raw: Mapping[str, Any], position: int, source: str) -> str:
-    hint = {k: raw[k] for k in ("id", "symbol") if k in raw}
+def _missing(key: str, record: Company | Security | SecurityDetail, position: int, source: str) -> str:
     return (
-        f"row {position} of the {source} has no {key!r} ({hint or 'no id or symbol either'}); every row "
-        f"needs one. Check that the response is the raw endpoint payload and that NEPSE has not renamed "
-        f"the field."
+        f"row {position} of the {source} (id {record.id}, symbol {record.symbol!r}) has no {key!r}; every "
+        "row needs one. Check whether NEPSE has renamed the field."
     )
 
 

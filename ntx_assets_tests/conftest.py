@@ -21,6 +21,7 @@ from psycopg import sql
 
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.settings import definitions_settings
 from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, pinned
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
 
@@ -84,6 +85,15 @@ def pinned_clock() -> Iterator[dt.datetime]:
     """The whole session runs at PINNED_NOW (ntx_assets_tests.pinned): the suite never reads the calendar."""
     with pinned(PINNED_NOW) as now:
         yield now
+
+
+@pytest.fixture(autouse=True)
+def fresh_definitions_settings() -> Iterator[None]:
+    """Tests set NTX_* variables per test: each definitions load in a test reads them afresh, as a new
+    code-server process does (the settings are cached per process, read once per load)."""
+    definitions_settings.cache_clear()
+    yield
+    definitions_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,12 @@ CASES = [
         lambda row, day: {"closePrice": "n/a"},
     ),
     BadRow(
+        "number-as-text",  # "512.3" is not coerced into 512.3: NEPSE sends numbers, text is malformed
+        "closePrice",
+        "valid number",
+        lambda row, day: {"closePrice": str(row["closePrice"])},
+    ),
+    BadRow(
         "row-of-another-date",
         "businessDate",
         "not the requested session date",

@@ -8,12 +8,13 @@ from sqlalchemy import select, update
 
 from ntx_assets.defs.company_universe import company_universe, only_ordinary_shares, symbols_unique
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
-from ntx_assets.universe import classify, included_symbols
+from ntx_assets.universe import included_symbols
 from ntx_assets.warehouse import create_warehouse_engine, migrate
 from ntx_assets.warehouse.schema import companies, company_symbols
 from ntx_assets_tests.conftest import fast_nepse_resource
 from ntx_assets_tests.pinned import PINNED_TODAY
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
+from ntx_assets_tests.universe_rows import classify
 
 
 def _materialize(

@@ -7,15 +7,17 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from ntx_assets.filings import (
     NEVER_FETCHED_PRIORITY,
     REFRESH_PRIORITY,
     BadReport,
     documents_version,
-    filing_rows,
     refresh_groups,
 )
+from ntx_assets.filings import filing_rows as filing_rows_of_records
+from ntx_assets.nepse.models import Report
 
 # The NABIL sample of NEPSE_API.md section 2.8 (NEPAPI's fixture), with the ids it elides filled in.
 NABIL_Q4: dict[str, Any] = {
@@ -51,6 +53,12 @@ NABIL_Q4: dict[str, Any] = {
         }
     ],
 }
+
+
+def filing_rows(payload: list[dict[str, Any]], *, security_id: int, symbol: str) -> Any:
+    """What the asset does: the client types the rows (Report), filings checks the records."""
+    records = [Report.model_validate(row) for row in payload]
+    return filing_rows_of_records(records, security_id=security_id, symbol=symbol)
 
 
 def _annual() -> dict[str, Any]:
@@ -160,16 +168,9 @@ def test_an_unknown_report_type_names_the_symbol_and_report(name: str | None) ->
     [
         (lambda r: r["fiscalReport"].update(quarterMaster=None), "quarterName"),
         (lambda r: r["fiscalReport"].update(quarterMaster={"quarterName": "Fifth Quarter"}), "quarterName"),
-        (lambda r: r["fiscalReport"].update(epsValue="n/a"), "epsValue"),
-        (lambda r: r["fiscalReport"].update(peValue=True), "peValue"),
         (lambda r: r.update(fiscalReport=None), "fiscalReport"),
         (lambda r: r.update(modifiedDate="yesterday"), "modifiedDate"),
-        (lambda r: r.update(id="46727"), "id"),
         (lambda r: r["applicationDocumentDetailsList"][0].update(id=None), "DocumentDetailsList[0].id"),
-        (
-            lambda r: r["applicationDocumentDetailsList"][0].update(submittedDate="06/08/2026"),
-            "submittedDate",
-        ),
     ],
 )
 def test_unreadable_fields_are_refused(mutate: Any, field: str) -> None:
@@ -180,13 +181,37 @@ def test_unreadable_fields_are_refused(mutate: Any, field: str) -> None:
     assert field in caught.value.field or field in str(caught.value)
 
 
-def test_amounts_as_text_and_missing_amounts() -> None:
+@pytest.mark.parametrize(
+    ("mutate", "location"),
+    [
+        (lambda r: r["fiscalReport"].update(epsValue="n/a"), "fiscalReport.epsValue"),
+        (lambda r: r["fiscalReport"].update(epsValue="28.36"), "fiscalReport.epsValue"),
+        (lambda r: r["fiscalReport"].update(profitAmount=""), "fiscalReport.profitAmount"),
+        (lambda r: r["fiscalReport"].update(netWorthPerShare=float("nan")), "fiscalReport.netWorthPerShare"),
+        (lambda r: r["fiscalReport"].update(peValue=True), "fiscalReport.peValue"),
+        (lambda r: r.update(id="46727"), "id"),
+        (
+            lambda r: r["applicationDocumentDetailsList"][0].update(submittedDate="06/08/2026"),
+            "applicationDocumentDetailsList.0.submittedDate",
+        ),
+    ],
+)
+def test_mistyped_values_are_refused_once_at_the_client_model(mutate: Any, location: str) -> None:
+    """A number sent as text is malformed, not coerced: the client's Report model refuses the row (the
+    client raises NepseRowError naming the field) and the filings asset fails that symbol alone."""
     report = copy.deepcopy(NABIL_Q4)
-    report["fiscalReport"].update(
-        epsValue="28.36", peValue=None, profitAmount="", netWorthPerShare=float("nan")
-    )
+    mutate(report)
+    with pytest.raises(ValidationError) as caught:
+        Report.model_validate(report)
+    assert ".".join(str(part) for part in caught.value.errors()[0]["loc"]) == location
+
+
+def test_missing_amounts_are_null() -> None:
+    report = copy.deepcopy(NABIL_Q4)
+    report["fiscalReport"].update(peValue=None)
+    del report["fiscalReport"]["profitAmount"]
     row = filing_rows([report], security_id=131, symbol="NABIL").filings[0]
-    assert (row["eps"], row["pe"], row["profit"], row["net_worth_per_share"]) == (28.36, None, None, None)
+    assert (row["eps"], row["pe"], row["profit"]) == (28.36, None, None)
 
 
 def test_an_identical_repeat_is_kept_once_and_a_conflicting_one_refused() -> None:

@@ -19,7 +19,7 @@ from ntx_assets.defs.freshness import (
 )
 from ntx_assets.defs.sensors import daily_prices_freshness_schedule
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
-from ntx_assets.settings import SettingsError
+from ntx_assets.settings import SettingsError, definitions_settings
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.pinned import PINNED_TODAY, npt, pinned
@@ -79,8 +79,10 @@ def test_latest_due_session_asks_only_for_the_years_it_needs_and_stops_at_the_fi
 def test_the_grace_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(GRACE_VARIABLE, raising=False)
     assert freshness_grace() == TWO_HOURS
+    definitions_settings.cache_clear()  # a reload of the code location
     monkeypatch.setenv(GRACE_VARIABLE, "0.5")
     assert freshness_grace() == dt.timedelta(minutes=30)
+    definitions_settings.cache_clear()
     monkeypatch.setenv(GRACE_VARIABLE, "0")
     with pytest.raises(SettingsError, match=rf"{GRACE_VARIABLE}='0': Input should be greater than 0"):
         freshness_grace()

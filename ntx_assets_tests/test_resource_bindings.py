@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from ntx_assets import settings as settings_module
 from ntx_assets.definitions import defs as project_defs
 from ntx_assets_tests.conftest import error_chain
 from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
@@ -67,6 +68,31 @@ def test_run_time_knobs_are_resource_fields_read_once_at_load(monkeypatch: pytes
     targets = resources["check_targets"]
     assert (targets.universe_target, targets.prices_freshness_grace_hours) == (278, 3.0)  # type: ignore[attr-defined]
     assert resources["nepse"].history_days == 400  # type: ignore[attr-defined]
+
+
+def test_settings_are_read_once_per_process_at_definitions_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One read of the environment serves the whole load (resources, the freshness schedule's time): a
+    variable changed afterwards reaches the code location when it reloads (a new process), not half of
+    it now."""
+    reads: list[object] = []
+    real_load = settings_module.load_settings
+
+    def counting_load(**overrides: object) -> settings_module.Settings:
+        reads.append(overrides)
+        return real_load(**overrides)
+
+    monkeypatch.setattr(settings_module, "load_settings", counting_load)
+    monkeypatch.setenv("NTX_UNIVERSE_TARGET", "278")
+    first = project_defs()
+    monkeypatch.setenv("NTX_UNIVERSE_TARGET", "300")
+    second = project_defs()
+    assert len(reads) == 1
+    for loaded in (first, second):
+        assert loaded.resources["check_targets"].universe_target == 278  # type: ignore[attr-defined]
+    schedule = first.get_schedule_def("daily_prices_freshness_schedule")
+    assert schedule.cron_schedule == "5 17 * * *"  # 15:00 close + the 2 h default grace + 5 min
 
 
 @pytest.mark.parametrize(("value", "target", "auto"), [("278", 278, False), ("auto", 264, True)])

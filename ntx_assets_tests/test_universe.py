@@ -8,8 +8,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from ntx_assets import universe
+from ntx_assets.nepse.models import Company, Security, SecurityDetail
 from ntx_assets.universe import (
     DEBENTURE,
     DELISTED,
@@ -21,11 +23,11 @@ from ntx_assets.universe import (
     PROMOTER_SHARE,
     REASONS,
     SUSPENDED,
-    classify,
     included_symbols,
     summarize,
 )
 from ntx_assets_tests.tools.standin.snapshots import SNAPSHOT_DIR
+from ntx_assets_tests.universe_rows import classify
 
 SNAPSHOT = SNAPSHOT_DIR  # the real 2025-12-04 NEPSE answers the stand-in serves
 EXPECTED = Path(__file__).resolve().parent / "data" / "universe_2025-12-04_expected_symbols.txt"
@@ -337,33 +339,43 @@ def test_summarize_and_included_symbols() -> None:
     ("kwargs", "message"),
     [
         ({"companies": []}, "company list is empty"),
-        ({"companies": [{"symbol": "ABC", "status": "A", "instrumentType": "Equity"}]}, "has no 'id'"),
-        (
-            {"companies": [{"id": None, "symbol": "ABC", "status": "A", "instrumentType": "Equity"}]},
-            "no 'id'",
-        ),
-        ({"companies": [{"id": 1, "status": "A", "instrumentType": "Equity"}]}, "has no 'symbol'"),
         (
             {"companies": [{"id": 1, "symbol": "  ", "status": "A", "instrumentType": "Equity"}]},
             "no 'symbol'",
         ),
         ({"companies": [{"id": 1, "symbol": "ABC", "instrumentType": "Equity"}]}, "has no 'status'"),
         ({"companies": [{"id": 1, "symbol": "ABC", "status": "A"}]}, "has no 'instrumentType'"),
-        ({"companies": [company(id_="1")]}, "security ids are integers"),  # type: ignore[arg-type]
-        ({"companies": [company(), "ABC"]}, "is a str, not a JSON object"),
-        ({"companies": [company()], "securities": [{"symbol": "ABC"}]}, "security list"),
-        ({"companies": [company()], "promoters": [{"id": 5}]}, "promoter list"),
         ({"companies": [company(1, "ABC"), company(1, "ABD")]}, "different symbol ('ABC' and 'ABD')"),
         ({"companies": [company(), company(status="S")]}, "different status"),
         ({"companies": [company()], "securities": [security(1, "A"), security(1, "B")]}, "security list"),
         ({"companies": [company(1, "ABC"), company(2, "ABC")]}, "share a symbol (ABC: ids [1, 2])"),
-        ({"companies": [company()], "promoters": {"content": [], "totalPages": 1}}, "'content' rows"),
     ],
 )
 def test_bad_input_is_refused_with_the_fix(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError) as caught:
         classify(**kwargs)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "row", "location"),
+    [
+        (Company, {"symbol": "ABC", "status": "A", "instrumentType": "Equity"}, "id"),
+        (Company, {"id": None, "symbol": "ABC", "status": "A", "instrumentType": "Equity"}, "id"),
+        (Company, {"id": "1", "symbol": "ABC", "status": "A", "instrumentType": "Equity"}, "id"),
+        (Company, {"id": 1, "status": "A", "instrumentType": "Equity"}, "symbol"),
+        (Security, {"symbol": "ABC"}, "id"),
+        (SecurityDetail, {"id": 5}, "symbol"),
+    ],
+)
+def test_a_row_of_the_wrong_shape_is_refused_by_the_client_model(
+    model: type[Any], row: dict[str, Any], location: str
+) -> None:
+    """Ids are integers and symbols text, or the client refuses the row (NepseRowError names the field):
+    classify only ever sees typed records."""
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate(row)
+    assert caught.value.errors()[0]["loc"] == (location,)
 
 
 def test_duplicate_symbol_is_fine_when_only_one_is_included() -> None:

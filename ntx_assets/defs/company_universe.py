@@ -79,9 +79,9 @@ def company_universe(
 
     classification = client.classification()
     universe = classify(
-        [c.model_dump(by_alias=True) for c in client.company_list()],
-        [s.model_dump(by_alias=True) for s in client.security_list()],
-        [p.model_dump(by_alias=True) for p in client.promoters()],
+        client.company_list(),
+        client.security_list(),
+        client.promoters(),
         not_permitted_to_trade={s.id for s in classification if not s.tradable},
     )
     listing_dates = {s.id: s.listing_date for s in classification}
@@ -197,11 +197,10 @@ def _fetch_profiles(client: NepseClient, security_ids: list[int], workers: int) 
 
     def fetch(security_id: int) -> dict[str, Any]:
         profile = client.security_profile(security_id)
-        raw = profile.model_dump(by_alias=True)
         return {
             "p_security_id": security_id,
-            "p_description": raw.get("companyProfile"),
-            "p_logo_path": raw.get("logoFilePath"),
+            "p_description": profile.company_profile,
+            "p_logo_path": profile.logo_file_path,
             "p_fetched_at": fetched_at,
         }
 

@@ -54,7 +54,7 @@ def daily_prices(
 
     holidays: set[dt.date] = set()
     for year in sorted({d.year for d in dates}):
-        holidays |= holiday_dates(h.model_dump(by_alias=True) for h in client.holidays(year))
+        holidays |= holiday_dates(client.holidays(year))
     plan = plan_price_fetches(dates, holidays, today=now.date(), history_days=nepse.history_days)
 
     universe = _universe(warehouse)
@@ -71,12 +71,12 @@ def daily_prices(
             pending.append(day)
             continue
         try:
-            payload = [p.model_dump(by_alias=True) for p in client.today_prices(day)]
-            if not payload:
+            records = client.today_prices(day)
+            if not records:
                 # A planned session with no trades at all: an ad-hoc closure missing from the holiday list.
                 closed.append(day)
                 continue
-            rows = price_rows(payload, day, universe)
+            rows = price_rows(records, day, universe)
         except (NepseRowError, BadPriceData) as error:
             bad = _bad_price(error, day)
             context.log.error(str(bad))

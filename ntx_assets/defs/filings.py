@@ -90,8 +90,7 @@ def filings(
     for symbol in symbols:
         security_id = security_ids[symbol]
         try:
-            payload = [report.model_dump(by_alias=True) for report in client.reports(security_id)]
-            rows = filing_rows(payload, security_id=security_id, symbol=symbol)
+            rows = filing_rows(client.reports(security_id), security_id=security_id, symbol=symbol)
         except (BadReport, NepseError) as error:
             # One symbol's bad answer (or NEPSE failing it after the client's retries) costs that symbol
             # only; the others of the run still land.

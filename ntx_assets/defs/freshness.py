@@ -24,7 +24,7 @@ from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.sessions import holiday_dates, is_session
-from ntx_assets.settings import load_settings
+from ntx_assets.settings import definitions_settings
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 
 DAILY_PRICES_FRESH = "daily_prices_fresh"
@@ -38,7 +38,7 @@ def freshness_grace() -> dt.timedelta:
 
     For the schedule's time of day, fixed when the definitions load; the check itself reads the grace
     from the check_targets resource, so a run can override it."""
-    return dt.timedelta(hours=load_settings().prices_freshness_grace_hours)
+    return dt.timedelta(hours=definitions_settings().prices_freshness_grace_hours)
 
 
 def session_deadline(day: dt.date, grace: dt.timedelta) -> dt.datetime:
@@ -87,7 +87,7 @@ def daily_prices_fresh(
 
     def holidays_of(year: int) -> set[dt.date]:
         if year not in holidays:
-            holidays[year] = holiday_dates(h.model_dump(by_alias=True) for h in client.holidays(year))
+            holidays[year] = holiday_dates(client.holidays(year))
         return holidays[year]
 
     earliest = dt.date.fromisoformat(str(session_date_partitions.get_first_partition_key()))

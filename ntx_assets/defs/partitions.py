@@ -7,13 +7,13 @@ company, so filings and artifacts are partitioned by symbol. See ARCHITECTURE.md
 
 import dagster as dg
 
-from ntx_assets.settings import load_settings
+from ntx_assets.settings import definitions_settings
 
 # Calendar days, not a session calendar: the trading week changed in 2026-04 (Sun-Thu to Mon-Fri), which
 # one cron cannot describe, so non-session days materialize as "no session" without an API call.
 # end_offset=1 makes today's date a partition, so the new-session sensor can request it after the close.
 session_date_partitions = dg.DailyPartitionsDefinition(
-    start_date=load_settings().history_start.isoformat(),
+    start_date=definitions_settings().history_start.isoformat(),
     timezone="Asia/Kathmandu",
     end_offset=1,
 )

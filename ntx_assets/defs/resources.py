@@ -8,7 +8,7 @@ value fails at load with a message naming the variable.
 import dagster as dg
 
 from ntx_assets.resources import ArtifactStoreResource, CheckTargetsResource, NepseResource, WarehouseResource
-from ntx_assets.settings import ENV_PREFIX, load_settings
+from ntx_assets.settings import ENV_PREFIX, definitions_settings
 
 # The warehouse URL carries the database password when there is one.
 DATABASE_URL_VARIABLE = f"{ENV_PREFIX}DATABASE_URL"
@@ -16,7 +16,7 @@ DATABASE_URL_VARIABLE = f"{ENV_PREFIX}DATABASE_URL"
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    settings = load_settings()
+    settings = definitions_settings()
     # Unset, the warehouse is the embedded SQLite file under NTX_DATA_DIR: a path, not a secret.
     database_url = dg.EnvVar(DATABASE_URL_VARIABLE) if settings.database_url else settings.warehouse_url
     return dg.Definitions(

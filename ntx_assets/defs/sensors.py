@@ -121,7 +121,7 @@ def new_session_sensor(
     session = decision
 
     holidays = nepse.client.holidays(session.year)
-    if not is_session(session, holiday_dates(h.model_dump(by_alias=True) for h in holidays)):
+    if not is_session(session, holiday_dates(holidays)):
         if not is_trading_weekday(session):
             why = f"a {session:%A}, not a trading day of its week"
         else:

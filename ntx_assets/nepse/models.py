@@ -1,8 +1,11 @@
-"""Typed views of NEPSE's JSON rows.
+"""Typed views of NEPSE's JSON rows: the one parse of every payload.
+
+The client validates each row into one of these records (or refuses it with NepseRowError naming the row
+and field), and the records themselves flow to the pure transforms (universe, pricing, filings,
+sessions); nothing downstream re-reads raw JSON. Numbers are strict (`Amount`, `Count`).
 
 Two promises hold for every model here:
-- unknown keys are kept (`extra="allow"`), because NEPSE adds fields without notice and the universe
-  classifier works on raw dicts;
+- unknown keys are kept (`extra="allow"`), because NEPSE adds fields without notice;
 - `model.model_dump(by_alias=True)` gives back the raw row: dates serialise as the `yyyy-MM-dd` text they
   came from, timestamps mostly stay text (NEPSE mixes 0, 3 and 6 fractional digits, which a datetime
   would not reproduce; `MarketStatus.as_of` is the exception), and declared fields that were absent
@@ -16,11 +19,13 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
     SerializerFunctionWrapHandler,
+    Strict,
     model_serializer,
 )
 from pydantic.alias_generators import to_camel
@@ -29,6 +34,11 @@ IsoDate = Annotated[date, PlainSerializer(lambda value: value.isoformat(), retur
 # Naive, as NEPSE sends it (Nepal local time). Round-trips whole-second and 6-digit stamps exactly; used
 # only where callers need arithmetic, other timestamps stay text.
 IsoDateTime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
+# NEPSE sends amounts as JSON numbers. Text ("12.5") or a fraction where a count belongs is a malformed
+# row, not a value to coerce: strict types reject it at the client, once, naming the row and field.
+# (A strict float still takes a JSON integer: 1017 and 1017.0 are the same price.)
+Amount = Annotated[float, Strict(), AllowInfNan(False)]
+Count = Annotated[int, Strict()]
 
 
 class NepseModel(BaseModel):
@@ -54,7 +64,7 @@ class NepseModel(BaseModel):
 class Company(NepseModel):
     """A row of `GET /api/nots/company/list`: listed companies incl. delisted, never promoter shares."""
 
-    id: int
+    id: Count
     symbol: str
     company_name: str | None = None
     security_name: str | None = None
@@ -69,11 +79,12 @@ class Company(NepseModel):
 class Security(NepseModel):
     """A row of `GET /api/nots/security?nonDelisted=true` (promoter shares included)."""
 
-    id: int
+    id: Count
     symbol: str
     security_name: str | None = None
     name: str | None = None
     active_status: str | None = None  # A, S (D and I only without nonDelisted)
+    is_promoter: str | None = None  # only on full security objects, never seen on the list rows
 
 
 # --- the full security object (classification, promoters, security detail) -----------------------------
@@ -113,7 +124,7 @@ class CompanyRef(NepseModel):
 class SecurityDetail(NepseModel):
     """The security object embedded in the classification and promoter pages."""
 
-    id: int
+    id: Count
     symbol: str
     security_name: str | None = None
     isin: str | None = None
@@ -158,36 +169,36 @@ class SecurityProfile(NepseModel):
 class TodayPrice(NepseModel):
     """A row of `POST /api/nots/nepse-data/today-price`: only securities that traded that day."""
 
-    security_id: int
+    security_id: Count
     symbol: str
     business_date: IsoDate
     security_name: str | None = None
-    open_price: float | None = None
-    high_price: float | None = None
-    low_price: float | None = None
-    close_price: float | None = None
-    previous_day_close_price: float | None = None
-    last_updated_price: float | None = None
+    open_price: Amount | None = None
+    high_price: Amount | None = None
+    low_price: Amount | None = None
+    close_price: Amount | None = None
+    previous_day_close_price: Amount | None = None
+    last_updated_price: Amount | None = None
     last_updated_time: str | None = None
-    average_traded_price: float | None = None
-    total_traded_quantity: int | None = None
-    total_traded_value: float | None = None
-    total_trades: int | None = None
-    fifty_two_week_high: float | None = None
-    fifty_two_week_low: float | None = None
-    market_capitalization: float | None = None
+    average_traded_price: Amount | None = None
+    total_traded_quantity: Count | None = None
+    total_traded_value: Amount | None = None
+    total_trades: Count | None = None
+    fifty_two_week_high: Amount | None = None
+    fifty_two_week_low: Amount | None = None
+    market_capitalization: Amount | None = None
 
 
 class PriceHistoryRow(NepseModel):
     """A row of `GET /api/nots/market/history/security/{id}`; NEPSE gives no open price here."""
 
     business_date: IsoDate
-    high_price: float | None = None
-    low_price: float | None = None
-    close_price: float | None = None
-    total_trades: int | None = None
-    total_traded_quantity: int | None = None
-    total_traded_value: float | None = None
+    high_price: Amount | None = None
+    low_price: Amount | None = None
+    close_price: Amount | None = None
+    total_trades: Count | None = None
+    total_traded_quantity: Count | None = None
+    total_traded_value: Amount | None = None
 
 
 # --- calendar -------------------------------------------------------------------------------------------
@@ -248,18 +259,18 @@ class FiscalReport(NepseModel):
     quarter_master: Quarter | None = None  # null for annual reports
     report_type_master: ReportType | None = None
     financial_year: FinancialYear | None = None
-    pe_value: float | None = None
-    eps_value: float | None = None
-    paid_up_capital: float | None = None
-    profit_amount: float | None = None
-    net_worth_per_share: float | None = None
+    pe_value: Amount | None = None
+    eps_value: Amount | None = None
+    paid_up_capital: Amount | None = None
+    profit_amount: Amount | None = None
+    net_worth_per_share: Amount | None = None
     remarks: str | None = None
 
 
 class ReportDocument(NepseModel):
     """One attached file; download it by `file_path` or by `encrypted_id`."""
 
-    id: int | None = None
+    id: Count | None = None
     submitted_date: IsoDate | None = None
     file_path: str | None = None
     encrypted_id: str | None = None
@@ -268,7 +279,7 @@ class ReportDocument(NepseModel):
 class Report(NepseModel):
     """A row of `GET /api/nots/application/reports/{securityId}` (NEPSE_API.md section 2.8)."""
 
-    id: int
+    id: Count
     active_status: str | None = None
     modified_date: str | None = None
     fiscal_report: FiscalReport | None = None

@@ -334,5 +334,5 @@ def _api_sessions(settings: Settings, count: int) -> list[dt.date]:
     ) as client:
         holidays: set[dt.date] = set()
         for year in range(first_year, today.year + 1):
-            holidays |= holiday_dates(h.model_dump(by_alias=True) for h in client.holidays(year))
+            holidays |= holiday_dates(client.holidays(year))
     return plan.calendar_sessions(holidays, dt.date(first_year, 1, 1), today)
