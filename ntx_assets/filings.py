@@ -10,7 +10,6 @@ nothing of that symbol. NEPSE's values are mapped to the warehouse's vocabulary 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,13 +88,6 @@ def filing_rows(reports: Iterable[Report], *, security_id: int, symbol: str) -> 
                 documents, doc_row["document_id"], doc_row, symbol, report.id, f"documents[{index}].id"
             )
     return FilingRows(list(filings.values()), list(documents.values()))
-
-
-def documents_version(document_ids: Iterable[int]) -> str:
-    """A short, order-free fingerprint of a symbol's document ids: it changes exactly when documents
-    appear or disappear, which is what `artifacts` has to react to."""
-    text = ",".join(str(document_id) for document_id in sorted(set(document_ids)))
-    return hashlib.sha256(text.encode("ascii")).hexdigest()[:16]
 
 
 def _keep_once(
@@ -246,3 +238,12 @@ def refresh_groups(
         groups.append(RefreshGroup(tuple(current), current_kind))
     # Stable: inside each kind, the partitions' order is kept.
     return sorted(groups, key=lambda group: not group.never_fetched)
+
+
+def changed_symbol_groups(
+    symbols: Sequence[str], changed: Collection[str], *, max_per_group: int
+) -> list[tuple[str, ...]]:
+    """The runs that cover exactly the `changed` symbols: contiguous runs of them in the partitions' order
+    (`symbols`), at most `max_per_group` each, so a range run never includes an unchanged symbol."""
+    groups = refresh_groups(symbols, changed, max_per_group=max_per_group)
+    return [group.symbols for group in groups if group.never_fetched]

@@ -13,7 +13,7 @@ from ntx_assets.filings import (
     NEVER_FETCHED_PRIORITY,
     REFRESH_PRIORITY,
     BadReport,
-    documents_version,
+    changed_symbol_groups,
     refresh_groups,
 )
 from ntx_assets.filings import filing_rows as filing_rows_of_records
@@ -228,10 +228,12 @@ def test_no_reports_is_no_rows() -> None:
     assert rows.filings == [] and rows.documents == []
 
 
-def test_documents_version_changes_exactly_when_the_set_of_documents_does() -> None:
-    assert documents_version([3, 1, 2]) == documents_version([1, 2, 3, 3])
-    assert documents_version([1, 2, 3]) != documents_version([1, 2, 3, 4])
-    assert documents_version([]) != documents_version([0])
+def test_changed_symbol_groups_cover_exactly_the_changed_symbols_in_contiguous_runs() -> None:
+    symbols = ["A", "B", "C", "D", "E", "F"]
+    assert changed_symbol_groups(symbols, {"B", "C", "E"}, max_per_group=25) == [("B", "C"), ("E",)]
+    assert changed_symbol_groups(symbols, set(symbols), max_per_group=4) == [("A", "B", "C", "D"), ("E", "F")]
+    assert changed_symbol_groups(symbols, {"Z"}, max_per_group=25) == []
+    assert changed_symbol_groups([], set(), max_per_group=25) == []
 
 
 # --- refresh order ------------------------------------------------------------------------------------

@@ -23,13 +23,14 @@ from ntx_assets.defs.artifacts import (
 )
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.filings import filings, filings_refresh_schedule
+from ntx_assets.defs.new_documents import new_documents_sensor
 from ntx_assets.filings import NEVER_FETCHED_PRIORITY, REFRESH_PRIORITY
 from ntx_assets.resources import ArtifactStoreResource, CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import artifacts as artifacts_table
 from ntx_assets.warehouse.schema import companies, filing_documents
 from ntx_assets.warehouse.schema import filings as filings_table
-from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY
+from ntx_assets_tests.pinned import PINNED_TODAY
 from ntx_assets_tests.tools.standin import FaultConfig, StandinConfig, StandinServer, running_standin
 from ntx_assets_tests.tools.standin.reports import QUARTER_NAMES
 
@@ -425,31 +426,46 @@ def test_transient_failures_are_recorded_fail_the_step_and_heal_on_the_next_run(
 def test_artifacts_are_requested_exactly_when_a_symbols_documents_change(sqlite_world: World) -> None:
     world = sqlite_world
     world.add_companies(["NICA", "ADBL", "SCB"])
-    definitions = dg.Definitions(assets=ASSETS, resources=world.resources())
 
-    def requested(cursor: Any) -> tuple[set[str], Any]:
-        result = dg.evaluate_automation_conditions(
-            defs=definitions,
-            instance=world.instance,
-            asset_selection=dg.AssetSelection.assets(artifacts),
-            cursor=cursor,
-            evaluation_time=PINNED_NOW,
-        )
-        return set(result.get_requested_partitions(artifacts.key)), result.cursor
+    def requested(cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
+        with dg.build_sensor_context(instance=world.instance, cursor=cursor) as context:
+            result = new_documents_sensor(context)
+        if isinstance(result, dg.SkipReason):
+            return [], cursor
+        assert isinstance(result, dg.SensorResult)
+        ranges = [
+            (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+            for r in result.run_requests or []
+        ]
+        return ranges, result.cursor
 
     nothing, cursor = requested(None)
-    assert nothing == set()
-    world.run([filings], ["NICA", "ADBL"])  # one range run: each partition still gets its own version
+    assert nothing == []
+    world.run([filings], ["NICA", "ADBL"])  # one range run: each partition counts its own new documents
     first, cursor = requested(cursor)
-    assert first == {"NICA", "ADBL"}
+    assert first == [("NICA", "ADBL")]
     again, cursor = requested(cursor)
-    assert again == set()
+    assert again == []
     world.run([filings], ["NICA", "ADBL"])  # refreshed, but no new document
     unchanged, cursor = requested(cursor)
-    assert unchanged == set()
+    assert unchanged == []
     world.run([filings], ["SCB"])
     only_new, cursor = requested(cursor)
-    assert only_new == {"SCB"}
+    assert only_new == [("SCB", "SCB")]
+
+    # The requested range is a real artifacts run: it downloads exactly the new symbol's documents.
+    run = dg.materialize(
+        ASSETS,
+        selection=[artifacts],
+        instance=world.instance,
+        resources=world.resources(),
+        tags={"dagster/asset_partition_range_start": "SCB", "dagster/asset_partition_range_end": "SCB"},
+    )
+    assert run.success and world.instance.get_materialized_partitions(artifacts.key) == {"SCB"}
+
+    # A cleared cursor re-reads every filings materialization: both changes, as contiguous ranges.
+    replay, _ = requested(None)
+    assert replay == [("NICA", "SCB")]
 
 
 @pytest.mark.calendar
@@ -526,8 +542,10 @@ def test_the_code_location_wires_filings_and_artifacts() -> None:
         assert node.pools == {"nepse_api"}
         assert node.partitions_def is not None and node.backfill_policy is not None
         assert node.backfill_policy.max_partitions_per_run == 25
-    assert graph.get(artifacts.key).automation_condition is not None
-    assert graph.get(filings.key).automation_condition is None  # launched by the schedule or by hand
+    # Launched by the schedule (filings) and by new_documents_sensor (artifacts), not by automation.
+    assert graph.get(artifacts.key).automation_condition is None
+    assert graph.get(filings.key).automation_condition is None
+    assert loaded.resolve_sensor_def("new_documents_sensor").job_name == "artifacts_job"
     checks = {key.name for key in graph.asset_check_keys}
     assert {EVERY_DOCUMENT_HAS_ARTIFACT_OR_FAILURE, STORED_ARTIFACTS_MATCH_SHA256} <= checks
     assert loaded.resolve_schedule_def("filings_refresh_schedule").job_name == "filings_refresh_job"

@@ -91,7 +91,7 @@ def test_settings_are_read_once_per_process_at_definitions_load(
     assert len(reads) == 1
     for loaded in (first, second):
         assert loaded.resources["check_targets"].universe_target == 278  # type: ignore[attr-defined]
-    schedule = first.get_schedule_def("daily_prices_freshness_schedule")
+    schedule = first.resolve_schedule_def("daily_prices_freshness_schedule")
     assert schedule.cron_schedule == "5 17 * * *"  # 15:00 close + the 2 h default grace + 5 min
 
 

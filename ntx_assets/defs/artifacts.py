@@ -1,7 +1,7 @@
 """artifacts: every filing document, downloaded once into the content-addressed store.
 
-Follows `filings` by declarative automation: a symbol's artifacts are requested as soon as its filings
-partition gets a new data version, i.e. as soon as its documents change (see ARTIFACTS_AUTOMATION).
+Follows `filings` through `new_documents_sensor` (defs/new_documents.py): a symbol's artifacts are
+requested when one of its filings materializations says new documents landed.
 """
 
 import datetime as dt
@@ -43,17 +43,6 @@ ARTIFACTS_PER_RUN = 25
 # HTTP statuses that say "this document will not be served", as opposed to "not right now".
 _PERMANENT_STATUSES = frozenset({400, 404, 410})
 _REASON_CHARS = 1000
-
-# Run when a symbol's filings partition gets a new data version: filings sets it to a fingerprint of the
-# symbol's document ids, so a refresh that finds no new document requests nothing. since_last_handled
-# keeps the request pending while filings or artifacts of the symbol is still running. A change that
-# arrives while an artifacts run of the symbol is in flight is absorbed by that run's completion; the
-# next document change (or any manual run, a no-op for stored documents) picks it up.
-ARTIFACTS_AUTOMATION = (
-    dg.AutomationCondition.any_deps_match(dg.AutomationCondition.data_version_changed()).since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("documents of the symbol's filings changed")
 
 
 @dataclass(frozen=True)
@@ -102,7 +91,6 @@ class Plan:
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=ARTIFACTS_PER_RUN),
     deps=[filings],
     pool="nepse_api",
-    automation_condition=ARTIFACTS_AUTOMATION,
     group_name="filings",
     kinds={"python", "sql", "pdf"},
     description=(

@@ -16,6 +16,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 from sqlalchemy import Engine, select
@@ -27,7 +28,6 @@ from ntx_assets.filings import (
     BadReport,
     FilingRows,
     RefreshGroup,
-    documents_version,
     filing_rows,
     refresh_groups,
 )
@@ -43,7 +43,8 @@ from ntx_assets.warehouse.schema import filings as filings_table
 # (a new price session) between groups; large enough that 264 symbols are 11 runs, not 264 run starts.
 FILINGS_PER_RUN = 25
 
-DATA_VERSION_TAG = "dagster/data_version"
+# Metadata of every filings materialization: {symbol: documents that landed new}, only symbols with some.
+NEW_DOCUMENTS_BY_SYMBOL = "new_documents_by_symbol"
 PRIORITY_TAG = "dagster/priority"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -57,10 +58,6 @@ class SymbolFilings:
     filings: UpsertCounts
     documents: UpsertCounts
 
-    @property
-    def data_version(self) -> str:
-        return documents_version(self.rows.document_ids)
-
 
 @dg.asset(
     partitions_def=symbol_partitions,
@@ -72,8 +69,8 @@ class SymbolFilings:
     description=(
         "Quarterly and annual reports of each listed company (EPS, P/E, net worth per share, profit, "
         "paid-up capital, fiscal year and quarter) and the documents attached to them: one reports call "
-        "per symbol. Each partition's data version is a fingerprint of its document ids, so `artifacts` "
-        "runs only when documents appear."
+        "per symbol. Each materialization counts the documents that landed new per symbol, so "
+        "new_documents_sensor requests `artifacts` only for symbols whose documents appeared."
     ),
 )
 def filings(
@@ -109,7 +106,7 @@ def filings(
         "filings_unchanged": filing_counts.unchanged,
         "documents": document_counts.rows,
         "documents_new": document_counts.inserted,
-        "new_documents_by_symbol": dg.MetadataValue.json(
+        NEW_DOCUMENTS_BY_SYMBOL: dg.MetadataValue.json(
             {s.symbol: s.documents.inserted for s in loaded.values() if s.documents.inserted}
         ),
         "api_calls": client.stats.total_calls - calls_before,
@@ -117,25 +114,9 @@ def filings(
     }
     if rejected:
         _report_partial(context, loaded, rejected, metadata)
-    # One result covers every partition of the run, so its data version is the run's; in a range run each
-    # partition then gets its own version from an observation, which is the latest event that carries one
-    # (what AutomationCondition.data_version_changed() compares), so `artifacts` reacts per symbol.
-    yield dg.MaterializeResult(
-        metadata=metadata,
-        data_version=dg.DataVersion(
-            documents_version(i for s in loaded.values() for i in s.rows.document_ids)
-        ),
-    )
-    if len(symbols) > 1:
-        for symbol_filings in loaded.values():
-            context.log_event(
-                dg.AssetObservation(
-                    asset_key=context.asset_key,
-                    partition=symbol_filings.symbol,
-                    tags={DATA_VERSION_TAG: symbol_filings.data_version},
-                    metadata=_symbol_metadata(symbol_filings),
-                )
-            )
+    # One result covers every partition of the run (Dagster records it once per partition); the per-symbol
+    # count of new documents in it is what new_documents_sensor reads to request `artifacts`.
+    yield dg.MaterializeResult(metadata=metadata)
 
 
 def symbol_security_ids(engine: Engine, symbols: Sequence[str]) -> dict[str, int]:
@@ -160,13 +141,17 @@ def _write(engine: Engine, symbol: str, security_id: int, rows: FilingRows) -> S
     return SymbolFilings(symbol, security_id, rows, filing_counts, document_counts)
 
 
-def _symbol_metadata(symbol_filings: SymbolFilings) -> dict[str, int]:
+def _symbol_metadata(symbol_filings: SymbolFilings) -> dict[str, Any]:
+    new_documents = symbol_filings.documents.inserted
     return {
         "reports": symbol_filings.filings.rows,
         "filings_new": symbol_filings.filings.inserted,
         "filings_changed": symbol_filings.filings.updated,
         "documents": symbol_filings.documents.rows,
-        "documents_new": symbol_filings.documents.inserted,
+        "documents_new": new_documents,
+        NEW_DOCUMENTS_BY_SYMBOL: dg.MetadataValue.json(
+            {symbol_filings.symbol: new_documents} if new_documents else {}
+        ),
     }
 
 
@@ -176,14 +161,13 @@ def _report_partial(
     rejected: dict[str, Exception],
     metadata: dict,
 ) -> None:
-    # The good symbols are committed: recorded as materialized with their own data versions.
+    # The good symbols are committed: recorded as materialized, each with its own counts.
     fail_the_rest(
         context,
         (
             dg.AssetMaterialization(
                 asset_key=context.asset_key,
                 partition=symbol_filings.symbol,
-                tags={DATA_VERSION_TAG: symbol_filings.data_version},
                 metadata=_symbol_metadata(symbol_filings),
             )
             for symbol_filings in loaded.values()

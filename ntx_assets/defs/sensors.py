@@ -2,8 +2,8 @@
 
 - `new_session_sensor` polls NEPSE's market status; once a session has closed it requests that date's
   `daily_prices` and `indicators` partition, with a `company_universe` refresh first, as ONE run.
-- `automation_sensor` evaluates the assets' automation conditions (`indicators` follows `daily_prices`,
-  `artifacts` follows `filings`).
+- `automation_sensor` evaluates the assets' automation conditions (`indicators` follows `daily_prices`);
+  `artifacts` follows `filings` through `new_documents_sensor` (new_documents.py).
 - `daily_prices_freshness_schedule` runs the `daily_prices_fresh` check daily after the deadline.
 """
 
@@ -147,7 +147,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Declarative automation of every asset with an automation condition: indicators re-compute when "
-        "prices in their 400-day lookback change, artifacts follow their symbol's filings. Requests are "
+        "prices in their 400-day lookback change. Requests are "
         "emitted as backfills, so a range of indicators partitions is one run (single-run policy)."
     ),
 )
