@@ -88,7 +88,7 @@ class SalterClient:
     def market_id(self) -> int:
         return int(self.get("/api/nots/nepse-data/market-open").json()["id"])
 
-    def today_price(self, variant: str = "C", **params: Any) -> httpx.Response:
+    def today_price(self, variant: str = "B", **params: Any) -> httpx.Response:
         payload = {"id": variant_id(self.market_id(), npt_day(), self.salts, variant)}
         return self.post("/api/nots/nepse-data/today-price", payload, params=params)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import date
 
@@ -7,13 +8,14 @@ import pytest
 
 from ntx_assets_tests.standin.salter import SalterClient, base_id, npt_day, variant_id
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
+from ntx_assets_tests.tools.standin.config import TodayPriceVariant
 from ntx_assets_tests.tools.standin.payload_id import DUMMY, today_price_ids
 
 TODAY_PRICE = "/api/nots/nepse-data/today-price"
 
 
 def test_wrong_or_missing_id_gets_empty_200(client: SalterClient) -> None:
-    right = variant_id(client.market_id(), npt_day(), client.salts, "C")
+    right = variant_id(client.market_id(), npt_day(), client.salts, "B")
     for body in ({"id": right + 1}, {}, {"id": str(right)}, None):
         response = client.post(TODAY_PRICE, body)
         assert response.status_code == 200
@@ -34,8 +36,8 @@ def test_the_id_uses_the_salts_of_the_token_in_the_header(
 ) -> None:
     other = SalterClient(server.base_url, client.cutter)
     try:
-        foreign = variant_id(client.market_id(), npt_day(), other.salts, "C")
-        own = variant_id(client.market_id(), npt_day(), client.salts, "C")
+        foreign = variant_id(client.market_id(), npt_day(), other.salts, "B")
+        own = variant_id(client.market_id(), npt_day(), client.salts, "B")
         if foreign != own:
             assert client.post(TODAY_PRICE, {"id": foreign}).content == b""
     finally:
@@ -57,26 +59,47 @@ def _market_id_where_variants_differ(day: int) -> int:
     return next(m for m in range(100) if (DUMMY[m] + m + 2 * day) % 10 == 4)
 
 
-@pytest.fixture(scope="module")
-def variant_server() -> Iterator[StandinServer]:
+def _variant_server(variant: TodayPriceVariant | None) -> Iterator[StandinServer]:
     """A server whose market id makes today a day where variants B and C disagree."""
     config = StandinConfig(
         seed=11, end_date=date(2026, 5, 15), days=30, market_id=_market_id_where_variants_differ(npt_day())
     )
+    if variant is not None:
+        config = dataclasses.replace(config, today_price_variant=variant)
     with running_standin(config) as running:
         yield running
 
 
-def test_default_variant_c_refuses_b_when_they_differ(variant_server: StandinServer) -> None:
-    client = SalterClient(variant_server.base_url)
+@pytest.fixture(scope="module")
+def variant_server() -> Iterator[StandinServer]:
+    """The default variant (B, as nepsepy sends it: ntx_assets_tests/peer/FINDINGS.md)."""
+    yield from _variant_server(None)
+
+
+@pytest.fixture(scope="module")
+def variant_c_server() -> Iterator[StandinServer]:
+    """The other clients' variant, on request."""
+    yield from _variant_server("C")
+
+
+def _accepts_only(server: StandinServer, accepted: str, refused: str) -> None:
+    client = SalterClient(server.base_url)
     try:
         day = npt_day()
         if (DUMMY[client.market_id()] + client.market_id() + 2 * day) % 10 != 4:
             pytest.skip("the Nepal date changed during the test")
-        b = variant_id(client.market_id(), day, client.salts, "B")
-        c = variant_id(client.market_id(), day, client.salts, "C")
-        assert b != c
-        assert client.post(TODAY_PRICE, {"id": b}).content == b""
-        assert client.post(TODAY_PRICE, {"id": c}).json()["totalElements"] > 0
+        good = variant_id(client.market_id(), day, client.salts, accepted)
+        bad = variant_id(client.market_id(), day, client.salts, refused)
+        assert good != bad
+        assert client.post(TODAY_PRICE, {"id": bad}).content == b""
+        assert client.post(TODAY_PRICE, {"id": good}).json()["totalElements"] > 0
     finally:
         client.close()
+
+
+def test_default_variant_b_refuses_c_when_they_differ(variant_server: StandinServer) -> None:
+    _accepts_only(variant_server, accepted="B", refused="C")
+
+
+def test_variant_c_on_request_refuses_b_when_they_differ(variant_c_server: StandinServer) -> None:
+    _accepts_only(variant_c_server, accepted="C", refused="B")

@@ -42,7 +42,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--end-date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today NPT)"
     )
     parser.add_argument("--token-ttl", type=float, default=60.0, help="access-token lifetime in seconds")
-    parser.add_argument("--today-price-variant", choices=TODAY_PRICE_VARIANTS, default="C")
+    parser.add_argument(
+        "--today-price-variant", choices=TODAY_PRICE_VARIANTS, default=StandinConfig.today_price_variant
+    )
     parser.add_argument("--rate-limit", type=float, default=None, help="requests per second before 429")
     parser.add_argument("--oversize-bytes", type=int, default=60 * 1024 * 1024)
     parser.add_argument(

@@ -69,7 +69,10 @@ class StandinConfig:
     end_date: date | None = None  # None: today in Asia/Kathmandu
     days: int = 365  # calendar days in the generated window, ending at end_date inclusive
     token_ttl_seconds: float = 60.0
-    today_price_variant: TodayPriceVariant = "C"
+    # The payload-id variant today-price and todays-price accept: B by default (nepsepy's checksum.py, the
+    # one client that takes it from the site's bundle; ntx_assets_tests/peer/FINDINGS.md), C or either on
+    # request.
+    today_price_variant: TodayPriceVariant = "B"
     faults: FaultConfig = field(default_factory=FaultConfig)
     rate_limit_per_second: float | None = None
     oversize_bytes: int = 60 * 1024 * 1024

@@ -174,6 +174,28 @@ class StandinData:
             "securityId": security_id,
         }
 
+    def security_summary(self, security_id: int) -> dict[str, Any] | None:
+        """GET /security/{id}: `{securityData, securityMcsData}` (nepsepy `security_detail`; go-nepse
+        `CompanyDetailsRaw`). No payload id, and none of the POST's share counts."""
+        security = self.objects.security(security_id)
+        if security is None:
+            return None
+        company = security.get("companyId") or {}
+        sector = company.get("sectorMaster") or {}
+        return {
+            "securityData": {
+                "id": security["id"],
+                "symbol": security["symbol"],
+                "securityName": security["securityName"],
+                "activeStatus": security["activeStatus"],
+                "permittedToTrade": security["permittedToTrade"],
+                "email": company.get("email"),
+                "sector": sector.get("sectorDescription"),
+            },
+            # the same daily-trade record the POST calls securityDailyTradeDto
+            "securityMcsData": daily_trade_dto(self.prices, security_id),
+        }
+
     def profile(self, security_id: int) -> dict[str, Any] | None:
         return self.objects.profile(security_id)
 

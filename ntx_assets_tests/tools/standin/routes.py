@@ -134,7 +134,16 @@ async def security_detail(request: Request) -> Response:
     return json_response(detail)
 
 
-async def today_price(request: Request) -> Response:
+async def security_summary(request: Request) -> Response:
+    security_id = _security_id(request)
+    summary = _state(request).data.security_summary(security_id) if security_id is not None else None
+    if summary is None:
+        return error(404, request.url.path, "security not found")
+    return json_response(summary)
+
+
+async def _today_rows(request: Request) -> list[dict[str, Any]] | Response:
+    """The rows of the requested businessDate (default: the last session), or the error/empty answer."""
     if not await _payload_id_ok(request, "today-price"):
         return empty_200()
     data = _state(request).data
@@ -142,9 +151,22 @@ async def today_price(request: Request) -> Response:
         day = _date_param(request, "businessDate") or data.last_session
     except ValueError:
         return error(400, request.url.path, "businessDate must be yyyy-MM-dd")
-    rows = data.today_rows(day) if day is not None else []
+    return data.today_rows(day) if day is not None else []
+
+
+async def today_price(request: Request) -> Response:
+    rows = await _today_rows(request)
+    if isinstance(rows, Response):
+        return rows
     page, size = page_request(request.query_params)
     return json_response(spring_page(rows, page, size))
+
+
+async def todays_price(request: Request) -> Response:
+    """The whole list behind the site's CSV export: today-price's rows in one unpaged JSON array, same
+    payload id (nepsepy `today_price_all`)."""
+    rows = await _today_rows(request)
+    return rows if isinstance(rows, Response) else json_response(rows)
 
 
 async def security_history(request: Request) -> Response:
@@ -211,6 +233,8 @@ ROUTES: list[Route] = [
     Route("/assets/prod/css.wasm", css_wasm, methods=["GET"]),
     Route("/api/nots/nepse-data/market-open", market_open, methods=["GET"]),
     Route("/api/nots/nepse-data/today-price", today_price, methods=["POST"]),
+    # With its trailing slash, as nepsepy sends it.
+    Route("/api/nots/nepse-data/todays-price/", todays_price, methods=["POST"]),
     Route("/api/nots/company/list", company_list, methods=["GET"]),
     Route("/api/nots/security", security_list, methods=["GET"]),
     Route("/api/nots/security/promoters", promoters, methods=["GET"]),
@@ -218,6 +242,7 @@ ROUTES: list[Route] = [
     Route("/api/nots/security/fetchFiles", security_fetch_files, methods=["GET"]),
     Route("/api/nots/security/profile/{id}", profile, methods=["GET"]),
     Route("/api/nots/security/{id}", security_detail, methods=["POST"]),
+    Route("/api/nots/security/{id}", security_summary, methods=["GET"]),
     Route("/api/nots/market/history/security/{id}", security_history, methods=["GET"]),
     Route("/api/nots/holiday/list", holiday_list, methods=["GET"]),
     Route("/api/nots/holiday/year", holiday_years, methods=["GET"]),
