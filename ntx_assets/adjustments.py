@@ -12,6 +12,7 @@ earlier history in the new basis.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -109,3 +110,39 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
             f"{name} lacks the column(s) {', '.join(missing)}; it needs {', '.join(columns)} "
             "(see ntx_assets/adjustments.py)."
         )
+
+
+def point_in_time_histories(
+    prices: pd.DataFrame, adjustments: pd.DataFrame, dates: Collection[dt.date]
+) -> pd.DataFrame:
+    """Each security's history in the price basis of each of `dates`, for indicators without look-ahead.
+
+    The basis of a date t is the security's re-basings with ex_date <= t: the history up to t is
+    back-adjusted as of t, so every price an indicator of t reads is comparable with t's close, and a
+    re-basing after t changes nothing about t. Dates between two re-basings share a basis, so a security
+    appears once per basis that one of `dates` falls in (a security that never re-based, once, as it is).
+    Returns `prices`' rows (adjusted, up to the last of `dates` in that basis) with two more columns:
+    `basis` (how many of the security's re-basings are on or before the rows' target dates: group by
+    (security_id, basis) to compute) and `target` (True on the rows of `dates` in their own basis).
+    """
+    wanted = set(dates)
+    frames: list[pd.DataFrame] = []
+    ids = set(adjustments["security_id"]) if len(adjustments) else set()
+    unchanged = prices[~prices["security_id"].isin(ids)]
+    frames.append(unchanged.assign(basis=0, target=unchanged["business_date"].isin(wanted)))
+    for security_id, history in prices[prices["security_id"].isin(ids)].groupby("security_id", sort=False):
+        events = adjustments[adjustments["security_id"] == security_id].sort_values("ex_date")
+        ex_dates = list(events["ex_date"])
+        days = history["business_date"]
+        bases = np.searchsorted(_days(pd.Series(ex_dates)), _days(days), side="right")
+        targets = days.isin(wanted).to_numpy()
+        for basis in sorted(set(bases[targets].tolist())):
+            last = days[(bases == basis) & targets].max()
+            as_of = ex_dates[basis - 1] if basis else dt.date.min
+            rows = history[days <= last]
+            adjusted = back_adjust(rows, events, as_of)
+            in_basis = bases[(days <= last).to_numpy()] == basis
+            frames.append(
+                adjusted.assign(basis=basis, target=adjusted["business_date"].isin(wanted) & in_basis)
+            )
+    return pd.concat(frames, ignore_index=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ntx_assets.adjustments import back_adjust, detect_adjustments
+from ntx_assets.adjustments import back_adjust, detect_adjustments, point_in_time_histories
 
 D = dt.date
 
@@ -163,3 +163,62 @@ def test_no_adjustments_change_nothing_and_missing_columns_are_named() -> None:
     )
     with pytest.raises(ValueError, match="previous_close"):
         detect_adjustments(BONUS.drop(columns=["previous_close"]))
+
+
+# --- point in time ---------------------------------------------------------------------------------------
+
+
+def walk(security_id: int, sessions: int, rebase_at: int | None, factor: float = 1 / 1.2) -> pd.DataFrame:
+    """A random walk of `sessions` closes; at `rebase_at` NEPSE serves previous_close = factor x the close
+    before it, and the walk continues from that base."""
+    rng = np.random.default_rng(security_id)
+    days = [D(2026, 1, 1) + dt.timedelta(days=i) for i in range(sessions)]
+    closes, previous = [], []
+    close = 500.0
+    for i in range(sessions):
+        base = round(close * factor, 2) if i == rebase_at else close
+        previous.append(base)
+        close = round(base * (1 + rng.normal(0, 0.01)), 2)
+        closes.append(close)
+    return series(security_id, list(zip(days, closes, previous, strict=True)))
+
+
+def test_point_in_time_histories_put_each_date_in_its_own_basis() -> None:
+    prices = pd.concat([walk(1, 30, rebase_at=20), walk(2, 30, rebase_at=None)], ignore_index=True)
+    adjustments = detect_adjustments(prices)
+    assert adjustments[["security_id", "ex_date"]].values.tolist() == [[1, D(2026, 1, 21)]]
+    dates = {D(2026, 1, 10), D(2026, 1, 25)}
+    frames = point_in_time_histories(prices, adjustments, dates)
+    targets = frames[frames["target"]]
+    assert sorted(map(tuple, targets[["security_id", "business_date", "basis"]].values.tolist())) == [
+        (1, D(2026, 1, 10), 0),
+        (1, D(2026, 1, 25), 1),
+        (2, D(2026, 1, 10), 0),
+        (2, D(2026, 1, 25), 0),
+    ]
+    first = prices[prices["security_id"] == 1].set_index("business_date")
+    basis_0 = frames[(frames["security_id"] == 1) & (frames["basis"] == 0)].set_index("business_date")
+    basis_1 = frames[(frames["security_id"] == 1) & (frames["basis"] == 1)].set_index("business_date")
+    # Basis 0 is NEPSE's prices as reported, up to its last target date only.
+    assert basis_0.index.max() == D(2026, 1, 10)
+    assert basis_0["close"].tolist() == first.loc[: D(2026, 1, 10), "close"].tolist()
+    # Basis 1: the rows before the ex-date multiplied by the factor; from it on as reported.
+    factor = float(adjustments["factor"].iloc[0])
+    assert basis_1.loc[D(2026, 1, 5), "close"] == pytest.approx(first.loc[D(2026, 1, 5), "close"] * factor)
+    assert basis_1.loc[D(2026, 1, 22), "close"] == first.loc[D(2026, 1, 22), "close"]
+
+
+def test_indicators_of_a_date_never_change_when_a_later_rebasing_arrives() -> None:
+    from ntx_assets.defs.indicators import indicator_rows
+
+    full = walk(3, 260, rebase_at=240)
+    full["symbol"] = "X"
+    before = full[full["business_date"] < D(2026, 1, 1) + dt.timedelta(days=240)]
+    day = D(2026, 1, 1) + dt.timedelta(days=230)
+    assert indicator_rows(before, [day]) == indicator_rows(full, [day])
+    # After the re-basing, SMA 200 is TA-Lib's on the back-adjusted closes, not on the raw ones.
+    last = D(2026, 1, 1) + dt.timedelta(days=259)
+    adjusted = back_adjust(full, detect_adjustments(full))["close"].to_numpy()
+    (row,) = indicator_rows(full, [last])
+    assert row["sma_200"] == pytest.approx(adjusted[-200:].mean())
+    assert row["sma_200"] != pytest.approx(full["close"].to_numpy()[-200:].mean(), rel=1e-3)

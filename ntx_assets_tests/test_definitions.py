@@ -60,6 +60,8 @@ def test_the_cli_loads_the_location_from_the_package_or_its_definitions_module(
         "indicators",
         "filings",
         "artifacts",
+        "corporate_actions",
+        "price_adjustments",
     }
 
 
@@ -93,7 +95,9 @@ def test_api_calling_assets_share_the_nepse_api_pool() -> None:
     pools = {key.to_user_string(): graph.get(key).pools for key in graph.materializable_asset_keys}
     assert pools["company_universe"] == {"nepse_api"}
     assert pools["daily_prices"] == {"nepse_api"}
+    assert pools["corporate_actions"] == {"nepse_api"}
     assert not pools["indicators"]  # reads the warehouse only
+    assert not pools["price_adjustments"]
 
 
 def test_a_bad_setting_fails_definitions_load(monkeypatch: pytest.MonkeyPatch) -> None:

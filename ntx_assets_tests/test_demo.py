@@ -164,6 +164,10 @@ def test_demo_backfills_the_graph_then_a_second_demo_makes_almost_no_calls(
     assert first.calls["company profiles"] == 259
     if "filings" in first.table_rows and any(run.phase == "filings" for run in first.runs):
         assert first.calls["reports (filings)"] == 25
+        assert first.calls["corporate actions + dividend notices"] == 50
+    # Re-basings derived last, from the prices and announcements just loaded (no API call).
+    assert [run.phase for run in first.runs][-1] == "derived"
+    assert "Re-basings in the stored prices" in text or not first.rebasings
     assert os.environ.get("NTX_NEPSE_BASE_URL") is None  # the demo put the environment back
 
     out = io.StringIO()

@@ -183,8 +183,13 @@ def _report_partial(
 
 filings_refresh_job = dg.define_asset_job(
     "filings_refresh_job",
-    selection=[filings],
-    description="Refresh the filings of a range of symbols (launched in groups by filings_refresh_schedule).",
+    # By key: corporate_actions (defs/corporate_actions.py) builds on this module. Both are partitioned by
+    # symbol with the same runs of 25, so one run refreshes a group's reports and announcements together.
+    selection=dg.AssetSelection.assets(filings, "corporate_actions"),
+    description=(
+        "Refresh the filings and corporate actions of a range of symbols (launched in groups by "
+        "filings_refresh_schedule)."
+    ),
 )
 
 
@@ -194,8 +199,9 @@ filings_refresh_job = dg.define_asset_job(
     execution_timezone="Asia/Kathmandu",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
-        f"Every symbol's filings, in runs of at most {FILINGS_PER_RUN} symbols; runs of never-fetched "
-        "symbols carry dagster/priority 10 (the others 0), so the run queue starts them first."
+        f"Every symbol's filings and corporate actions, in runs of at most {FILINGS_PER_RUN} symbols; runs "
+        "of never-fetched symbols carry dagster/priority 10 (the others 0), so the run queue starts them "
+        "first."
     ),
 )
 def filings_refresh_schedule(

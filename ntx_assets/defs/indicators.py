@@ -1,4 +1,10 @@
-"""indicators: TA-Lib indicators of every universe company for each session date, never stale."""
+"""indicators: TA-Lib indicators of every universe company for each session date, never stale.
+
+Computed on adjusted prices, point in time: the indicators of date t read the company's history
+back-adjusted for every re-basing (bonus or right issue) up to and including t, so SMA 200, the 52-week
+range or RSI compare t's close with earlier prices in t's own basis, and a re-basing after t never changes
+t's row (ntx_assets.adjustments). daily_prices keeps NEPSE's prices as reported.
+"""
 
 import datetime as dt
 import time
@@ -10,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
+from ntx_assets.adjustments import detect_adjustments, point_in_time_histories
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.indicators import INDICATOR_COLUMNS, compute
@@ -51,7 +58,8 @@ INDICATORS_AUTOMATION = (
     description=(
         "SMA 20/50/200, EMA 12/26, RSI 14, MACD 12/26/9, Bollinger 20/2, ATR 14 (TA-Lib's definitions), "
         "52-week range, 20-day volume average and 1-day return, one row per (company, session). Computed "
-        "on each company's full stored history, so warm-up is right at any date."
+        "on each company's full stored history, back-adjusted point in time for bonus and right issues "
+        "(re-basings up to the row's date), so warm-up is right at any date and no re-basing distorts them."
     ),
     check_specs=[
         dg.AssetCheckSpec(
@@ -93,23 +101,32 @@ def _history(conn: Connection, dates: Sequence[dt.date]) -> pd.DataFrame:
     t = prices_table
     priced = select(t.c.security_id).where(t.c.business_date.in_(dates)).distinct()
     query = select(
-        t.c.security_id, t.c.symbol, t.c.business_date, t.c.open, t.c.high, t.c.low, t.c.close, t.c.volume
+        t.c.security_id,
+        t.c.symbol,
+        t.c.business_date,
+        t.c.open,
+        t.c.high,
+        t.c.low,
+        t.c.close,
+        t.c.previous_close,
+        t.c.volume,
     ).where(t.c.security_id.in_(priced), t.c.business_date <= max(dates))
     return pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
 
 
 def indicator_rows(history: pd.DataFrame, dates: Sequence[dt.date]) -> list[dict[str, Any]]:
-    """Compute on whole histories, keep the rows of `dates`, as warehouse rows (NaN -> NULL)."""
+    """Compute on whole histories in each date's price basis, keep the rows of `dates`, as warehouse rows
+    (NaN -> NULL). `history` needs previous_close (NEPSE's), from which the re-basings are found."""
     if history.empty:
         return []
-    # Group by security id, not symbol: a renamed company (NIB -> NIMB) keeps its warm-up.
-    frame = history.rename(columns={"business_date": "date"})
+    in_basis = point_in_time_histories(history, detect_adjustments(history), dates)
+    # Group by security id (and basis), not symbol: a renamed company (NIB -> NIMB) keeps its warm-up.
+    frame = in_basis.drop(columns=["previous_close"]).rename(columns={"business_date": "date"})
     frame["date"] = pd.to_datetime(frame["date"])
     frame["symbol_as_of"] = frame["symbol"]
-    frame["symbol"] = frame["security_id"].astype(str)
+    frame["symbol"] = frame["security_id"].astype(str) + ":" + frame["basis"].astype(str)
     result = compute(frame)
-    wanted = result["date"].dt.date.isin(set(dates))
-    result = result.loc[wanted]
+    result = result.loc[result["target"].astype(bool)]
     # The current symbol is the latest one the company traded under.
     latest_symbol = history.sort_values("business_date").groupby("security_id")["symbol"].last()
     out = pd.DataFrame(

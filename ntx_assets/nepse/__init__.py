@@ -18,6 +18,8 @@ from ntx_assets.nepse.errors import (
 )
 from ntx_assets.nepse.models import (
     Company,
+    CorporateAction,
+    DividendApplication,
     FinancialYear,
     FiscalReport,
     Holiday,
@@ -35,6 +37,8 @@ from ntx_assets.nepse.stats import CallStats
 __all__ = [
     "CallStats",
     "Company",
+    "CorporateAction",
+    "DividendApplication",
     "Download",
     "DownloadTooLarge",
     "FinancialYear",

@@ -21,6 +21,8 @@ from ntx_assets.nepse.downloads import download as _download
 from ntx_assets.nepse.errors import NepseRowError, NepseSchemaError, validation_summary
 from ntx_assets.nepse.models import (
     Company,
+    CorporateAction,
+    DividendApplication,
     Holiday,
     MarketStatus,
     PriceHistoryRow,
@@ -198,6 +200,26 @@ class NepseClient:
             template="/api/nots/application/reports/{id}",
         )
         return _rows(call, Report, self._session.get_json(call))
+
+    # --- corporate actions ---------------------------------------------------------------------------
+
+    def corporate_actions(self, security_id: int) -> list[CorporateAction]:
+        """Approved bonus, right and cash-dividend actions of one security."""
+        call = Call(
+            "GET",
+            f"/api/nots/security/corporate-actions/{int(security_id)}",
+            template="/api/nots/security/corporate-actions/{id}",
+        )
+        return _rows(call, CorporateAction, self._session.get_json(call))
+
+    def dividend_notices(self, security_id: int) -> list[DividendApplication]:
+        """Dividend declarations (cash, bonus and right percentages per fiscal year) of one security."""
+        call = Call(
+            "GET",
+            f"/api/nots/application/dividend/{int(security_id)}",
+            template="/api/nots/application/dividend/{id}",
+        )
+        return _rows(call, DividendApplication, self._session.get_json(call))
 
     def download(
         self,

@@ -286,6 +286,55 @@ class Report(NepseModel):
     documents: list[ReportDocument] = Field(default_factory=list, alias="applicationDocumentDetailsList")
 
 
+# --- corporate actions ---------------------------------------------------------------------------------
+# Neither shape below was checked against the live site (NEPSE_API.md section 8: go-nepse types.go and
+# nepsepy's notes). The fields the price-adjustment matching depends on are typed strictly; the rest ride
+# along as extras.
+
+
+class CorporateAction(NepseModel):
+    """A row of `GET /api/nots/security/corporate-actions/{securityId}`: an approved bonus, right or cash
+    dividend (bonusPercentage 10.0 = a 10% bonus; ratioNum/ratioDen the same as a fraction)."""
+
+    sd_id: Count  # NEPSE's id of the row: the warehouse key
+    active_status: str | None = None  # e.g. BONUS_APPROVED
+    fiscal_year: str | None = None  # 2079-2080
+    submitted_date: str | None = None
+    bonus_percentage: Amount | None = None
+    right_percentage: Amount | None = None
+    right_amount_per_share: Amount | None = None  # the right's issue price, usually the Rs 100 par
+    cash_dividend: Amount | None = None  # % of the Rs 100 face value
+    ratio_num: Amount | None = None
+    ratio_den: Amount | None = None
+    document_id: Count | None = None
+    file_path: str | None = None
+
+
+class DividendsNotice(NepseModel):
+    financial_year: FinancialYear | None = None
+    cash_dividend: Amount | None = None  # %
+    bonus_share: Amount | None = None  # %
+    right_share: Amount | None = None  # %
+    remarks: str | None = None
+
+
+class CompanyNews(NepseModel):
+    id: Count | None = None
+    news_headline: str | None = None
+    news_type: str | None = None  # Dividend Declaration
+    expiry_date: str | None = None
+    dividends_notice: DividendsNotice | None = None
+
+
+class DividendApplication(NepseModel):
+    """A row of `GET /api/nots/application/dividend/{securityId}`: a dividend declaration and its notice."""
+
+    id: Count
+    active_status: str | None = None
+    modified_date: str | None = None
+    company_news: CompanyNews | None = None
+
+
 # --- envelopes ------------------------------------------------------------------------------------------
 
 

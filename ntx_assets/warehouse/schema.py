@@ -148,3 +148,46 @@ indicators = Table(
     *(Column(name, Float) for name in INDICATOR_COLUMNS),
 )
 Index("ix_indicators_business_date", indicators.c.business_date)
+
+# What NEPSE announced per company (bonus, right, cash dividend), from two endpoints; keyed on NEPSE's id of
+# the row within its source (corporate-actions `sdId`, dividend `id`). See ntx_assets/corporate_actions.py.
+corporate_actions = Table(
+    "corporate_actions",
+    metadata,
+    Column("source", String(32), primary_key=True),  # corporate_action | dividend_notice
+    Column("nepse_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("security_id", Integer, nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("fiscal_year", String(16)),
+    Column("status", String(64)),
+    Column("announced_on", Date),
+    _amount("bonus_pct"),
+    _amount("right_pct"),
+    _amount("right_price"),
+    _amount("cash_dividend_pct"),
+)
+Index("ix_corporate_actions_security", corporate_actions.c.security_id)
+
+# Every re-basing found in the stored prices (ntx_assets.adjustments.detect_adjustments) and the announced
+# action that explains it, if any. factor_to_latest is the product of this factor and every later one of
+# the security: what the `adjusted_prices` view multiplies the rows before ex_date by.
+price_adjustments = Table(
+    "price_adjustments",
+    metadata,
+    Column("security_id", Integer, primary_key=True, autoincrement=False),
+    Column("ex_date", Date, primary_key=True),
+    Column("symbol", String(32), nullable=False),
+    _amount("prior_close", nullable=False),
+    _amount("adjusted_base", nullable=False),
+    Column("factor", Float, nullable=False),
+    Column("factor_to_latest", Float, nullable=False),
+    Column("explanation", String(32), nullable=False),
+    _amount("expected_base"),
+    Column("action_source", String(64)),
+    Column("action_id", String(64)),
+)
+
+# A view, not a table (created by migration 0002): every daily_prices row in the latest price basis, so a
+# chart of a company that re-based reads one continuous series. It follows price_adjustments, so it is
+# right after a new re-basing as soon as price_adjustments has run.
+ADJUSTED_PRICES_VIEW = "adjusted_prices"

@@ -33,6 +33,7 @@ from ntx_assets_tests.tools.demo.summary import (
     calls_by_label,
     data_calls,
     included_count,
+    rebasings,
     render,
     screener,
     table_rows,
@@ -87,6 +88,7 @@ def run_demo(
             demo.universe()
             demo.prices()
             demo.filings()
+            demo.derived()
         except KeyboardInterrupt:
             interrupted = True
             demo.notes.append("interrupted (Ctrl-C): the next demo carries on from what is materialized")
@@ -109,6 +111,7 @@ def run_demo(
             previous=previous,
             notes=demo.notes,
             interrupted=interrupted,
+            rebasings=rebasings(engine),
         )
         _write_previous(settings, report)
     stream.write(render(report) + "\n")

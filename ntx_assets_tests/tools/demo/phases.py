@@ -34,6 +34,7 @@ UNIVERSE_LIST_CALLS = 4  # company list, security list, promoters, classificatio
 PRICES_ASSET = "daily_prices"
 FILINGS_ASSET = "filings"
 ARTIFACTS_ASSET = "artifacts"
+CORPORATE_ACTIONS_ASSET = "corporate_actions"
 UNIVERSE_ASSET = "company_universe"
 
 
@@ -70,7 +71,7 @@ class Phases:
         self.skipped: list[str] = []
         self.notes: list[str] = []
         self.accounting = Accounting()
-        self.steps = 1 + bool(graph.by_date) + bool(graph.by_symbol)
+        self.steps = 1 + bool(graph.by_date) + bool(graph.by_symbol) + bool(graph.derived)
         if graph.skipped:
             names = ", ".join(k.to_user_string() for k in graph.skipped)
             self.notes.append(f"not run by the demo (partitioned neither by date nor by symbol): {names}")
@@ -204,9 +205,10 @@ class Phases:
         security_ids = self._security_ids()
         done_before = self._documents_done()
         reports = [s for group, keys in runs if _has(keys, FILINGS_ASSET) for s in group]
+        announcing = [s for group, keys in runs if _has(keys, CORPORATE_ACTIONS_ASSET) for s in group]
         downloading = [s for group, keys in runs if _has(keys, ARTIFACTS_ASSET) for s in group]
         expected_documents = self._expected_documents(downloading, security_ids, done_before)
-        planned = len(reports) + expected_documents
+        planned = len(reports) + 2 * len(announcing) + expected_documents
         with self.progress.step(number, self.steps, "filings", runs=len(runs), planned_calls=planned) as step:
             for group, keys in runs:
                 step.note = f"symbols {group[0]}...{group[-1]}"
@@ -214,6 +216,8 @@ class Phases:
                 step.run_done("" if outcome.success else f"FAILED {outcome.label}")
         if reports:
             self.accounting.add("reports (filings)", len(reports), "one per symbol")
+        if announcing:
+            self.accounting.add("corporate actions + dividend notices", 2 * len(announcing), "two per symbol")
         if downloading:
             pending = self._documents_pending([security_ids[s] for s in downloading if s in security_ids])
             new = {i: path for i, path in pending.items() if i not in done_before}
@@ -224,6 +228,20 @@ class Phases:
                 f" ({len(refused)} refused unfetched: unsafe path)" if refused else ""
             )
             self.accounting.add("document downloads", len(new) - len(refused), note)
+
+    # --- phase 4: derived, unpartitioned assets (price_adjustments: no API call) --------------------
+    def derived(self) -> None:
+        if not self.graph.derived:
+            return
+        names = "+".join(k.to_user_string() for k in self.graph.derived)
+        loaded = any(run.phase in ("prices", "filings") for run in self.runs)
+        done = all(self.instance.get_latest_materialization_event(k) for k in self.graph.derived)
+        if done and not loaded:
+            self._skip(self.steps, names, f"{names}: already materialized, and no prices or filings ran")
+            return
+        with self.progress.step(self.steps, self.steps, names, runs=1, planned_calls=0) as step:
+            outcome = self._run("derived", self.graph.derived)
+            step.run_done("" if outcome.success else f"FAILED {outcome.label}")
 
     def _sessions_without_rows(self, key: dg.AssetKey, sessions: Sequence[dt.date]) -> list[dt.date]:
         """Sessions with no row in the asset's table (a table named like the asset, by business_date)."""

@@ -18,11 +18,13 @@ DEFAULT_GROUP_SIZE = 25
 
 @dataclass(frozen=True)
 class Graph:
-    """The definitions' assets sorted by how the demo runs them: unpartitioned, by date, by symbol."""
+    """The definitions' assets sorted by how the demo runs them: unpartitioned, by date, by symbol, and
+    derived (unpartitioned, downstream of a partitioned asset: price_adjustments, run last)."""
 
     unpartitioned: tuple[dg.AssetKey, ...]
     by_date: tuple[dg.AssetKey, ...]
     by_symbol: tuple[dg.AssetKey, ...]
+    derived: tuple[dg.AssetKey, ...]
     date_partitions: dg.TimeWindowPartitionsDefinition | None
     symbol_partitions: dg.DynamicPartitionsDefinition | None
     symbol_group_size: int
@@ -30,11 +32,12 @@ class Graph:
 
     @property
     def all_keys(self) -> tuple[dg.AssetKey, ...]:
-        return self.unpartitioned + self.by_date + self.by_symbol
+        return self.unpartitioned + self.by_date + self.by_symbol + self.derived
 
     @classmethod
     def of(cls, defs: dg.Definitions) -> Graph:
         unpartitioned: list[dg.AssetKey] = []
+        derived: list[dg.AssetKey] = []
         by_date: list[dg.AssetKey] = []
         by_symbol: list[dg.AssetKey] = []
         skipped: list[dg.AssetKey] = []
@@ -44,7 +47,10 @@ class Graph:
         for spec in _upstream_first(defs.resolve_all_asset_specs()):
             partitions = spec.partitions_def
             if partitions is None:
-                unpartitioned.append(spec.key)
+                upstream = {dep.asset_key for dep in spec.deps}
+                # Upstream first: a partitioned (or derived) dependency has been sorted already.
+                after_partitioned = upstream & {*by_date, *by_symbol, *derived, *skipped}
+                (derived if after_partitioned else unpartitioned).append(spec.key)
             elif isinstance(partitions, dg.TimeWindowPartitionsDefinition) and date_partitions in (
                 None,
                 partitions,
@@ -66,6 +72,7 @@ class Graph:
             tuple(unpartitioned),
             tuple(by_date),
             tuple(by_symbol),
+            tuple(derived),
             date_partitions,
             symbol_partitions,
             min(group_sizes, default=DEFAULT_GROUP_SIZE),

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, inspect, select
 
 from ntx_assets.warehouse import queries
-from ntx_assets.warehouse.schema import companies, daily_prices, indicators, metadata
+from ntx_assets.warehouse.schema import companies, daily_prices, indicators, metadata, price_adjustments
 from ntx_assets_tests.tools.demo.progress import clock
 from ntx_assets_tests.tools.demo.runner import CheckOutcome, RunOutcome
 
@@ -30,6 +30,8 @@ _ENDPOINTS: tuple[tuple[str, str], ...] = (
     ("/holiday/list", "holiday lists"),
     ("/nepse-data/market-open", "market status"),
     ("/application/reports/", "reports (filings)"),
+    ("/security/corporate-actions/", "corporate actions + dividend notices"),
+    ("/application/dividend/", "corporate actions + dividend notices"),
     ("fetchFiles", "document downloads"),
 )
 # Calls that are per-run overhead (a handshake per client, the payload id's market id), not data.
@@ -40,6 +42,7 @@ ENDPOINT_ORDER = (
     "holiday lists",
     "today-price (prices)",
     "reports (filings)",
+    "corporate actions + dividend notices",
     "document downloads",
     "auth handshake",
     "market status",
@@ -82,6 +85,14 @@ class ScreenerRow:
     high_52w: float | None
 
 
+@dataclass(frozen=True)
+class Rebasing:
+    symbol: str
+    ex_date: dt.date
+    factor: float
+    explanation: str
+
+
 @dataclass
 class DemoReport:
     """Everything the summary shows; the demo's result, also for tests."""
@@ -102,6 +113,7 @@ class DemoReport:
     previous: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     interrupted: bool = False
+    rebasings: list[Rebasing] = field(default_factory=list)
 
     @property
     def checks(self) -> list[CheckOutcome]:
@@ -167,8 +179,9 @@ def screener(engine: Engine, rows: int = SCREENER_ROWS) -> tuple[dt.date | None,
                 i.c.rsi_14,
                 i.c.sma_20,
                 i.c.sma_50,
-                func.coalesce(p.c.fifty_two_week_low, i.c.low_52w).label("low_52w"),
-                func.coalesce(p.c.fifty_two_week_high, i.c.high_52w).label("high_52w"),
+                # Ours first: adjusted for bonus and right issues (NEPSE's own may not be).
+                func.coalesce(i.c.low_52w, p.c.fifty_two_week_low).label("low_52w"),
+                func.coalesce(i.c.high_52w, p.c.fifty_two_week_high).label("high_52w"),
             )
             .select_from(
                 c.join(p, and_(p.c.security_id == c.c.security_id, p.c.business_date == latest)).outerjoin(
@@ -181,6 +194,16 @@ def screener(engine: Engine, rows: int = SCREENER_ROWS) -> tuple[dt.date | None,
         )
         found = [ScreenerRow(**row) for row in conn.execute(query).mappings()]
     return _as_date(latest), found
+
+
+def rebasings(engine: Engine) -> list[Rebasing]:
+    """Every re-basing price_adjustments found, with what explains it (empty before it has run)."""
+    a = price_adjustments
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(a.c.symbol, a.c.ex_date, a.c.factor, a.c.explanation).order_by(a.c.ex_date, a.c.symbol)
+        ).all()
+    return [Rebasing(str(s), _as_date(d), float(f), str(e)) for s, d, f, e in rows]
 
 
 def _as_date(value: Any) -> dt.date:
@@ -234,6 +257,7 @@ def render(report: DemoReport) -> str:
         )
 
     lines += ["", *_screener_section(report)]
+    lines += _rebasings_section(report)
     lines += [f"Note: {note}" for note in report.notes]
     if report.ok:
         lines.append("Result: OK")
@@ -290,6 +314,21 @@ def _screener_section(report: DemoReport) -> list[str]:
         )
     if report.screener and all(row.sma_50 is None for row in report.screener):
         lines.append("  (SMA 50 needs 50 stored sessions: run with --sessions 60 for it)")
+    return lines
+
+
+def _rebasings_section(report: DemoReport) -> list[str]:
+    if not report.rebasings:
+        return []
+    kinds = Counter(r.explanation for r in report.rebasings)
+    unexplained = kinds.get("unexplained", 0)
+    lines = [
+        f"Re-basings in the stored prices (bonus/right issues; indicators are back-adjusted point in time): "
+        f"{len(report.rebasings)}, explained {len(report.rebasings) - unexplained}, unexplained {unexplained}"
+    ]
+    lines += [
+        f"  {r.symbol:<9} {r.ex_date}  factor {r.factor:.4f}  {r.explanation}" for r in report.rebasings
+    ]
     return lines
 
 

@@ -1,0 +1,249 @@
+"""Announced corporate actions -> warehouse rows, and which action explains each price re-basing (pure).
+
+Two NEPSE endpoints announce what a company distributes (NEPSE_API.md section 8; neither shape verified
+against the live site): the corporate actions (`sdId`, bonusPercentage, rightPercentage,
+rightAmountPerShare, cashDividend, fiscalYear, submittedDate) and the dividend notices (`id`,
+companyNews.dividendsNotice: cashDividend, bonusShare, rightShare, financialYear). Both become rows of one
+table keyed on (source, NEPSE's id of the row).
+
+A re-basing (ntx_assets.adjustments) is explained by an action when NEPSE's published formula, applied to
+the close stored before the re-basing (MP), gives the base NEPSE served (previousDayClosePrice):
+
+- bonus b and right r (fractions) at issue price P (rightAmountPerShare, else the Rs 100 par):
+  base = (MP + P x r) / (1 + b + r)   (a bonus alone: MP / (1 + b); a right alone: (MP + P r) / (1 + r);
+  both on one book closure: the same formula, which NEPSE has not published [unverified]);
+- a cash dividend of c% of the Rs 100 face value: base = MP - c (rupees per share) [NEPSE adjusts only
+  large ones; unverified].
+
+It matches when |formula - served base| <= max(1 paisa, 0.1% of the served base): NEPSE rounds the base
+to the paisa, and 0.1% is narrower than the gap between neighbouring bonus rates (5% vs 5.5% differ by
+0.47%). A bonus announced in one row and a right in another (the same fiscal year) may explain one
+re-basing together. Each announced action explains at most one re-basing; only actions announced on or
+before the ex-date, within 400 days, are candidates (an announcement without a date is always one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ntx_assets.nepse.models import CorporateAction, DividendApplication
+
+CORPORATE_ACTION = "corporate_action"
+DIVIDEND_NOTICE = "dividend_notice"
+
+BONUS = "bonus"
+RIGHT = "right"
+BONUS_AND_RIGHT = "bonus_and_right"
+CASH_DIVIDEND = "cash_dividend"
+UNEXPLAINED = "unexplained"
+
+PAR_VALUE = 100.0  # NEPSE's face value per share; rights are issued at par unless announced otherwise
+ABSOLUTE_TOLERANCE = 0.01
+RELATIVE_TOLERANCE = 0.001
+CANDIDATE_DAYS = 400
+
+
+class BadCorporateAction(ValueError):
+    """An announced action that must not reach the warehouse."""
+
+    def __init__(self, *, symbol: str, nepse_id: int, field: str, problem: str) -> None:
+        self.symbol, self.nepse_id, self.field = symbol, nepse_id, field
+        super().__init__(
+            f"corporate actions of {symbol}: row {nepse_id} field {field!r} {problem}; nothing of {symbol} "
+            "was written. Re-run the partition once NEPSE serves corrected data, or teach "
+            "ntx_assets/corporate_actions.py the new format."
+        )
+
+
+def action_rows(
+    actions: Iterable[CorporateAction],
+    notices: Iterable[DividendApplication],
+    *,
+    security_id: int,
+    symbol: str,
+) -> list[dict[str, Any]]:
+    """The warehouse rows of one security's announced actions (both endpoints, typed by the client)."""
+    rows = [_action_row(action, security_id, symbol) for action in actions]
+    rows += [_notice_row(notice, security_id, symbol) for notice in notices]
+    return rows
+
+
+def _action_row(action: CorporateAction, security_id: int, symbol: str) -> dict[str, Any]:
+    bonus = action.bonus_percentage
+    if bonus is None and action.ratio_num is not None and action.ratio_den:
+        # go-nepse's sample: ratioNum 185000 / ratioDen 1000000 = an 18.5% bonus.
+        bonus = 100.0 * action.ratio_num / action.ratio_den
+    return {
+        "source": CORPORATE_ACTION,
+        "nepse_id": action.sd_id,
+        "security_id": security_id,
+        "symbol": symbol,
+        "fiscal_year": _text(action.fiscal_year),
+        "status": _text(action.active_status),
+        "announced_on": _date(action.submitted_date, symbol, action.sd_id, "submittedDate"),
+        "bonus_pct": bonus,
+        "right_pct": action.right_percentage,
+        "right_price": action.right_amount_per_share,
+        "cash_dividend_pct": action.cash_dividend,
+    }
+
+
+def _notice_row(notice: DividendApplication, security_id: int, symbol: str) -> dict[str, Any]:
+    news = notice.company_news
+    details = news.dividends_notice if news else None
+    year = details.financial_year if details else None
+    return {
+        "source": DIVIDEND_NOTICE,
+        "nepse_id": notice.id,
+        "security_id": security_id,
+        "symbol": symbol,
+        "fiscal_year": _text(year.fy_name_nepali or year.fy_name) if year else None,
+        "status": _text(notice.active_status),
+        "announced_on": _date(notice.modified_date, symbol, notice.id, "modifiedDate"),
+        "bonus_pct": details.bonus_share if details else None,
+        "right_pct": details.right_share if details else None,
+        "right_price": None,
+        "cash_dividend_pct": details.cash_dividend if details else None,
+    }
+
+
+# --- explaining re-basings ------------------------------------------------------------------------------
+
+EXPLANATION_COLUMNS = ("explanation", "expected_base", "action_source", "action_id")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    kind: str
+    keys: tuple[tuple[str, int], ...]  # (source, nepse_id) of the action(s) used
+    announced_on: dt.date | None
+    bonus: float  # fractions
+    right: float
+    right_price: float
+    cash: float  # rupees per share
+
+    def expected_base(self, prior_close: float) -> float:
+        if self.kind == CASH_DIVIDEND:
+            return prior_close - self.cash
+        return (prior_close + self.right_price * self.right) / (1.0 + self.bonus + self.right)
+
+
+def explain_rebasings(rebasings: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+    """`rebasings` (security_id, ex_date, prior_close, adjusted_base, ...) with EXPLANATION_COLUMNS added:
+    the kind of action whose formula gives adjusted_base from prior_close (or `unexplained`), the base it
+    gives, and the action's (source, nepse_id) ("+"-joined ids when a bonus row and a right row together
+    explain it). `actions`: rows as `action_rows` makes them. Re-basings are explained in ex-date order."""
+    out = rebasings.sort_values(["security_id", "ex_date"], kind="stable").reset_index(drop=True)
+    explained: list[tuple[str, float | None, str | None, str | None]] = []
+    used: set[tuple[str, int]] = set()
+    by_security = {sid: group for sid, group in actions.groupby("security_id")} if len(actions) else {}
+    for row in out.itertuples(index=False):
+        group = by_security.get(row.security_id)
+        candidates = _candidates(group, row.ex_date, used) if group is not None else []
+        best = _best(candidates, float(row.prior_close), float(row.adjusted_base))
+        if best is None:
+            explained.append((UNEXPLAINED, None, None, None))
+            continue
+        candidate, expected = best
+        used.update(candidate.keys)
+        explained.append(
+            (
+                candidate.kind,
+                round(expected, 4),
+                "+".join(sorted({source for source, _ in candidate.keys})),
+                "+".join(str(nepse_id) for _, nepse_id in candidate.keys),
+            )
+        )
+    for index, column in enumerate(EXPLANATION_COLUMNS):
+        # Object dtype: pandas would infer its str dtype and turn the None of "no action" into NaN.
+        out[column] = pd.Series([values[index] for values in explained], dtype=object, index=out.index)
+    return out
+
+
+def matches(expected: float, served: float) -> bool:
+    return abs(expected - served) <= max(ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE * abs(served))
+
+
+def _best(candidates: list[_Candidate], prior_close: float, served: float) -> tuple[_Candidate, float] | None:
+    scored = [(abs(c.expected_base(prior_close) - served), c) for c in candidates]
+    fitting = [(error, c) for error, c in scored if matches(c.expected_base(prior_close), served)]
+    if not fitting:
+        return None
+    # The closest fit; on a tie the latest announcement (the one for this book closure).
+    _, candidate = min(fitting, key=lambda item: (item[0], -_ordinal(item[1].announced_on)))
+    return candidate, candidate.expected_base(prior_close)
+
+
+def _candidates(actions: pd.DataFrame, ex_date: dt.date, used: set[tuple[str, int]]) -> list[_Candidate]:
+    earliest = ex_date - dt.timedelta(days=CANDIDATE_DAYS)
+    singles: list[_Candidate] = []
+    for action in actions.itertuples(index=False):
+        key = (action.source, int(action.nepse_id))
+        announced = action.announced_on if isinstance(action.announced_on, dt.date) else None
+        if key in used or (announced is not None and not earliest <= announced <= ex_date):
+            continue
+        bonus, right = _fraction(action.bonus_pct), _fraction(action.right_pct)
+        price = _number(action.right_price) or PAR_VALUE
+        cash = _number(action.cash_dividend_pct) or 0.0
+        if bonus or right:
+            kind = BONUS_AND_RIGHT if bonus and right else BONUS if bonus else RIGHT
+            singles.append(_Candidate(kind, (key,), announced, bonus, right, price, 0.0))
+        if cash:
+            # Rupees per share: c% of the face value.
+            singles.append(
+                _Candidate(CASH_DIVIDEND, (key,), announced, 0.0, 0.0, price, cash * PAR_VALUE / 100)
+            )
+    pairs = [
+        _Candidate(
+            BONUS_AND_RIGHT,
+            keys=bonus.keys + right.keys,
+            announced_on=max(bonus.announced_on, right.announced_on, key=_ordinal),
+            bonus=bonus.bonus,
+            right=right.right,
+            right_price=right.right_price,
+            cash=0.0,
+        )
+        for bonus, right in itertools.permutations(singles, 2)
+        if bonus.kind == BONUS and right.kind == RIGHT and bonus.keys != right.keys
+    ]
+    return singles + pairs
+
+
+def _ordinal(day: dt.date | None) -> int:
+    return day.toordinal() if day else 0
+
+
+def _fraction(percent: Any) -> float:
+    value = _number(percent)
+    return value / 100.0 if value else 0.0
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _date(value: str | None, symbol: str, nepse_id: int, field: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        # A date or a timestamp ("2026-08-06T09:37:02.187"): the day is what matters.
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise BadCorporateAction(
+            symbol=symbol, nepse_id=nepse_id, field=field, problem=f"is {value!r}, not an ISO date"
+        ) from None
+
+
+def _text(value: str | None) -> str | None:
+    text = (value or "").strip()
+    return text or None

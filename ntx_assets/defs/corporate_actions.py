@@ -1,0 +1,216 @@
+"""corporate_actions and price_adjustments: what companies announced, and what the prices show of it.
+
+- `corporate_actions` (symbol partitions, pool nepse_api): each company's announced bonus, right and cash
+  dividends, from NEPSE's corporate-actions and dividend endpoints (two calls per symbol). It runs in the
+  same runs as `filings`: `filings_refresh_job` selects both, so the daily refresh schedule and its
+  groups of 25 symbols cover it.
+- `price_adjustments` (no API call): every re-basing found in the stored prices (NEPSE's
+  previousDayClosePrice against the close stored before it), each matched to the announced action whose
+  formula explains it, or marked unexplained; re-derived whenever prices or announcements change. Its
+  check WARNs naming every unexplained re-basing (symbol, date, factor). The `adjusted_prices` view reads
+  its factors.
+"""
+
+import time
+from collections.abc import Iterator, Sequence
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, delete, select, tuple_
+
+from ntx_assets.adjustments import detect_adjustments
+from ntx_assets.corporate_actions import UNEXPLAINED, BadCorporateAction, action_rows, explain_rebasings
+from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.daily_prices import daily_prices
+from ntx_assets.defs.filings import FILINGS_PER_RUN, symbol_security_ids
+from ntx_assets.defs.partial_success import fail_the_rest, materialized
+from ntx_assets.defs.partitions import symbol_partitions
+from ntx_assets.nepse import NepseError
+from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.warehouse import UpsertCounts, upsert
+from ntx_assets.warehouse.schema import corporate_actions as actions_table
+from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets.warehouse.schema import price_adjustments as adjustments_table
+
+REBASINGS_EXPLAINED = "rebasings_explained"
+
+
+@dg.asset(
+    partitions_def=symbol_partitions,
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=FILINGS_PER_RUN),
+    deps=[company_universe],
+    pool="nepse_api",
+    group_name="filings",
+    kinds={"python", "sql"},
+    description=(
+        "What each listed company announced: bonus and right issues (percentages, issue price) and cash "
+        "dividends, from NEPSE's corporate-actions and dividend endpoints (two calls per symbol), keyed on "
+        "NEPSE's ids. Refreshed with filings (filings_refresh_job)."
+    ),
+)
+def corporate_actions(
+    context: dg.AssetExecutionContext, nepse: NepseResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    started = time.monotonic()
+    client = nepse.client
+    calls_before = client.stats.total_calls
+    symbols = list(context.partition_keys)
+    security_ids = symbol_security_ids(warehouse.engine, symbols)
+    counts = UpsertCounts()
+    landed: list[str] = []
+    rejected: dict[str, Exception] = {}
+    for symbol in symbols:
+        security_id = security_ids[symbol]
+        try:
+            rows = action_rows(
+                client.corporate_actions(security_id),
+                client.dividend_notices(security_id),
+                security_id=security_id,
+                symbol=symbol,
+            )
+        except (BadCorporateAction, NepseError) as error:
+            context.log.error(f"{symbol}: {error}")
+            rejected[symbol] = error
+            continue
+        with warehouse.engine.begin() as conn:
+            counts += upsert(conn, actions_table, rows)
+        landed.append(symbol)
+    metadata = {
+        "symbols": len(symbols),
+        **counts.as_metadata(),
+        "api_calls": client.stats.total_calls - calls_before,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    if rejected:
+        fail_the_rest(
+            context,
+            materialized(context, landed),
+            {s: f"{s}: {e}" for s, e in rejected.items()},
+            unit="symbol",
+            metadata=metadata,
+            hint="Re-run the failed partitions.",
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+# Re-derive when prices land or announcements change; not while either is still running.
+PRICE_ADJUSTMENTS_AUTOMATION = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("prices or announcements updated")
+
+
+@dg.asset(
+    deps=[daily_prices, corporate_actions],
+    automation_condition=PRICE_ADJUSTMENTS_AUTOMATION,
+    group_name="prices",
+    kinds={"python", "sql"},
+    description=(
+        "Every re-basing in the stored prices (a session whose NEPSE previous close differs from the close "
+        "stored before it by more than half a paisa; factor = previous close / stored close), with the "
+        "announced bonus, right or cash dividend whose formula explains it, or 'unexplained'. No API call."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            REBASINGS_EXPLAINED,
+            asset="price_adjustments",
+            description="Every re-basing is explained by an announced action (WARN names the others).",
+        )
+    ],
+)
+def price_adjustments(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    started = time.monotonic()
+    with warehouse.engine.connect() as conn:
+        prices = _frame(conn, select(*_PRICE_COLUMNS))
+        actions = _frame(conn, select(actions_table))
+    rows = adjustment_rows(prices, actions)
+    with warehouse.engine.begin() as conn:
+        counts = upsert(conn, adjustments_table, rows)
+        removed = _remove_stale(conn, rows)
+    unexplained = [r for r in rows if r["explanation"] == UNEXPLAINED]
+    by_kind = pd.Series([r["explanation"] for r in rows], dtype=object).value_counts().to_dict()
+    yield dg.MaterializeResult(
+        metadata={
+            "rebasings": len(rows),
+            "by_explanation": dg.MetadataValue.json({str(k): int(v) for k, v in by_kind.items()}),
+            **counts.as_metadata(),
+            "removed": removed,
+            "seconds": round(time.monotonic() - started, 2),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name=REBASINGS_EXPLAINED,
+        passed=not unexplained,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "rebasings": len(rows),
+            "unexplained": len(unexplained),
+            "unexplained_examples": dg.MetadataValue.json(
+                [f"{r['symbol']} {r['ex_date']} factor {r['factor']:.6f}" for r in unexplained[:50]]
+            ),
+        },
+        description=(
+            None
+            if not unexplained
+            else "A re-basing no announced bonus, right or cash dividend explains: a data error at NEPSE, "
+            "an action the endpoints do not list, or one announced more than 400 days earlier."
+        ),
+    )
+
+
+_PRICE_COLUMNS = (
+    prices_table.c.security_id,
+    prices_table.c.business_date,
+    prices_table.c.symbol,
+    prices_table.c.close,
+    prices_table.c.previous_close,
+)
+
+
+def adjustment_rows(prices: pd.DataFrame, actions: pd.DataFrame) -> list[dict]:
+    """The price_adjustments rows of the stored prices and announced actions (pure)."""
+    found = detect_adjustments(prices)
+    if found.empty:
+        return []
+    served = prices.set_index(["security_id", "business_date"])
+    keys = list(zip(found["security_id"], found["ex_date"], strict=True))
+    found["adjusted_base"] = served.loc[keys, "previous_close"].astype(float).to_numpy()
+    found["symbol"] = served.loc[keys, "symbol"].to_numpy()
+    found["prior_close"] = found["adjusted_base"] / found["factor"]
+    explained = explain_rebasings(found, actions)
+    # The product of this factor and every later one of the security, for the adjusted_prices view.
+    explained["factor_to_latest"] = explained.groupby("security_id")["factor"].transform(
+        lambda factors: np.cumprod(factors.to_numpy()[::-1])[::-1]
+    )
+    return [
+        {
+            "security_id": int(row.security_id),
+            "ex_date": row.ex_date,
+            "symbol": str(row.symbol),
+            "prior_close": round(float(row.prior_close), 4),
+            "adjusted_base": float(row.adjusted_base),
+            "factor": float(row.factor),
+            "factor_to_latest": float(row.factor_to_latest),
+            "explanation": str(row.explanation),
+            "expected_base": None if pd.isna(row.expected_base) else float(row.expected_base),
+            "action_source": None if pd.isna(row.action_source) else str(row.action_source),
+            "action_id": None if pd.isna(row.action_id) else str(row.action_id),
+        }
+        for row in explained.itertuples(index=False)
+    ]
+
+
+def _frame(conn: Connection, query) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
+
+
+def _remove_stale(conn: Connection, rows: Sequence[dict]) -> int:
+    """Delete re-basings the prices no longer show (a corrected price): the table is exactly what they do."""
+    t = adjustments_table
+    keep = [(r["security_id"], r["ex_date"]) for r in rows]
+    query = delete(t)
+    if keep:
+        query = query.where(tuple_(t.c.security_id, t.c.ex_date).not_in(keep))
+    return conn.execute(query).rowcount or 0
