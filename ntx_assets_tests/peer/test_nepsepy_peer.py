@@ -25,6 +25,8 @@ from ntx_assets.clock import NEPAL_TZ
 from ntx_assets.nepse import NepseClient
 from ntx_assets.nepse.models import (
     Company,
+    CorporateAction,
+    DividendApplication,
     Holiday,
     MarketStatus,
     PriceHistoryRow,
@@ -274,3 +276,45 @@ def test_reports_and_their_documents(peer: PeerClient, standin: StandinServer) -
     assert pdf is not None and pdf.startswith(b"%PDF")
     assert peer.security_file(document.file_path) == pdf  # GET /security/fetchFiles?fileLocation=
     assert peer.fetch_application_file(document.encrypted_id) == pdf  # GET /application/fetchFiles
+
+
+# --- corporate actions and dividends ----------------------------------------------------------------------
+
+
+def test_corporate_actions(peer: PeerClient, standin: StandinServer) -> None:
+    """nepsepy `corporate_actions` (GET /security/corporate-actions/{id}) for every kind of event the
+    stand-in generates; the shapes come from go-nepse `types.go` and were never checked against the live
+    site (FINDINGS.md)."""
+    events = standin.data.book_closures
+    assert {e.kind for e in events} == {"bonus", "right", "bonus_right", "cash"}
+    for event in events:
+        actions = _parse(CorporateAction, peer.corporate_actions(event.security_id))
+        assert _dumped(actions) == standin.data.corporate_actions(event.security_id)
+        (action,) = actions
+        assert action.sd_id == event.sd_id and action.submitted_date == event.announced.isoformat()
+        assert (action.bonus_percentage, action.right_percentage, action.cash_dividend) == (
+            event.bonus_pct or None,
+            event.right_pct or None,
+            event.cash_pct or None,
+        )
+    assert peer.corporate_actions(999_999) == []
+
+
+def test_dividends(peer: PeerClient, standin: StandinServer) -> None:
+    """nepsepy `dividends` (GET /application/dividend/{id}): one notice per bonus or cash declaration, none
+    for a right issue alone."""
+    for event in standin.data.book_closures:
+        notices = _parse(DividendApplication, peer.dividends(event.security_id))
+        assert _dumped(notices) == standin.data.dividend_notices(event.security_id)
+        if event.kind == "right":
+            assert notices == []
+            continue
+        (notice,) = notices
+        assert notice.company_news is not None and notice.company_news.dividends_notice is not None
+        terms = notice.company_news.dividends_notice
+        assert (terms.bonus_share, terms.right_share, terms.cash_dividend) == (
+            event.bonus_pct or None,
+            event.right_pct or None,
+            event.cash_pct or None,
+        )
+    assert peer.dividends(999_999) == []

@@ -10,6 +10,8 @@ def _answers(server: StandinServer) -> list[bytes]:
     client = SalterClient(server.base_url)
     try:
         document = server.data.reports(131)[0]["applicationDocumentDetailsList"][0]
+        # a company with a bonus (it has a dividend notice too) and its ex date, the day it re-bases
+        event = next(e for e in server.data.book_closures if e.kind == "bonus")
         return [
             client.get("/api/nots/nepse-data/market-open").content,
             client.today_price(size=500).content,
@@ -23,6 +25,9 @@ def _answers(server: StandinServer) -> list[bytes]:
             client.get(
                 "/api/nots/security/fetchFiles", params={"fileLocation": document["filePath"]}
             ).content,
+            client.get(f"/api/nots/security/corporate-actions/{event.security_id}").content,
+            client.get(f"/api/nots/application/dividend/{event.security_id}").content,
+            client.today_price(size=500, businessDate=event.ex_date.isoformat()).content,
         ]
     finally:
         client.close()

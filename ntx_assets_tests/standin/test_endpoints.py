@@ -16,6 +16,13 @@ def _ticks(value: float) -> int:
     return ticks
 
 
+def _paisa(value: float) -> int:
+    """Prices are whole ticks of Rs 0.1, but an adjusted base after a book closure is exact to the paisa."""
+    paisa = round(value * 100)
+    assert abs(paisa - value * 100) < 1e-6, value
+    return paisa
+
+
 def test_company_list_is_the_real_one(client: SalterClient) -> None:
     companies = client.get("/api/nots/company/list").json()
     assert companies == snapshots.companies()
@@ -106,10 +113,10 @@ def test_market_open_shape(server: StandinServer, client: SalterClient) -> None:
 
 def _check_row(row: dict[str, Any]) -> None:
     opened, high, low, close = (_ticks(row[k]) for k in ("openPrice", "highPrice", "lowPrice", "closePrice"))
-    previous = _ticks(row["previousDayClosePrice"])
+    previous = _paisa(row["previousDayClosePrice"])
     assert low <= min(opened, close) and max(opened, close) <= high
-    # NEPSE's daily band: +/-10% of the previous close
-    assert high * 10 <= previous * 11 and low * 10 >= previous * 9
+    # NEPSE's daily band: +/-10% of the previous close (the adjusted base on an ex date), in paisa
+    assert high * 100 <= previous * 11 and low * 100 >= previous * 9
     assert _ticks(row["fiftyTwoWeekLow"]) <= low and high <= _ticks(row["fiftyTwoWeekHigh"])
     assert row["totalTradedQuantity"] >= row["totalTrades"] >= 1
     assert row["lowPrice"] <= row["averageTradedPrice"] <= row["highPrice"]
@@ -142,11 +149,14 @@ def test_today_price_lists_only_traded_securities(server: StandinServer, client:
 def test_every_session_row_is_consistent(server: StandinServer) -> None:
     table = server.data.prices
     traded = table.traded
+    previous_paisa = table.prev_close * 10
+    for (r, t), base in table.rebased.items():  # the ex dates of bonus and right issues
+        previous_paisa[r, t] = base
     low, high, opened, close, prev = (
-        a[traded] for a in (table.low, table.high, table.open, table.close, table.prev_close)
+        a[traded] for a in (table.low, table.high, table.open, table.close, previous_paisa)
     )
     assert (low <= opened).all() and (opened <= high).all() and (low <= close).all() and (close <= high).all()
-    assert (high * 10 <= prev * 11).all() and (low * 10 >= prev * 9).all()
+    assert (high * 100 <= prev * 11).all() and (low * 100 >= prev * 9).all()
     assert (table.low_52w[traded] <= low).all() and (high <= table.high_52w[traded]).all()
     for day in server.data.sessions[::7]:
         for row in server.data.today_prices(day):

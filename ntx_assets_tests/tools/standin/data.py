@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 from ntx_assets_tests.tools.standin import holidays
+from ntx_assets_tests.tools.standin.book_closures import (
+    BookClosure,
+    build_book_closures,
+    corporate_action_row,
+    dividend_notice_row,
+    plan_book_closures,
+)
 from ntx_assets_tests.tools.standin.config import StandinConfig
 from ntx_assets_tests.tools.standin.documents import Document
 from ntx_assets_tests.tools.standin.facts import FactBook
@@ -33,12 +41,30 @@ class StandinData:
         self.universe = load_universe()
         self.facts = FactBook(self.universe, config.seed)
         self.sessions: list[date] = session_days(self.start_date, self.end_date, holidays.holiday_dates())
-        self.prices = generate_prices(self.universe.listings, self.sessions, config.seed)
+        plans = plan_book_closures(self.universe, self.sessions, config.seed)
+        self.prices = generate_prices(self.universe.listings, self.sessions, config.seed, plans)
+        # Bonus/right issues and cash dividends inside the window, by book-closure date (book_closures.py).
+        self.book_closures: list[BookClosure] = build_book_closures(plans, self.prices)
+        self._share_changes: dict[int, list[tuple[date, Fraction]]] = {}
+        for plan, event in zip(plans, self.book_closures, strict=True):
+            if event.rebases:
+                self._share_changes.setdefault(event.security_id, []).append(
+                    (event.ex_date, plan.share_factor)
+                )
+        self._corporate_actions: dict[int, list[dict[str, Any]]] = {}
+        self._dividend_notices: dict[int, list[dict[str, Any]]] = {}
+        for event in sorted(self.book_closures, key=lambda e: (e.announced, e.sd_id), reverse=True):
+            self._corporate_actions.setdefault(event.security_id, []).append(corporate_action_row(event))
+            company = self.universe.company_by_id[event.security_id]
+            notice = dividend_notice_row(event, company["companyName"].strip())
+            if notice is not None:
+                self._dividend_notices.setdefault(event.security_id, []).append(notice)
         self.objects = SecurityObjects(self.universe, self.facts)
         self._reports = build_reports(
             self.universe,
             self.facts,
             self.prices,
+            self.listed_shares,
             self.end_date,
             config.seed,
             config.oversize_bytes,
@@ -114,7 +140,7 @@ class StandinData:
         """Shared, cached rows: callers must not modify them."""
         rows = self._today_rows.get(day)
         if rows is None:
-            rows = today_price_rows(self.prices, self.universe, self.facts, day)
+            rows = today_price_rows(self.prices, self.universe, self.listed_shares, day)
             self._today_rows[day] = rows
         return rows
 
@@ -153,7 +179,7 @@ class StandinData:
             return None
         facts = self.facts.securities[security_id]
         dto = daily_trade_dto(self.prices, security_id)
-        listed = facts.listed_shares
+        listed = self.listed_shares(security_id, self.end_date)
         public = round(listed * (100.0 - facts.promoter_percentage) / 100.0)
         close = dto["closePrice"]
         updated = self.last_session or self.end_date
@@ -203,6 +229,24 @@ class StandinData:
         t = self.prices.session_index(day)
         row = self.prices.row_of.get(security_id)
         return None if t is None or row is None else rupees(self.prices.close[row, t])
+
+    # --- corporate actions -----------------------------------------------------------------------
+    def listed_shares(self, security_id: int, day: date) -> int:
+        """Shares listed on `day`: the seeded count, times 1 + b + r from each bonus/right ex date on."""
+        shares = self.facts.securities[security_id].listed_shares
+        for ex_date, factor in self._share_changes.get(security_id, ()):
+            if ex_date <= day:
+                shares = round(shares * factor)
+        return shares
+
+    def corporate_actions(self, security_id: int) -> list[dict[str, Any]]:
+        """GET /security/corporate-actions/{securityId}: newest announcement first; [] for a security with
+        none or an unknown id (as /application/reports answers)."""
+        return self._corporate_actions.get(security_id, [])
+
+    def dividend_notices(self, security_id: int) -> list[dict[str, Any]]:
+        """GET /application/dividend/{securityId}: one per bonus or cash declaration, newest first."""
+        return self._dividend_notices.get(security_id, [])
 
     # --- filings ---------------------------------------------------------------------------------
     def reports(self, security_id: int) -> list[dict[str, Any]]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from ntx_assets_tests.tools.standin.facts import FactBook
 from ntx_assets_tests.tools.standin.prices import TICKS_PER_RUPEE, PriceTable
 from ntx_assets_tests.tools.standin.universe import Universe
 
@@ -27,9 +27,11 @@ def _market_cap_millions(close_ticks: Any, listed_shares: int) -> float:
 
 
 def today_price_rows(
-    table: PriceTable, universe: Universe, facts: FactBook, day: date
+    table: PriceTable, universe: Universe, listed_shares: Callable[[int, date], int], day: date
 ) -> list[dict[str, Any]]:
-    """POST /nepse-data/today-price content for one session: only securities that traded, by symbol."""
+    """POST /nepse-data/today-price content for one session: only securities that traded, by symbol.
+
+    `listed_shares(security_id, day)` gives the share count behind marketCapitalization."""
     t = table.session_index(day)
     if t is None:
         return []
@@ -54,7 +56,7 @@ def today_price_rows(
                 "closePrice": close,
                 "totalTradedQuantity": quantity,
                 "totalTradedValue": value,
-                "previousDayClosePrice": rupees(table.prev_close[r, t]),
+                "previousDayClosePrice": table.previous_close(r, t),
                 "fiftyTwoWeekHigh": rupees(table.high_52w[r, t]),
                 "fiftyTwoWeekLow": rupees(table.low_52w[r, t]),
                 "lastUpdatedTime": timestamp(day, table.update_micros[r, t]),
@@ -62,7 +64,7 @@ def today_price_rows(
                 "totalTrades": int(table.trades[r, t]),
                 "averageTradedPrice": round(value / quantity, 2),
                 "marketCapitalization": _market_cap_millions(
-                    table.close[r, t], facts.securities[listing.security_id].listed_shares
+                    table.close[r, t], listed_shares(listing.security_id, day)
                 ),
             }
         )
@@ -136,7 +138,7 @@ def daily_trade_dto(table: PriceTable, security_id: int) -> dict[str, Any]:
         "totalTradeQuantity": int(table.quantity[r, t]),
         "totalTrades": int(table.trades[r, t]),
         "lastTradedPrice": rupees(table.close[r, t]),
-        "previousClose": rupees(table.prev_close[r, t]),
+        "previousClose": table.previous_close(r, t),
         "businessDate": day.isoformat(),
         "closePrice": rupees(table.close[r, t]),
         "fiftyTwoWeekHigh": rupees(table.high_52w[r, t]),

@@ -6,11 +6,13 @@ sessions and is vectorised over securities, which keeps a year of 543 securities
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
 
+from ntx_assets_tests.tools.standin.book_closures import PlannedClosure
 from ntx_assets_tests.tools.standin.seeding import numpy_rng
 from ntx_assets_tests.tools.standin.universe import Kind, Listing
 
@@ -61,6 +63,14 @@ class PriceTable:
     update_micros: np.ndarray  # microseconds after midnight of the last trade
     initial_close: np.ndarray  # ticks; the close before the first session
     ordinals: np.ndarray  # date ordinals of the sessions, for binary search
+    # (row, session) -> adjusted base in paisa: the previous close of a company's first session after a
+    # bonus/right book closure (book_closures.py); everywhere else the previous close is `prev_close`.
+    rebased: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    def previous_close(self, row: int, t: int) -> float:
+        """previousDayClosePrice in rupees: the adjusted base on an ex date, else the last traded close."""
+        base = self.rebased.get((row, t))
+        return int(self.prev_close[row, t]) / TICKS_PER_RUPEE if base is None else base / 100
 
     def session_index(self, day: date) -> int | None:
         index = int(np.searchsorted(self.ordinals, day.toordinal()))
@@ -106,7 +116,13 @@ def _rolling_extremes(
     return high_52w, low_52w
 
 
-def generate_prices(listings: tuple[Listing, ...], sessions: list[date], seed: int) -> PriceTable:
+def generate_prices(
+    listings: tuple[Listing, ...],
+    sessions: list[date],
+    seed: int,
+    closures: Sequence[PlannedClosure] = (),
+) -> PriceTable:
+    """The walk; `closures` re-base their companies on the ex date (and fix which sessions they trade)."""
     rng = numpy_rng(seed, "prices")
     n, count = len(listings), len(sessions)
     models = [_MODELS[listing.kind] for listing in listings]
@@ -150,6 +166,19 @@ def generate_prices(listings: tuple[Listing, ...], sessions: list[date], seed: i
     pre[0] = np.maximum(pre[0], initial)
     close_gap = rng.exponential(1.0, (n, count))
 
+    # Book closures: the company trades on its book-closure session (MP is that close), stays idle for the
+    # planned gap, and trades on its ex date. Only re-basing events move the walk's reference.
+    row_of = {listing.security_id: row for row, listing in enumerate(listings)}
+    rebase_at: dict[int, list[tuple[int, PlannedClosure]]] = {}
+    for plan in closures:
+        r = row_of[plan.security_id]
+        traded[r, plan.book_close_index] = True
+        traded[r, plan.book_close_index + 1 : plan.ex_index] = False
+        traded[r, plan.ex_index] = True
+        if plan.rebases:
+            rebase_at.setdefault(plan.ex_index, []).append((r, plan))
+    rebased: dict[tuple[int, int], int] = {}
+
     shape = (n, count)
     open_t, high_t, low_t, close_t, prev_t = (np.zeros(shape, dtype=np.int64) for _ in range(5))
     prev = initial.copy()
@@ -157,8 +186,16 @@ def generate_prices(listings: tuple[Listing, ...], sessions: list[date], seed: i
         # The band is +/-10% of the previous close, rounded inwards to the tick.
         band_high = prev * 11 // 10
         band_low = np.maximum(-((-prev * 9) // 10), 1)
-        close = np.clip(np.rint(prev * np.exp(close_shock[:, t])).astype(np.int64), band_low, band_high)
-        opened = np.clip(np.rint(prev * np.exp(open_shock[:, t])).astype(np.int64), band_low, band_high)
+        reference = prev.astype(np.float64)
+        for r, plan in rebase_at.get(t, ()):
+            # prev[r] is the book-closure close: the company did not trade since.
+            base = plan.base_paisa(int(prev[r]))
+            rebased[(r, t)] = base
+            reference[r] = base / 10
+            band_high[r] = base * 11 // 100  # ticks, rounded inwards, as for an ordinary previous close
+            band_low[r] = max(-((-base * 9) // 100), 1)
+        close = np.clip(np.rint(reference * np.exp(close_shock[:, t])).astype(np.int64), band_low, band_high)
+        opened = np.clip(np.rint(reference * np.exp(open_shock[:, t])).astype(np.int64), band_low, band_high)
         top, bottom = np.maximum(opened, close), np.minimum(opened, close)
         high = np.minimum(top + np.rint(top * up_wick[:, t]).astype(np.int64), band_high)
         low = np.maximum(bottom - np.rint(bottom * down_wick[:, t]).astype(np.int64), band_low)
@@ -186,7 +223,7 @@ def generate_prices(listings: tuple[Listing, ...], sessions: list[date], seed: i
     return PriceTable(
         sessions=tuple(sessions),
         security_ids=tuple(listing.security_id for listing in listings),
-        row_of={listing.security_id: row for row, listing in enumerate(listings)},
+        row_of=row_of,
         traded=traded,
         open=np.where(traded, open_t, zero),
         high=np.where(traded, high_t, zero),
@@ -201,4 +238,5 @@ def generate_prices(listings: tuple[Listing, ...], sessions: list[date], seed: i
         update_micros=update_micros,
         initial_close=initial,
         ordinals=np.array([d.toordinal() for d in sessions], dtype=np.int64),
+        rebased=rebased,
     )

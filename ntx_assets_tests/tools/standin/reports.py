@@ -8,6 +8,7 @@ escape a download directory, and one oversize document.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -68,8 +69,16 @@ class ReportBook:
 
 
 class _Builder:
-    def __init__(self, universe: Universe, facts: FactBook, prices: PriceTable, seed: int) -> None:
+    def __init__(
+        self,
+        universe: Universe,
+        facts: FactBook,
+        prices: PriceTable,
+        seed: int,
+        listed_shares: Callable[[int, date], int],
+    ) -> None:
         self.universe, self.facts, self.prices, self.seed = universe, facts, prices, seed
+        self.listed_shares = listed_shares  # (security id, day) -> shares listed that day
         self.rng = numpy_rng(seed, "reports")
         self.documents = DocumentStore()
         self.next_id = _FIRST_REPORT_ID
@@ -105,7 +114,7 @@ class _Builder:
         symbol, name = company["symbol"], company["companyName"].strip()
         company_facts = self.facts.companies[security_id]
         security_facts = self.facts.securities[security_id]
-        shares = security_facts.listed_shares
+        shares = self.listed_shares(security_id, submitted)  # grows with bonus and right issues
         years_on = start_year - 2024 + (quarter or 4) / 4
         eps = round(company_facts.annual_eps * (1 + 0.08 * years_on) + float(self.rng.normal(0.0, 2.5)), 2)
         price = close_on_or_before(self.prices, security_id, submitted)
@@ -192,13 +201,14 @@ def build_reports(
     universe: Universe,
     facts: FactBook,
     prices: PriceTable,
+    listed_shares: Callable[[int, date], int],
     end: date,
     seed: int,
     oversize_bytes: int,
     escaping_symbol: str | None = None,
     oversize_symbol: str | None = None,
 ) -> ReportBook:
-    builder = _Builder(universe, facts, prices, seed)
+    builder = _Builder(universe, facts, prices, seed, listed_shares)
     by_security: dict[int, list[dict[str, Any]]] = {}
     for company in universe.active_equity():
         by_security[company["id"]] = builder.company_reports(company, end)

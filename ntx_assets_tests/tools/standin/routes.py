@@ -191,6 +191,18 @@ async def reports(request: Request) -> Response:
     return json_response(_state(request).data.reports(security_id) if security_id is not None else [])
 
 
+async def corporate_actions(request: Request) -> Response:
+    security_id = _security_id(request, "securityId")
+    data = _state(request).data
+    return json_response(data.corporate_actions(security_id) if security_id is not None else [])
+
+
+async def dividend_notices(request: Request) -> Response:
+    security_id = _security_id(request, "securityId")
+    data = _state(request).data
+    return json_response(data.dividend_notices(security_id) if security_id is not None else [])
+
+
 def _document_response(request: Request, document: Document | None) -> Response:
     if document is None:
         return error(404, request.url.path, "file not found")
@@ -241,6 +253,7 @@ ROUTES: list[Route] = [
     Route("/api/nots/security/classification", classification, methods=["GET"]),
     Route("/api/nots/security/fetchFiles", security_fetch_files, methods=["GET"]),
     Route("/api/nots/security/profile/{id}", profile, methods=["GET"]),
+    Route("/api/nots/security/corporate-actions/{securityId}", corporate_actions, methods=["GET"]),
     Route("/api/nots/security/{id}", security_detail, methods=["POST"]),
     Route("/api/nots/security/{id}", security_summary, methods=["GET"]),
     Route("/api/nots/market/history/security/{id}", security_history, methods=["GET"]),
@@ -248,4 +261,5 @@ ROUTES: list[Route] = [
     Route("/api/nots/holiday/year", holiday_years, methods=["GET"]),
     Route("/api/nots/application/reports/{securityId}", reports, methods=["GET"]),
     Route("/api/nots/application/fetchFiles", application_fetch_files, methods=["GET"]),
+    Route("/api/nots/application/dividend/{securityId}", dividend_notices, methods=["GET"]),
 ]

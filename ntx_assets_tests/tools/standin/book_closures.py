@@ -1,0 +1,293 @@
+"""Seeded book closures: bonus and right issues that re-base a price, and cash dividends that do not.
+
+NEPSE_API.md section 8: on the book-closure session of a bonus or right issue NEPSE computes an adjusted
+base from that session's close MP, and the company's next traded session starts from it (its today-price
+`previousDayClosePrice` is the base, not the stored close):
+
+    bonus b:                      MP / (1 + b)
+    right r at issue price P:     (MP + P * r) / (1 + r)
+    both on one book closure:     (MP + P * r) / (1 + b + r)     [the combination is our assumption]
+
+rounded half-up to the paisa. Cash dividends leave the price alone.
+
+Planning (which company, which session, what kind) happens before the price walk and depends only on the
+seed and the session calendar; `prices.generate_prices` applies the plan and records each base; the events
+(`BookClosure`) and the served rows of `GET /security/corporate-actions/{id}` and
+`GET /application/dividend/{id}` are built afterwards from the plan and the price table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Literal
+
+from ntx_assets_tests.tools.standin.seeding import python_rng
+from ntx_assets_tests.tools.standin.universe import Universe
+
+if TYPE_CHECKING:
+    from ntx_assets_tests.tools.standin.prices import PriceTable
+
+ClosureKind = Literal["bonus", "right", "bonus_right", "cash"]
+
+ACTIVE_STATUS: dict[ClosureKind, str] = {
+    "bonus": "BONUS_APPROVED",
+    "right": "RIGHT_APPROVED",
+    "bonus_right": "BONUS_RIGHT_APPROVED",
+    "cash": "CASH_DIVIDEND_APPROVED",
+}
+RATIO_DEN = 1_000_000.0  # ratioNum / ratioDen as in go-nepse's sample (185000 / 1000000 = 18.5%)
+RIGHT_PRICE = 100.0  # rights are issued at the Rs 100 par
+# Integer codes of a dividend application; their meaning on the live site is unknown (as for reports).
+DIVIDEND_APPLICATION_TYPE = 7
+DIVIDEND_APPLICATION_STATUS = 2
+_FIRST_SD_ID = 7_101
+_FIRST_NOTICE_ID = 61_001
+_FIRST_NEWS_ID = 88_001
+# Fewer sessions than this and the window gets no events (a short window is a unit-test window).
+_MIN_SESSIONS = 30
+# The demo loads the last 20 closed sessions (tools/demo/options.py); the last one may still be open.
+# Book closures placed with their book-closure session in [count - RECENT_FROM_END, count - RECENT_TO_END]
+# and their ex date before the last session fall inside that window.
+RECENT_FROM_END = 17
+RECENT_TO_END = 7
+_MAX_GAP = 4  # sessions without trades after the one company's book closure
+
+_BONUS_CHOICES = (5.0, 6.0, 7.5, 8.0, 10.0, 11.0, 12.0, 14.25, 15.0, 16.0, 18.5, 20.0, 25.0, 30.0)
+_CASH_CHOICES = (5.0, 8.5, 10.0, 12.0, 15.0, 20.0, 25.0, 35.0)
+
+
+@dataclass(frozen=True)
+class PlannedClosure:
+    """What the price walk needs: where the book closes, how long the company then stays idle, the terms."""
+
+    security_id: int
+    symbol: str
+    kind: ClosureKind
+    book_close_index: int  # session index of the last session on the old basis (forced traded)
+    gap: int  # sessions without trades after the book closure; the next session is the ex date
+    bonus_pct: float
+    right_pct: float
+    right_price: float | None
+    cash_pct: float
+    announced: date
+
+    @property
+    def ex_index(self) -> int:
+        return self.book_close_index + 1 + self.gap
+
+    @property
+    def rebases(self) -> bool:
+        return self.bonus_pct > 0 or self.right_pct > 0
+
+    @property
+    def share_factor(self) -> Fraction:
+        """New shares per old share: 1 + b + r."""
+        return 1 + (_fraction(self.bonus_pct) + _fraction(self.right_pct)) / 100
+
+    def base_paisa(self, close_ticks: int) -> int:
+        """The adjusted base, in paisa, from the book-closure close in ticks of Rs 0.1."""
+        if not self.rebases:
+            return close_ticks * 10
+        right = _fraction(self.right_pct) / 100 * _fraction(self.right_price or 0.0) * 100  # paisa per share
+        value = (Fraction(close_ticks * 10) + right) / self.share_factor
+        return int(value + Fraction(1, 2)) if value >= 0 else -int(-value + Fraction(1, 2))
+
+
+@dataclass(frozen=True)
+class BookClosure:
+    """One event as the tests see it (`StandinData.book_closures`)."""
+
+    security_id: int
+    symbol: str
+    kind: ClosureKind
+    announced: date  # submittedDate of the corporate action
+    book_close_date: date  # the last session on the old basis; prior_close is its close
+    ex_date: date  # the first traded session on the new basis
+    bonus_pct: float  # 0.0 when none
+    right_pct: float
+    right_price: float | None
+    cash_pct: float
+    prior_close: float  # MP
+    adjusted_base: float  # previousDayClosePrice of the ex date (== prior_close for cash only)
+    share_factor: float  # 1 + b + r
+    fiscal_year: str  # Nepali, e.g. 2082-2083: the year whose profits are distributed
+    sd_id: int
+    notice_id: int | None  # None for a right without bonus: rights are no dividend
+
+    @property
+    def rebases(self) -> bool:
+        return self.bonus_pct > 0 or self.right_pct > 0
+
+
+def _fraction(value: float) -> Fraction:
+    return Fraction(str(value))
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}%"
+
+
+def plan_book_closures(universe: Universe, sessions: list[date], seed: int) -> list[PlannedClosure]:
+    """The year's events: 8 bonus issues (one company idle 2-4 sessions after its book closure, two with
+    a cash part for the bonus tax), a 1:1 right at par, a bonus with a right, and 3 cash-only dividends.
+
+    Four of them (the idle company, the bonus with a right, one bonus, one cash dividend) close their books
+    in the last sessions, inside the demo's default window. Deterministic in (seed, sessions)."""
+    count = len(sessions)
+    if count < _MIN_SESSIONS:
+        return []
+    rng = python_rng(seed, "book-closures")
+    candidates = sorted(
+        (c["id"], c["symbol"])
+        for c in universe.active_equity()
+        if c["id"] in universe.by_id and universe.by_id[c["id"]].trades
+    )
+    bonuses = [10.0, 12.5, 20.0] + [rng.choice(_BONUS_CHOICES) for _ in range(5)]
+    terms: list[tuple[ClosureKind, float, float, float]] = [("bonus", b, 0.0, 0.0) for b in bonuses]
+    for i in (3, 5):  # a cash part that pays the 5% tax on the bonus
+        kind, bonus, right, _ = terms[i]
+        terms[i] = (kind, bonus, right, round(bonus * 5 / 95, 2))
+    terms.append(("right", 0.0, 100.0, 0.0))
+    terms.append(("bonus_right", rng.choice((5.0, 10.0, 15.0)), rng.choice((25.0, 50.0)), 0.0))
+    terms += [("cash", 0.0, 0.0, rng.choice(_CASH_CHOICES)) for _ in range(3)]
+    picked = rng.sample(candidates, len(terms))
+    # indices into terms: 0 the idle company's bonus, 1 a plain bonus, 9 the bonus with a right, 10 a cash
+    recent = (0, 1, 9, 10)
+    gap_of = {0: rng.randint(2, _MAX_GAP)}
+
+    recent_slots = rng.sample(range(count - RECENT_FROM_END, count - RECENT_TO_END + 1), len(recent))
+    older_hi = max(6, count - RECENT_FROM_END - 5)
+    older_slots = [rng.randint(5, older_hi) for _ in range(len(terms) - len(recent))]
+    slots = dict(zip(recent, recent_slots, strict=True))
+    slots.update(zip((i for i in range(len(terms)) if i not in recent), older_slots, strict=True))
+
+    plans: list[PlannedClosure] = []
+    for i, ((security_id, symbol), (kind, bonus, right, cash)) in enumerate(zip(picked, terms, strict=True)):
+        book_close = slots[i]
+        plans.append(
+            PlannedClosure(
+                security_id=security_id,
+                symbol=symbol,
+                kind=kind,
+                book_close_index=book_close,
+                gap=gap_of.get(i, 0),
+                bonus_pct=bonus,
+                right_pct=right,
+                right_price=RIGHT_PRICE if right else None,
+                cash_pct=cash,
+                announced=sessions[book_close] - timedelta(days=rng.randint(10, 40)),
+            )
+        )
+    plans.sort(key=lambda p: (p.book_close_index, p.security_id))
+    return plans
+
+
+def _fiscal_year_nepali(announced: date) -> tuple[str, str]:
+    """The fiscal year whose profits a declaration distributes: the one before the year it is made in."""
+    start = (announced.year if announced >= date(announced.year, 7, 17) else announced.year - 1) - 1
+    return f"{start}-{start + 1}", f"{start + 57}-{start + 58}"
+
+
+def build_book_closures(plans: list[PlannedClosure], table: PriceTable) -> list[BookClosure]:
+    events: list[BookClosure] = []
+    notice_id = _FIRST_NOTICE_ID
+    for position, plan in enumerate(plans):
+        r = table.row_of[plan.security_id]
+        prior_ticks = int(table.close[r, plan.book_close_index])
+        base_paisa = table.rebased.get((r, plan.ex_index), prior_ticks * 10)
+        has_notice = plan.kind != "right"
+        events.append(
+            BookClosure(
+                security_id=plan.security_id,
+                symbol=plan.symbol,
+                kind=plan.kind,
+                announced=plan.announced,
+                book_close_date=table.sessions[plan.book_close_index],
+                ex_date=table.sessions[plan.ex_index],
+                bonus_pct=plan.bonus_pct,
+                right_pct=plan.right_pct,
+                right_price=plan.right_price,
+                cash_pct=plan.cash_pct,
+                prior_close=prior_ticks / 10,
+                adjusted_base=base_paisa / 100,
+                share_factor=float(plan.share_factor),
+                fiscal_year=_fiscal_year_nepali(plan.announced)[1],
+                sd_id=_FIRST_SD_ID + 13 * position,
+                notice_id=notice_id if has_notice else None,
+            )
+        )
+        notice_id += 3 if has_notice else 0
+    return events
+
+
+def _terms_text(event: BookClosure) -> str:
+    parts = []
+    if event.bonus_pct:
+        parts.append(f"{_pct(event.bonus_pct)} bonus share")
+    if event.right_pct:
+        parts.append(f"{_pct(event.right_pct)} right share at Rs {event.right_price:g} per share")
+    if event.cash_pct:
+        parts.append(f"{_pct(event.cash_pct)} cash dividend")
+    return " and ".join(parts)
+
+
+def corporate_action_row(event: BookClosure) -> dict[str, Any]:
+    """A row of `GET /api/nots/security/corporate-actions/{securityId}` (go-nepse `types.go` names).
+
+    ratioNum / ratioDen is the new shares per old share (b + r) as a fraction; 0 for a cash dividend."""
+    ratio = (_fraction(event.bonus_pct) + _fraction(event.right_pct)) / 100
+    return {
+        "sdId": event.sd_id,
+        "activeStatus": ACTIVE_STATUS[event.kind],
+        "authorizationComments": f"{_terms_text(event)} for FY {event.fiscal_year} approved.",
+        "submittedDate": event.announced.isoformat(),
+        "filePath": None,
+        "documentId": None,
+        "ratioNum": float(ratio * int(RATIO_DEN)),
+        "ratioDen": RATIO_DEN,
+        "cashDividend": event.cash_pct or None,
+        "fiscalYear": event.fiscal_year,
+        "rightAmountPerShare": event.right_price,
+        "bonusPercentage": event.bonus_pct or None,
+        "rightPercentage": event.right_pct or None,
+    }
+
+
+def dividend_notice_row(event: BookClosure, company_name: str) -> dict[str, Any] | None:
+    """A row of `GET /api/nots/application/dividend/{securityId}` (nepsepy's names); None for a right
+    without bonus."""
+    if event.notice_id is None:
+        return None
+    fy_name, fy_nepali = _fiscal_year_nepali(event.announced)
+    seconds = 10 * 3600 + (event.sd_id * 37) % (6 * 3600)
+    clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{event.sd_id % 1000:03d}"
+    remarks = "Cash dividend for the tax on the bonus share." if event.bonus_pct and event.cash_pct else None
+    return {
+        "id": event.notice_id,
+        "activeStatus": "A",
+        "modifiedDate": f"{event.announced.isoformat()}T{clock}",
+        "applicationType": DIVIDEND_APPLICATION_TYPE,
+        "applicationStatus": DIVIDEND_APPLICATION_STATUS,
+        "fiscalReport": None,  # nepsepy lists both keys; a declaration has no report or documents [assumed]
+        "applicationDocumentDetailsList": [],
+        "companyNews": {
+            "id": _FIRST_NEWS_ID + (event.notice_id - _FIRST_NOTICE_ID),
+            "newsSource": company_name,
+            "newsHeadline": f"{company_name} ({event.symbol}) declares {_terms_text(event)} "
+            f"for FY {fy_nepali}",
+            "newsBody": f"The annual general meeting of {company_name} approved {_terms_text(event)} "
+            f"from the profits of fiscal year {fy_nepali} ({fy_name}). Book closure date: "
+            f"{event.book_close_date.isoformat()}.",
+            "newsType": "Dividend Declaration",
+            "expiryDate": event.book_close_date.isoformat(),
+            "dividendsNotice": {
+                "financialYear": {"fyName": fy_name, "fyNameNepali": fy_nepali},
+                "cashDividend": event.cash_pct or None,
+                "bonusShare": event.bonus_pct or None,
+                "rightShare": event.right_pct or None,
+                "remarks": remarks,
+            },
+        },
+    }
