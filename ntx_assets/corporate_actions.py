@@ -77,8 +77,10 @@ def action_rows(
 
 def _action_row(action: CorporateAction, security_id: int, symbol: str) -> dict[str, Any]:
     bonus = action.bonus_percentage
-    if bonus is None and action.ratio_num is not None and action.ratio_den:
-        # go-nepse's sample: ratioNum 185000 / ratioDen 1000000 = an 18.5% bonus.
+    given = action.bonus_percentage is not None or action.right_percentage is not None
+    if not given and action.ratio_num is not None and action.ratio_den:
+        # Only when no percentage is given: go-nepse's sample reads ratioNum 185000 / ratioDen 1000000 as
+        # an 18.5% bonus, but the ratio counts every new share per old one (a right's too).
         bonus = 100.0 * action.ratio_num / action.ratio_den
     return {
         "source": CORPORATE_ACTION,

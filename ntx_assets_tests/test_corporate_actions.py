@@ -197,3 +197,10 @@ def test_other_securities_actions_never_explain() -> None:
         (UNEXPLAINED, None)
     ]
     assert explain([rebasing(327.0, 297.27)], actions()) == [(UNEXPLAINED, None)]
+
+
+def test_the_ratio_stands_for_a_bonus_only_when_no_percentage_is_given() -> None:
+    right = {**ACTION, "activeStatus": "RIGHT_APPROVED", "rightPercentage": 100.0, "ratioNum": 1.0}
+    right["ratioDen"] = 1.0
+    (row,) = action_rows([CorporateAction.model_validate(right)], [], security_id=1, symbol="X")
+    assert (row["bonus_pct"], row["right_pct"]) == (None, 100.0)
