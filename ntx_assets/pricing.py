@@ -29,10 +29,19 @@ _OPTIONAL = {
     "average_traded_price": ("averageTradedPrice", "average_traded_price"),
     "fifty_two_week_high": ("fiftyTwoWeekHigh", "fifty_two_week_high"),
     "fifty_two_week_low": ("fiftyTwoWeekLow", "fifty_two_week_low"),
+    "market_capitalization": ("marketCapitalization", "market_capitalization"),  # millions of NPR
 }
 _FIELD_OF_COLUMN = {column: field for field, column in (_REQUIRED | _OPTIONAL).values()}
 _NON_NEGATIVE = {"volume", "turnover", "trades"}
-_POSITIVE = {"open", "high", "low", "close", "previous_close", "average_traded_price"}
+_POSITIVE = {
+    "open",
+    "high",
+    "low",
+    "close",
+    "previous_close",
+    "average_traded_price",
+    "market_capitalization",
+}
 
 
 class BadPriceData(ValueError):

@@ -125,3 +125,17 @@ class ArtifactStoreResource(dg.ConfigurableResource):
     def store(self) -> ArtifactStore:
         # Stateless (the filesystem is the state), so no setup: tests and checks can use it directly.
         return ArtifactStore(Path(self.root), max_bytes=self.max_bytes)
+
+
+class ExportResource(dg.ConfigurableResource):
+    """Where the screener's JSON exports go (NTX_EXPORT_DIR, default <NTX_DATA_DIR>/exports)."""
+
+    directory: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ExportResource":
+        return cls(directory=str(settings.export_root))
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory)

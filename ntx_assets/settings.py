@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         default=None,
         description="Content-addressed store of filing documents. Default: <NTX_DATA_DIR>/artifacts.",
     )
+    export_dir: Path | None = Field(
+        default=None,
+        description="Folder of the screener's exports (screener.json, companies.json). "
+        "Default: <NTX_DATA_DIR>/exports.",
+    )
     max_artifact_bytes: Annotated[int, Field(ge=1024)] = Field(
         default=50 * 1024 * 1024, description="Largest filing document downloaded, in bytes."
     )
@@ -129,6 +134,10 @@ class Settings(BaseSettings):
     @cached_property
     def artifact_root(self) -> Path:
         return (self.artifact_dir or self.data_dir / "artifacts").resolve()
+
+    @cached_property
+    def export_root(self) -> Path:
+        return (self.export_dir or self.data_dir / "exports").resolve()
 
     @property
     def tls_verify(self) -> bool | str:

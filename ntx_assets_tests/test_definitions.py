@@ -62,6 +62,7 @@ def test_the_cli_loads_the_location_from_the_package_or_its_definitions_module(
         "artifacts",
         "corporate_actions",
         "price_adjustments",
+        "screener",
     }
 
 

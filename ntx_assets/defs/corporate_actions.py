@@ -1,9 +1,11 @@
 """corporate_actions and price_adjustments: what companies announced, and what the prices show of it.
 
 - `corporate_actions` (symbol partitions, pool nepse_api): each company's announced bonus, right and cash
-  dividends, from NEPSE's corporate-actions and dividend endpoints (two calls per symbol). It runs in the
-  same runs as `filings`: `filings_refresh_job` selects both, so the daily refresh schedule and its
-  groups of 25 symbols cover it.
+  dividends, from NEPSE's corporate-actions and dividend endpoints (two calls per symbol), and its listed
+  shares from the security detail (one more call, only when the company has none stored or re-based
+  since they were fetched: a bonus or right issue is what changes the count). It runs in the same runs as
+  `filings`: `filings_refresh_job` selects both, so the daily refresh schedule and its groups of 25
+  symbols cover it.
 - `price_adjustments` (no API call): every re-basing found in the stored prices (NEPSE's
   previousDayClosePrice against the close stored before it), each matched to the announced action whose
   formula explains it, or marked unexplained; re-derived whenever prices or announcements change. Its
@@ -11,15 +13,17 @@
   its factors.
 """
 
+import datetime as dt
 import time
 from collections.abc import Iterator, Sequence
 
 import dagster as dg
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, select, tuple_
+from sqlalchemy import Connection, delete, func, select, tuple_, update
 
 from ntx_assets.adjustments import detect_adjustments
+from ntx_assets.clock import NEPAL_TZ, nepal_now
 from ntx_assets.corporate_actions import UNEXPLAINED, BadCorporateAction, action_rows, explain_rebasings
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
@@ -29,6 +33,7 @@ from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.nepse import NepseError
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import UpsertCounts, upsert
+from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import corporate_actions as actions_table
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import price_adjustments as adjustments_table
@@ -46,7 +51,8 @@ REBASINGS_EXPLAINED = "rebasings_explained"
     description=(
         "What each listed company announced: bonus and right issues (percentages, issue price) and cash "
         "dividends, from NEPSE's corporate-actions and dividend endpoints (two calls per symbol), keyed on "
-        "NEPSE's ids. Refreshed with filings (filings_refresh_job)."
+        "NEPSE's ids; and its listed shares (security detail, when missing or after a re-basing). "
+        "Refreshed with filings (filings_refresh_job)."
     ),
 )
 def corporate_actions(
@@ -57,6 +63,8 @@ def corporate_actions(
     calls_before = client.stats.total_calls
     symbols = list(context.partition_keys)
     security_ids = symbol_security_ids(warehouse.engine, symbols)
+    with warehouse.engine.connect() as conn:
+        stale_shares = shares_to_fetch(conn, list(security_ids.values()))
     counts = UpsertCounts()
     landed: list[str] = []
     rejected: dict[str, Exception] = {}
@@ -69,16 +77,28 @@ def corporate_actions(
                 security_id=security_id,
                 symbol=symbol,
             )
+            shares = client.security_shares(security_id) if security_id in stale_shares else None
         except (BadCorporateAction, NepseError) as error:
             context.log.error(f"{symbol}: {error}")
             rejected[symbol] = error
             continue
         with warehouse.engine.begin() as conn:
             counts += upsert(conn, actions_table, rows)
+            if shares is not None:
+                conn.execute(
+                    update(companies)
+                    .where(companies.c.security_id == security_id)
+                    .values(
+                        listed_shares=_whole(shares.stock_listed_shares),
+                        paid_up_capital=shares.paid_up_capital,
+                        shares_fetched_at=nepal_now(),
+                    )
+                )
         landed.append(symbol)
     metadata = {
         "symbols": len(symbols),
         **counts.as_metadata(),
+        "share_counts_fetched": len(stale_shares),
         "api_calls": client.stats.total_calls - calls_before,
         "seconds": round(time.monotonic() - started, 2),
     }
@@ -200,6 +220,36 @@ def adjustment_rows(prices: pd.DataFrame, actions: pd.DataFrame) -> list[dict]:
         }
         for row in explained.itertuples(index=False)
     ]
+
+
+def shares_to_fetch(conn: Connection, security_ids: Sequence[int]) -> set[int]:
+    """Companies without a stored share count, or with a re-basing on or after the day it was fetched."""
+    c, a = companies, adjustments_table
+    rows = conn.execute(
+        select(c.c.security_id, c.c.shares_fetched_at).where(c.c.security_id.in_(list(security_ids)))
+    ).all()
+    last_rebasing = dict(
+        conn.execute(
+            select(a.c.security_id, func.max(a.c.ex_date))
+            .where(a.c.security_id.in_(list(security_ids)))
+            .group_by(a.c.security_id)
+        ).all()
+    )
+    stale = set()
+    for security_id, fetched_at in rows:
+        rebased = last_rebasing.get(security_id)
+        if fetched_at is None or (rebased is not None and rebased >= _nepal_date(fetched_at)):
+            stale.add(int(security_id))
+    return stale
+
+
+def _nepal_date(moment: dt.datetime) -> dt.date:
+    # SQLite hands timestamps back naive (they were written in Nepal time); PostgreSQL aware.
+    return moment.astimezone(NEPAL_TZ).date() if moment.tzinfo else moment.date()
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None else round(value)
 
 
 def _frame(conn: Connection, query) -> pd.DataFrame:  # type: ignore[no-untyped-def]

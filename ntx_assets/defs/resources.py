@@ -7,7 +7,13 @@ value fails at load with a message naming the variable.
 
 import dagster as dg
 
-from ntx_assets.resources import ArtifactStoreResource, CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.resources import (
+    ArtifactStoreResource,
+    CheckTargetsResource,
+    ExportResource,
+    NepseResource,
+    WarehouseResource,
+)
 from ntx_assets.settings import ENV_PREFIX, definitions_settings
 
 # The warehouse URL carries the database password when there is one.
@@ -25,5 +31,6 @@ def resources() -> dg.Definitions:
             "warehouse": WarehouseResource(database_url=database_url),
             "artifact_store": ArtifactStoreResource.from_settings(settings),
             "check_targets": CheckTargetsResource.from_settings(settings),
+            "exports": ExportResource.from_settings(settings),
         }
     )

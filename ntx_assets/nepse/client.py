@@ -30,6 +30,7 @@ from ntx_assets.nepse.models import (
     Security,
     SecurityDetail,
     SecurityProfile,
+    SecurityShares,
     TodayPrice,
 )
 from ntx_assets.nepse.pacing import Pacer
@@ -140,6 +141,11 @@ class NepseClient:
             template="/api/nots/security/profile/{id}",
         )
         return _one(call, SecurityProfile, self._session.get_json(call))
+
+    def security_shares(self, security_id: int) -> SecurityShares:
+        """Listed shares and paid-up capital (the security detail; POST with the raw payload id)."""
+        call = Call("POST", f"/api/nots/security/{int(security_id)}", template="/api/nots/security/{id}")
+        return _one(call, SecurityShares, self._session.post_json(call, [self._body(Variant.RAW)]))
 
     # --- prices --------------------------------------------------------------------------------------
 

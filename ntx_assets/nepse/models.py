@@ -286,6 +286,17 @@ class Report(NepseModel):
     documents: list[ReportDocument] = Field(default_factory=list, alias="applicationDocumentDetailsList")
 
 
+class SecurityShares(NepseModel):
+    """`POST /api/nots/security/{id}` (raw payload id): the security with its share counts (NEPSE_API.md
+    section 2.4; field names from go-nepse and nepse-api, not captured live). Only the counts are read."""
+
+    security_id: Count | None = None
+    stock_listed_shares: Amount | None = None  # 3671435.0: shares, sent as a float
+    paid_up_capital: Amount | None = None  # NPR
+    market_capitalization: Amount | None = None
+    updated_date: str | None = None
+
+
 # --- corporate actions ---------------------------------------------------------------------------------
 # Neither shape below was checked against the live site (NEPSE_API.md section 8: go-nepse types.go and
 # nepsepy's notes). The fields the price-adjustment matching depends on are typed strictly; the rest ride

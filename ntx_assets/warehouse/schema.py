@@ -53,6 +53,10 @@ companies = Table(
     Column("description", Text),
     Column("logo_path", Text),
     Column("profile_fetched_at", DateTime(timezone=True)),
+    # From NEPSE's security detail (corporate_actions fetches it once, and again after a re-basing).
+    Column("listed_shares", BigInteger),
+    _amount("paid_up_capital"),
+    Column("shares_fetched_at", DateTime(timezone=True)),
     Column("first_seen", Date, nullable=False),
     Column("last_seen", Date, nullable=False),
 )
@@ -86,6 +90,9 @@ daily_prices = Table(
     _amount("average_traded_price"),
     _amount("fifty_two_week_high"),
     _amount("fifty_two_week_low"),
+    # NEPSE's today-price marketCapitalization, in millions of NPR (ACLBSL 2025-12-03: 3708.15 = 3,671,435
+    # listed shares x 1010 / 1e6); kept to cross-check the screener's market_cap.
+    _amount("market_capitalization"),
 )
 Index("ix_daily_prices_business_date", daily_prices.c.business_date)
 Index("ix_daily_prices_symbol_date", daily_prices.c.symbol, daily_prices.c.business_date)
@@ -191,3 +198,71 @@ price_adjustments = Table(
 # chart of a company that re-based reads one continuous series. It follows price_adjustments, so it is
 # right after a new re-basing as soon as price_adjustments has run.
 ADJUSTED_PRICES_VIEW = "adjusted_prices"
+
+# The screener an app reads as it is: one row per included company (ntx_assets/screener/table.py says
+# what each column means). Rewritten whole by the `screener` asset in one transaction.
+SCREENER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("security_id", "int"),
+    ("symbol", "text"),
+    ("name", "text"),
+    ("sector", "text"),
+    ("listing_date", "date"),
+    ("website", "text"),
+    ("logo_url", "text"),
+    ("description", "text"),
+    ("as_of", "date"),
+    ("close", "float"),
+    ("previous_close", "float"),
+    ("change_pct", "float"),
+    ("volume", "float"),
+    ("turnover", "float"),
+    ("trades", "float"),
+    ("listed_shares", "float"),
+    ("market_cap", "float"),
+    ("nepse_market_cap", "float"),
+    ("sma_20", "float"),
+    ("sma_50", "float"),
+    ("sma_200", "float"),
+    ("ema_12", "float"),
+    ("ema_26", "float"),
+    ("rsi_14", "float"),
+    ("macd", "float"),
+    ("macd_signal", "float"),
+    ("macd_hist", "float"),
+    ("bb_upper", "float"),
+    ("bb_lower", "float"),
+    ("atr_14", "float"),
+    ("high_52w", "float"),
+    ("low_52w", "float"),
+    ("pct_from_52w_high", "float"),
+    ("return_1d", "float"),
+    ("return_5d", "float"),
+    ("return_20d", "float"),
+    ("volume_vs_20d", "float"),
+    ("fiscal_year", "text"),
+    ("quarter", "int"),
+    ("report_type", "text"),
+    ("eps_annualized", "float"),
+    ("pe", "float"),
+    ("book_value_per_share", "float"),
+    ("pb", "float"),
+    ("roe", "float"),
+    ("paid_up_capital", "float"),
+    ("profit", "float"),
+    ("last_bonus_pct", "float"),
+    ("last_cash_dividend_pct", "float"),
+    ("last_right_ratio", "float"),
+    ("dividend_yield", "float"),
+)
+_SCREENER_TYPES = {"int": Integer, "text": Text, "date": Date, "float": Float}
+
+screener = Table(
+    "screener",
+    metadata,
+    *(
+        Column(name, _SCREENER_TYPES[kind], primary_key=name == "security_id", autoincrement=False)
+        if name == "security_id"
+        else Column(name, _SCREENER_TYPES[kind])
+        for name, kind in SCREENER_COLUMNS
+    ),
+)

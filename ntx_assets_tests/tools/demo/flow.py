@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import dagster as dg
 
 from ntx_assets.clock import nepal_now
-from ntx_assets.settings import Settings, load_settings
+from ntx_assets.settings import Settings, definitions_settings, load_settings
 from ntx_assets.warehouse import create_warehouse_engine, migrate
 from ntx_assets_tests.tools.demo import environment
 from ntx_assets_tests.tools.demo.options import Options
@@ -64,6 +64,9 @@ def run_demo(
         settings = load_settings()
         from ntx_assets.definitions import defs as load_definitions  # reads the NTX_* set above
 
+        # A demo loads the code location afresh, as a reload does: the settings it set above, not the
+        # ones an earlier demo in this process was loaded with.
+        definitions_settings.cache_clear()
         defs = load_definitions()
         graph = Graph.of(defs)
         instance = stack.enter_context(dg.DagsterInstance.get())

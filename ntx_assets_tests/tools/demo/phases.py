@@ -183,7 +183,7 @@ class Phases:
         partitions = self.graph.symbol_partitions
         if partitions is None or partitions.name is None:
             return
-        number = self.steps
+        number = 1 + bool(self.graph.by_date) + bool(self.graph.by_symbol)
         order = self.instance.get_dynamic_partitions(partitions.name)
         if self.options.symbols is not None:
             order = order[: self.options.symbols]

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select
 
 from ntx_assets.warehouse import queries
-from ntx_assets.warehouse.schema import companies, daily_prices, indicators, metadata, price_adjustments
+from ntx_assets.warehouse.schema import metadata, price_adjustments
+from ntx_assets.warehouse.schema import screener as screener_table
 from ntx_assets_tests.tools.demo.progress import clock
 from ntx_assets_tests.tools.demo.runner import CheckOutcome, RunOutcome
 
@@ -78,9 +79,11 @@ class ScreenerRow:
     close: float
     change_pct: float | None
     turnover: float
+    pe: float | None
     rsi_14: float | None
     sma_20: float | None
     sma_50: float | None
+    sma_200: float | None
     low_52w: float | None
     high_52w: float | None
 
@@ -161,35 +164,31 @@ def included_count(engine: Engine) -> int:
 
 
 def screener(engine: Engine, rows: int = SCREENER_ROWS) -> tuple[dt.date | None, list[ScreenerRow]]:
-    """Per included company on the latest stored session: close, change, turnover, RSI, SMAs, 52-week
-    range; the most traded first."""
-    c, p, i = companies, daily_prices, indicators
+    """The top of the `screener` table (what the app reads) by turnover, on its latest session."""
+    t = screener_table
     with engine.connect() as conn:
-        latest = conn.execute(select(func.max(p.c.business_date))).scalar_one()
+        if not inspect(conn).has_table(t.name):
+            return None, []
+        latest = conn.execute(select(func.max(t.c.as_of))).scalar_one()
         if latest is None:
             return None, []
-        change = (p.c.close - p.c.previous_close) * 100.0 / func.nullif(p.c.previous_close, 0)
         query = (
             select(
-                c.c.symbol,
-                c.c.sector,
-                p.c.close,
-                change.label("change_pct"),
-                p.c.turnover,
-                i.c.rsi_14,
-                i.c.sma_20,
-                i.c.sma_50,
-                # Ours first: adjusted for bonus and right issues (NEPSE's own may not be).
-                func.coalesce(i.c.low_52w, p.c.fifty_two_week_low).label("low_52w"),
-                func.coalesce(i.c.high_52w, p.c.fifty_two_week_high).label("high_52w"),
+                t.c.symbol,
+                t.c.sector,
+                t.c.close,
+                t.c.change_pct,
+                t.c.turnover,
+                t.c.pe,
+                t.c.rsi_14,
+                t.c.sma_20,
+                t.c.sma_50,
+                t.c.sma_200,
+                t.c.low_52w,
+                t.c.high_52w,
             )
-            .select_from(
-                c.join(p, and_(p.c.security_id == c.c.security_id, p.c.business_date == latest)).outerjoin(
-                    i, and_(i.c.security_id == p.c.security_id, i.c.business_date == p.c.business_date)
-                )
-            )
-            .where(c.c.included)
-            .order_by(p.c.turnover.desc(), c.c.symbol)
+            .where(t.c.as_of == latest)
+            .order_by(t.c.turnover.desc(), t.c.symbol)
             .limit(rows)
         )
         found = [ScreenerRow(**row) for row in conn.execute(query).mappings()]
@@ -256,8 +255,8 @@ def render(report: DemoReport) -> str:
             f"in {report.wall_seconds:.1f} s"
         )
 
-    lines += ["", *_screener_section(report)]
     lines += _rebasings_section(report)
+    lines += ["", *_screener_section(report)]
     lines += [f"Note: {note}" for note in report.notes]
     if report.ok:
         lines.append("Result: OK")
@@ -296,9 +295,9 @@ def _screener_section(report: DemoReport) -> list[str]:
         return ["Screener: no prices in the warehouse yet"]
     lines = [
         f"Screener: top {len(report.screener)} by turnover on {report.screener_date} "
-        "(SQLAlchemy Core over companies, daily_prices, indicators)",
-        f"  {'symbol':<9} {'sector':<24} {'close':>9} {'chg %':>7} {'turnover':>15} {'RSI 14':>7} "
-        f"{'SMA 20':>9} {'SMA 50':>9}  52-week range",
+        "(the `screener` table; also exported as screener.json; indicators adjusted for bonus/right issues)",
+        f"  {'symbol':<9} {'sector':<24} {'close':>9} {'chg %':>7} {'turnover':>15} {'P/E':>7} "
+        f"{'RSI 14':>7} {'SMA 20':>9} {'SMA 50':>9} {'SMA 200':>9}  52-week range",
     ]
     for row in report.screener:
         week52 = (
@@ -309,11 +308,15 @@ def _screener_section(report: DemoReport) -> list[str]:
         lines.append(
             f"  {row.symbol:<9} {(row.sector or '-')[:24]:<24} {row.close:>9,.1f} "
             f"{_num(row.change_pct, '+.2f'):>7} "
-            f"{row.turnover:>15,.0f} {_num(row.rsi_14, '.1f'):>7} {_num(row.sma_20, ',.1f'):>9} "
-            f"{_num(row.sma_50, ',.1f'):>9}  {week52}"
+            f"{row.turnover:>15,.0f} {_num(row.pe, '.1f'):>7} {_num(row.rsi_14, '.1f'):>7} "
+            f"{_num(row.sma_20, ',.1f'):>9} {_num(row.sma_50, ',.1f'):>9} "
+            f"{_num(row.sma_200, ',.1f'):>9}  {week52}"
         )
-    if report.screener and all(row.sma_50 is None for row in report.screener):
-        lines.append("  (SMA 50 needs 50 stored sessions: run with --sessions 60 for it)")
+    if report.screener and all(row.sma_200 is None for row in report.screener):
+        lines.append(
+            "  (SMA 200 needs 200 stored sessions and the 52-week range a year: `python -m "
+            "ntx_assets_tests.tools.demo --sessions 240` fills them; P/E needs the company's filings)"
+        )
     return lines
 
 
@@ -323,8 +326,10 @@ def _rebasings_section(report: DemoReport) -> list[str]:
     kinds = Counter(r.explanation for r in report.rebasings)
     unexplained = kinds.get("unexplained", 0)
     lines = [
-        f"Re-basings in the stored prices (bonus/right issues; indicators are back-adjusted point in time): "
-        f"{len(report.rebasings)}, explained {len(report.rebasings) - unexplained}, unexplained {unexplained}"
+        "",
+        "Re-basings in the stored prices (bonus/right issues; indicators are back-adjusted point in time): "
+        f"{len(report.rebasings)}, explained {len(report.rebasings) - unexplained}, "
+        f"unexplained {unexplained}",
     ]
     lines += [
         f"  {r.symbol:<9} {r.ex_date}  factor {r.factor:.4f}  {r.explanation}" for r in report.rebasings
