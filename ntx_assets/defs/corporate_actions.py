@@ -25,6 +25,7 @@ from sqlalchemy import Connection, delete, func, select, tuple_, update
 from ntx_assets.adjustments import detect_adjustments
 from ntx_assets.clock import NEPAL_TZ, nepal_now
 from ntx_assets.corporate_actions import UNEXPLAINED, BadCorporateAction, action_rows, explain_rebasings
+from ntx_assets.defs.automation import when_upstream_updates
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.filings import FILINGS_PER_RUN, symbol_security_ids
@@ -115,11 +116,7 @@ def corporate_actions(
 
 
 # Re-derive when prices land or announcements change; not while either is still running.
-PRICE_ADJUSTMENTS_AUTOMATION = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("prices or announcements updated")
+PRICE_ADJUSTMENTS_AUTOMATION = when_upstream_updates("prices or announcements updated")
 
 
 @dg.asset(

@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from ntx_assets.adjustments import detect_adjustments, point_in_time_histories
+from ntx_assets.defs.automation import when_upstream_updates
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.indicators import INDICATOR_COLUMNS, compute
@@ -34,11 +35,7 @@ LOOKBACK_DAYS = 400
 
 # Re-compute when any price partition in the lookback was (re)materialized: a new session, a backfill,
 # or a corrected price. Missing indicator partitions whose prices never arrived are left alone.
-INDICATORS_AUTOMATION = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("prices in the lookback updated")
+INDICATORS_AUTOMATION = when_upstream_updates("prices in the lookback updated")
 
 
 @dg.asset(

@@ -15,6 +15,7 @@ import dagster as dg
 import pandas as pd
 from sqlalchemy import Connection, and_, column, delete, func, select, table
 
+from ntx_assets.defs.automation import when_upstream_updates
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.corporate_actions import corporate_actions, price_adjustments
 from ntx_assets.defs.daily_prices import daily_prices
@@ -48,11 +49,9 @@ RATIO_INPUTS = {
     "change_pct": ("close", "previous_close"),
 }
 
-SCREENER_AUTOMATION = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("prices, indicators, filings, corporate actions or the universe updated")
+SCREENER_AUTOMATION = when_upstream_updates(
+    "prices, indicators, filings, corporate actions or the universe updated"
+)
 
 _adjusted = table(ADJUSTED_PRICES_VIEW, column("security_id"), column("business_date"), column("close"))
 

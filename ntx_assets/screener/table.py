@@ -29,26 +29,12 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from ntx_assets.indicators import INDICATOR_COLUMNS
 from ntx_assets.warehouse.schema import SCREENER_COLUMNS
 
 COLUMNS: tuple[str, ...] = tuple(name for name, _ in SCREENER_COLUMNS)
-TECHNICALS = (
-    "sma_20",
-    "sma_50",
-    "sma_200",
-    "ema_12",
-    "ema_26",
-    "rsi_14",
-    "macd",
-    "macd_signal",
-    "macd_hist",
-    "bb_upper",
-    "bb_lower",
-    "atr_14",
-    "high_52w",
-    "low_52w",
-    "return_1d",
-)
+# The stored indicators the screener shows as they are (the rest feed derived columns: volume_sma_20).
+TECHNICALS = tuple(name for name in INDICATOR_COLUMNS if name in COLUMNS)
 FACE_VALUE = 100.0
 ANNUAL_RANK = 5  # an annual report ranks after the fourth quarter of its fiscal year
 LOGO_PATH = "/api/nots/security/fetchFiles?fileLocation="
