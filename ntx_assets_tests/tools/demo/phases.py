@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, func, or_, select
 
 from ntx_assets.artifact_store import check_document_path, check_encrypted_id
 from ntx_assets.clock import nepal_now
@@ -208,7 +208,10 @@ class Phases:
         announcing = [s for group, keys in runs if _has(keys, CORPORATE_ACTIONS_ASSET) for s in group]
         downloading = [s for group, keys in runs if _has(keys, ARTIFACTS_ASSET) for s in group]
         expected_documents = self._expected_documents(downloading, security_ids, done_before)
-        planned = len(reports) + 2 * len(announcing) + expected_documents
+        without_shares = self._without_share_counts(
+            [security_ids[s] for s in announcing if s in security_ids]
+        )
+        planned = len(reports) + 2 * len(announcing) + without_shares + expected_documents
         with self.progress.step(number, self.steps, "filings", runs=len(runs), planned_calls=planned) as step:
             for group, keys in runs:
                 step.note = f"symbols {group[0]}...{group[-1]}"
@@ -218,6 +221,9 @@ class Phases:
             self.accounting.add("reports (filings)", len(reports), "one per symbol")
         if announcing:
             self.accounting.add("corporate actions + dividend notices", 2 * len(announcing), "two per symbol")
+            self.accounting.add(
+                "security detail (listed shares)", without_shares, "one per company without a share count"
+            )
         if downloading:
             pending = self._documents_pending([security_ids[s] for s in downloading if s in security_ids])
             new = {i: path for i, path in pending.items() if i not in done_before}
@@ -281,6 +287,14 @@ class Phases:
                 d.c.security_id.in_(list(security_ids))
             )
             return {int(row[0]): (row[1], row[2]) for row in conn.execute(query)}
+
+    def _without_share_counts(self, security_ids: Sequence[int]) -> int:
+        c = companies
+        with self.engine.connect() as conn:
+            query = select(func.count()).where(
+                c.c.security_id.in_(list(security_ids)), c.c.listed_shares.is_(None)
+            )
+            return int(conn.execute(query).scalar_one())
 
     def _expected_documents(
         self, symbols: Sequence[str], security_ids: Mapping[str, int], done: set[int]

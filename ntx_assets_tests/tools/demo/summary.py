@@ -33,6 +33,7 @@ _ENDPOINTS: tuple[tuple[str, str], ...] = (
     ("/application/reports/", "reports (filings)"),
     ("/security/corporate-actions/", "corporate actions + dividend notices"),
     ("/application/dividend/", "corporate actions + dividend notices"),
+    ("POST /api/nots/security/{id}", "security detail (listed shares)"),
     ("fetchFiles", "document downloads"),
 )
 # Calls that are per-run overhead (a handshake per client, the payload id's market id), not data.
@@ -44,6 +45,7 @@ ENDPOINT_ORDER = (
     "today-price (prices)",
     "reports (filings)",
     "corporate actions + dividend notices",
+    "security detail (listed shares)",
     "document downloads",
     "auth handshake",
     "market status",
