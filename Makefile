@@ -10,9 +10,12 @@ DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_HOME
 STANDIN_PORT ?= 8765
 UI_PORT ?= 3000
+# make prod-local: its own Dagster home (the production dagster.yaml, PostgreSQL) and the code server's port.
+PROD_DAGSTER_HOME ?= $(CURDIR)/.dagster_home_prod
+CODE_SERVER_PORT ?= 4266
 PG_READY = pg_isready -h 127.0.0.1 -p 5432 -q
 
-.PHONY: help install test test-fast test-calendar lint postgres chromium faketime dagster-home dev standin demo bench clean
+.PHONY: help install test test-fast test-calendar lint postgres chromium faketime dagster-home dev prod-local standin demo bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,6 +75,10 @@ dev: install dagster-home  ## The stand-in plus the Dagster UI (webserver + daem
 	standin=$$!; trap 'kill $$standin 2>/dev/null' EXIT INT TERM; \
 	NTX_NEPSE_BASE_URL=$${NTX_NEPSE_BASE_URL:-http://127.0.0.1:$(STANDIN_PORT)} \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+
+prod-local: install postgres  ## Production topology here: gRPC code server + webserver + daemon, PostgreSQL everywhere
+	PROD_DAGSTER_HOME=$(PROD_DAGSTER_HOME) UI_PORT=$(UI_PORT) NTX_CODE_SERVER_PORT=$(CODE_SERVER_PORT) \
+	VENV_BIN=$(abspath $(BIN)) bash ntx_assets/deploy/prod-local.sh
 
 demo: install dagster-home  ## Backfill the whole graph against the stand-in and print a summary
 	$(PY) -m ntx_assets_tests.tools.demo

@@ -1,0 +1,89 @@
+"""What the deployment tests share: a stand-in window, the environment of the production processes, a
+clean reference load and the warehouse's contents at a moment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dagster as dg
+from sqlalchemy import func, select
+
+from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.daily_prices import daily_prices
+from ntx_assets.defs.indicators import indicators
+from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.warehouse import create_warehouse_engine
+from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets_tests.pinned import PINNED_TODAY, subprocess_env_for
+from ntx_assets_tests.tools.harness.checksum import TableChecksum, warehouse_checksum
+from ntx_assets_tests.tools.harness.production import postgres_env
+from ntx_assets_tests.tools.standin import StandinConfig, StandinServer
+
+QUIET: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def standin_config(dates: int) -> StandinConfig:
+    return StandinConfig(seed=7, end_date=PINNED_TODAY, days=dates + 30)
+
+
+def backfill_dates(server: StandinServer, count: int) -> list[str]:
+    """The `count` calendar dates before the stand-in's end date (the pinned today)."""
+    last = server.data.end_date - dt.timedelta(days=1)
+    return [(last - dt.timedelta(days=count - 1 - i)).isoformat() for i in range(count)]
+
+
+def production_env(
+    server: StandinServer, dagster_db_url: str, warehouse_url: str, rate: float
+) -> dict[str, str]:
+    """Environment of the code server, webserver and daemon (the runs inherit the code server's)."""
+    return {
+        **postgres_env(dagster_db_url),
+        "NTX_DATABASE_URL": warehouse_url,
+        "NTX_NEPSE_BASE_URL": server.base_url,
+        "NTX_REQUESTS_PER_SECOND": f"{rate:g}",
+        "NTX_UNIVERSE_TARGET": "259",
+        # The processes live on the real clock; the stand-in's dates are the pinned ones.
+        **subprocess_env_for(server.data.start_date),
+    }
+
+
+def resources(server: StandinServer, url: str) -> dict[str, Any]:
+    return {
+        "nepse": NepseResource(base_url=server.base_url, requests_per_second=50.0),
+        "warehouse": WarehouseResource(database_url=url),
+        "check_targets": CheckTargetsResource(universe_target=259),
+    }
+
+
+def checksum_of(url: str) -> dict[str, TableChecksum]:
+    engine = create_warehouse_engine(url)
+    try:
+        return warehouse_checksum(engine)
+    finally:
+        engine.dispose()
+
+
+def stored_dates(url: str) -> int:
+    """Distinct session dates in daily_prices."""
+    engine = create_warehouse_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count(func.distinct(prices_table.c.business_date)))).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def clean_load(server: StandinServer, dates: list[str], url: str) -> dict[str, TableChecksum]:
+    """The reference: the universe, then prices and indicators of `dates`, in-process, fault-free."""
+    tags = {"dagster/asset_partition_range_start": dates[0], "dagster/asset_partition_range_end": dates[-1]}
+    with dg.instance_for_test() as instance:
+        assert dg.materialize([company_universe], instance=instance, resources=resources(server, url)).success
+        for asset in (daily_prices, indicators):
+            assert dg.materialize(
+                [asset], instance=instance, resources=resources(server, url), tags=tags, run_config=QUIET
+            ).success
+    checksum = checksum_of(url)
+    assert checksum["daily_prices"].rows > 0
+    assert checksum["indicators"].rows == checksum["daily_prices"].rows
+    return checksum
