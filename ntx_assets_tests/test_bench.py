@@ -74,6 +74,7 @@ def test_a_small_bench_reports_what_the_standin_served_and_the_warehouse_holds(t
         "--backfill-backend=sqlite",
         "--daily-backend=both",
         "--fast-daemon",
+        "--live-rate-dates=5",
         "--timeout=300",
     ]
     env = {**os.environ, "NTX_BENCH_PG_URL": PG_ADMIN_URL}
@@ -124,6 +125,30 @@ def test_a_small_bench_reports_what_the_standin_served_and_the_warehouse_holds(t
     assert {d: stored_indicators.get(d) for d in sessions} == {d: served[d] for d in sessions}
     assert backfill["indicators_rows"] == backfill["prices_rows_inserted"]
     assert figures["indicators_compute"]["rows"] == sum(served[d] for d in sessions)
+
+    # ONE run for prices and indicators, and the wall from launch to its success against the pacing bound.
+    assert backfill["runs"] == 1 and backfill["indicators_runs"] == 1
+    assert backfill["data_wall_vs_pacing"] == pytest.approx(
+        backfill["data_wall_seconds"] / (backfill["calls_made"] / backfill["rate_per_s"]), rel=0.01
+    )
+    assert backfill["overhead_seconds"] == pytest.approx(
+        backfill["data_wall_seconds"] - backfill["in_asset_seconds"], abs=0.2
+    )
+    # The same UI backfill at the product's default rate, over the window's last 5 dates.
+    live = figures["backfill_live_rate"]
+    live_sessions = [d for d in sessions if d > backfilled[1] - dt.timedelta(days=5)]
+    assert live["rate_per_s"] == 2.0 and live["runs"] == 1 and live["dates"] == 5
+    assert live["sessions"] == len(live_sessions) and live["universe_calls"] == 0  # the universe was copied
+    live_calls = live["calls_by_endpoint"]["POST /api/nots/nepse-data/today-price"]
+    assert len(live_sessions) <= live_calls <= len(live_sessions) + 1
+    # The CLI's --partition-range over the same dates: one run, one call per session.
+    cli = figures["cli_backfill_sqlite"]
+    assert cli["runs"] == 1 and cli["sessions"] == len(sessions)
+    cli_calls = cli["calls_by_endpoint"]["POST /api/nots/nepse-data/today-price"]
+    assert len(sessions) <= cli_calls <= len(sessions) + 1
+    assert cli["wall_vs_pacing"] == pytest.approx(
+        cli["wall_seconds"] / (cli["calls_made"] / figures["rate_per_s"]), rel=0.02
+    )
 
     for backend in ("sqlite", "postgresql"):
         update = figures[f"daily_{backend}"]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
+from ntx_assets.defs.later_indicators import RANGE_END_TAG, RANGE_START_TAG, later_indicators_sensor
 from ntx_assets.resources import CheckTargetsResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
@@ -72,12 +73,22 @@ def _frame(url: str, table) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     return frame
 
 
-def test_indicators_equal_talib_on_the_standin_history(loaded: Loaded) -> None:
+def test_indicators_equal_talib_on_the_standin_history(loaded: Loaded, standin: StandinServer) -> None:
+    """TA-Lib on NEPSE's prices as reported, wherever no re-basing precedes the row: up to a company's first
+    ex-date (the point-in-time series after one is test_adjusted_prices.py's subject)."""
     prices = _frame(loaded.url, prices_table).sort_values(["security_id", "business_date"])
     stored = _frame(loaded.url, indicators_table).set_index(["security_id", "business_date"])
     assert len(stored) == len(prices)  # one indicator row per price row
+    first_ex_date: dict[int, dt.date] = {}
+    for event in standin.data.book_closures:
+        if event.rebases:
+            first_ex_date[event.security_id] = min(
+                event.ex_date, first_ex_date.get(event.security_id, event.ex_date)
+            )
     compared = 0
     for security_id, group in prices.groupby("security_id"):
+        if security_id in first_ex_date:
+            group = group[group["business_date"] < first_ex_date[security_id]]
         expected = talib_reference({c: group[c].to_numpy(float) for c in ("high", "low", "close", "volume")})
         ours = stored.loc[security_id].loc[group["business_date"]]
         for column, values in expected.items():
@@ -120,6 +131,9 @@ def test_a_corrected_price_makes_exactly_the_later_indicators_stale_and_recomput
         defs=defs, instance=dagster_instance, cursor=baseline.cursor, evaluation_time=PINNED_NOW
     )
     assert baseline.total_requested == 0
+    # later_indicators_sensor has read the load (nothing later than it to recompute).
+    before_correction = later_indicators_sensor(dg.build_sensor_context(instance=dagster_instance))
+    assert isinstance(before_correction, dg.SensorResult) and not before_correction.run_requests
 
     sessions = [d for d in standin.data.sessions if first <= d <= last]
     day = sessions[-15]
@@ -140,10 +154,19 @@ def test_a_corrected_price_makes_exactly_the_later_indicators_stale_and_recomput
         defs=defs, instance=dagster_instance, cursor=baseline.cursor, evaluation_time=PINNED_NOW
     )
     requested = {k for k in evaluation.get_requested_partitions(dg.AssetKey("indicators"))}
-    partitions = daily_prices.partitions_def.get_partition_keys()
-    assert requested == {k for k in partitions if day.isoformat() <= k}  # that date and every later one
+    assert requested == {day.isoformat()}  # the automation: that date's own indicators
+    # The sensor: ONE run over the later dates whose indicators read the old price (all loaded ones).
+    later = later_indicators_sensor(
+        dg.build_sensor_context(instance=dagster_instance, cursor=before_correction.cursor)
+    )
+    assert isinstance(later, dg.SensorResult)
+    (request,) = later.run_requests or []
+    assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (
+        (day + dt.timedelta(days=1)).isoformat(),
+        last.isoformat(),
+    )
 
-    first_requested, last_requested = min(requested), max(requested)
+    first_requested, last_requested = day.isoformat(), request.tags[RANGE_END_TAG]
     recomputed = dg.materialize(
         [indicators],
         instance=dagster_instance,

@@ -15,7 +15,14 @@ from ntx_assets.definitions import defs as project_defs
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.freshness import DAILY_PRICES_FRESH, daily_prices_fresh
-from ntx_assets.defs.indicators import indicators
+from ntx_assets.defs.indicators import LOOKBACK_DAYS, indicators
+from ntx_assets.defs.later_indicators import (
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    later_dates,
+    later_indicators_sensor,
+    stale_later_dates,
+)
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.defs.sensors import (
     CURSOR_KEY,
@@ -285,7 +292,12 @@ def test_automation_sensor_runs_by_default_over_every_asset() -> None:
     assert automation_sensor.emit_backfills  # a range of indicators partitions becomes one backfill run
     loaded = project_defs()
     sensors = {sensor.name for sensor in loaded.sensors or []}
-    assert {"automation_sensor", "new_session_sensor", "new_documents_sensor"} <= sensors
+    assert {
+        "automation_sensor",
+        "new_session_sensor",
+        "new_documents_sensor",
+        "later_indicators_sensor",
+    } <= sensors
     targeted = automation_sensor.asset_selection.resolve(loaded.resolve_asset_graph())
     assert indicators.key in targeted
 
@@ -325,9 +337,11 @@ def test_materialized_prices_request_their_indicators_then_nothing(
     ).success
 
     after_prices, cursor = requested(cursor)
-    # Those dates, and through the 400-day lookback every later existing partition (up to today).
-    keys = session_date_partitions.get_partition_keys(current_time=now)
-    assert after_prices == {key for key in keys if key >= first.isoformat()}
+    # Exactly those dates (each indicators date depends on its own date's prices in Dagster's graph; the
+    # later dates whose lookback holds them are later_indicators_sensor's, and none is computed yet).
+    assert after_prices == {
+        (first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)
+    }
 
     recompute = dg.materialize(
         [indicators],
@@ -342,8 +356,7 @@ def test_materialized_prices_request_their_indicators_then_nothing(
     after_indicators, cursor = requested(cursor)
     assert after_indicators == set()
 
-    # new_session_job's shape: a date's prices and indicators in one run. Its own indicators partition
-    # is handled by that run; only later existing partitions (their lookback holds it) are requested.
+    # new_session_job's shape: a date's prices and indicators in one run: nothing left to request.
     day = past_sessions(standin)[-2]
     assert dg.materialize(
         [daily_prices, indicators],
@@ -352,7 +365,98 @@ def test_materialized_prices_request_their_indicators_then_nothing(
         partition_key=day.isoformat(),
     ).success
     after_session_run, _ = requested(cursor)
-    assert after_session_run == {key for key in keys if key > day.isoformat()}
+    assert after_session_run == set()
+
+
+def _later_tick(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult | dg.SkipReason:
+    context = dg.build_sensor_context(instance=instance, cursor=cursor)
+    result = later_indicators_sensor(context)
+    assert isinstance(result, (dg.SensorResult, dg.SkipReason))
+    return result
+
+
+def _requested_range(result: dg.SensorResult | dg.SkipReason) -> tuple[str, str] | None:
+    if isinstance(result, dg.SkipReason) or not result.run_requests:
+        return None
+    (request,) = result.run_requests  # ONE run
+    return request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]
+
+
+def test_later_indicators_follow_a_changed_price_in_one_run_and_nothing_else(
+    standin: StandinServer,
+    nepse_resource: NepseResource,
+    dagster_instance: dg.DagsterInstance,
+    warehouse_url: str,
+) -> None:
+    resources = {
+        "nepse": nepse_resource,
+        "warehouse": WarehouseResource(database_url=warehouse_url),
+        "check_targets": CheckTargetsResource(universe_target=259),
+    }
+    sessions = past_sessions(standin)
+    first, last = sessions[-8], sessions[-2]
+    assert dg.materialize(
+        [daily_prices, indicators],
+        instance=dagster_instance,
+        resources=resources,
+        tags=range_tags(first, last),
+    ).success
+    # The load inserted prices, but no later indicators exist: nothing to recompute.
+    tick = _later_tick(dagster_instance, None)
+    assert isinstance(tick, dg.SensorResult) and not tick.run_requests and tick.cursor
+    assert "no later indicators were computed before the change" in str(tick.skip_reason)
+
+    # A date re-fetched with the same prices changes nothing: nothing requested.
+    day = sessions[-6]
+    assert dg.materialize(
+        [daily_prices], instance=dagster_instance, resources=resources, partition_key=day.isoformat()
+    ).success
+    unchanged = _later_tick(dagster_instance, tick.cursor)
+    assert isinstance(unchanged, dg.SensorResult) and not unchanged.run_requests
+    assert "no price inserted or updated" in str(unchanged.skip_reason)
+
+    # A corrected price: ONE run over the later dates whose indicators read the old price.
+    row = standin.data.today_prices(day)[0]
+    try:
+        standin.data.amend_today_price(day, row["securityId"], closePrice=row["highPrice"])
+        corrected = dg.materialize(
+            [daily_prices], instance=dagster_instance, resources=resources, partition_key=day.isoformat()
+        )
+    finally:
+        standin.data.restore_today_prices(day)
+    assert corrected.asset_materializations_for_node("daily_prices")[0].metadata["rows_updated"].value == 1
+    changed = _later_tick(dagster_instance, unchanged.cursor)
+    assert _requested_range(changed) == ((day + dt.timedelta(days=1)).isoformat(), last.isoformat())
+    assert isinstance(changed, dg.SensorResult)
+
+    # Once they are recomputed, the same change requests nothing again (a cleared cursor re-reads it).
+    start, end = _requested_range(changed) or ("", "")
+    assert dg.materialize(
+        [indicators],
+        instance=dagster_instance,
+        resources=resources,
+        tags=range_tags(dt.date.fromisoformat(start), dt.date.fromisoformat(end)),
+    ).success
+    assert isinstance(_later_tick(dagster_instance, changed.cursor), dg.SkipReason)
+    reread = _later_tick(dagster_instance, None)
+    assert _requested_range(reread) is None
+
+
+def test_stale_later_dates_are_those_computed_before_the_change_within_the_lookback() -> None:
+    d = dt.date(2026, 1, 1)
+    keys = {(d + dt.timedelta(days=i)).isoformat() for i in range(0, 500)}
+    newest = d + dt.timedelta(days=499)
+    # Changed up to d (storage id 100); dates d+1.. d+3 were recomputed after it (ids above 100).
+    computed_after = {(d + dt.timedelta(days=i)).isoformat(): 150 for i in (1, 2, 3)}
+    stale = stale_later_dates([(d, 100)], newest, keys, computed_after)
+    assert stale[0] == d + dt.timedelta(days=4)
+    assert stale[-1] == d + dt.timedelta(days=LOOKBACK_DAYS)  # the lookback's end, not the newest date
+    assert len(stale) == LOOKBACK_DAYS - 3
+    # A later date never computed is not stale (it is computed when its prices arrive).
+    assert stale_later_dates([(d, 100)], newest, keys - {stale[0].isoformat()}, computed_after)[0] == (
+        d + dt.timedelta(days=5)
+    )
+    assert later_dates(newest, newest) == []
 
 
 @pytest.mark.parametrize(("hour", "minute", "requested"), [(14, 30, False), (15, 5, True)])

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
-from ntx_assets.warehouse.schema import companies, daily_prices
+from ntx_assets.warehouse.schema import companies, daily_prices, indicators
 from ntx_assets_tests.pinned import subprocess_env_for
 from ntx_assets_tests.test_daily_prices import TODAY_PRICE, last_dates
 from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
@@ -79,3 +79,53 @@ def test_ui_backfill_of_20_dates_is_one_run_with_one_call_per_session(
         assert stored == expected
 
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_ui_backfill_of_prices_and_indicators_ending_before_the_newest_partition_is_one_run(
+    standin: StandinServer, tmp_path: Path
+) -> None:
+    """The range ends days before the newest partition (today): prices and indicators still land in ONE
+    run, and indicators are computed for the selected dates only (none of the later ones)."""
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    env = {
+        "NTX_NEPSE_BASE_URL": standin.base_url,
+        "NTX_DATABASE_URL": url,
+        "NTX_REQUESTS_PER_SECOND": "50",
+        "NTX_UNIVERSE_TARGET": "259",
+        **subprocess_env_for(standin.data.start_date),
+    }
+    first, last = last_dates(standin, 8)
+    last -= dt.timedelta(days=3)  # a few days before the stand-in's last session, and before today
+    names = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    sessions = [d for d in standin.data.sessions if first <= d <= last]
+
+    with DagsterDeployment(
+        module="ntx_assets.definitions", dagster_home=tmp_path / "home", env=env, automation=False
+    ) as deployment:
+        resources = {
+            "nepse": NepseResource(base_url=standin.base_url, requests_per_second=50.0),
+            "warehouse": WarehouseResource(database_url=url),
+            "check_targets": CheckTargetsResource(universe_target=259),
+        }
+        assert dg.materialize([company_universe], instance=deployment.instance, resources=resources).success
+        backfill = deployment.launch_partition_backfill(
+            asset_keys=["daily_prices", "indicators"], partition_names=names
+        )
+        result = deployment.wait_for_backfill(backfill, timeout=600)
+
+        assert result.status == "COMPLETED_SUCCESS", result.describe()
+        assert len(result.run_ids) == 1, result.describe()
+        run = deployment.instance.get_run_by_id(result.run_ids[0])
+        assert run is not None and run.asset_selection == {
+            dg.AssetKey("daily_prices"),
+            dg.AssetKey("indicators"),
+        }
+        assert deployment.instance.get_materialized_partitions(dg.AssetKey("indicators")) == set(names)
+        assert set(names) <= deployment.instance.get_materialized_partitions(dg.AssetKey("daily_prices"))
+
+    engine = create_warehouse_engine(url)
+    with engine.connect() as conn:
+        computed = set(conn.execute(select(indicators.c.business_date).distinct()).scalars())
+    engine.dispose()
+    assert computed == set(sessions)

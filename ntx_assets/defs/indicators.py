@@ -30,25 +30,25 @@ EVERY_PRICE_HAS_INDICATORS = "every_price_row_has_indicators"
 
 # An indicator of date X reads the prices of dates up to X. 400 calendar days cover the longest window
 # (SMA 200 sessions is about 290 days; the 52-week range is 365), and an EMA's weight on a price that old
-# is below 1e-9, so a corrected price re-computes the indicators of its own date and the 400 after it.
+# is below 1e-9, so a corrected price changes the indicators of its own date and the 400 after it.
 LOOKBACK_DAYS = 400
 
-# Re-compute when any price partition in the lookback was (re)materialized: a new session, a backfill,
-# or a corrected price. Missing indicator partitions whose prices never arrived are left alone.
-INDICATORS_AUTOMATION = when_upstream_updates("prices in the lookback updated")
+# Each indicators date depends on ITS OWN date's prices in Dagster's graph (an identity mapping), although
+# it reads the whole stored history: with the lookback as a partition mapping, a backfill of prices and
+# indicators over dates that end before the newest partition grew its indicators target to every later
+# date, and the daemon split the backfill into two runs (prices, then indicators through today). With the
+# identity mapping the two targets are equal and a backfill of any range is ONE run computing exactly its
+# dates. The later dates whose lookback holds a changed price are recomputed by
+# later_indicators_sensor (later_indicators.py), in one run, only when prices really changed.
+# The automation condition recomputes a date's indicators when its own prices are (re)materialized.
+INDICATORS_AUTOMATION = when_upstream_updates("this date's prices updated")
 
 
 @dg.asset(
     partitions_def=session_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[
-        dg.AssetDep(
-            daily_prices,
-            partition_mapping=dg.TimeWindowPartitionMapping(
-                start_offset=-LOOKBACK_DAYS, end_offset=0, allow_nonexistent_upstream_partitions=True
-            ),
-        )
-    ],
+    # TimeWindowPartitionMapping() between the same partitions: date X of indicators <- date X of prices.
+    deps=[dg.AssetDep(daily_prices, partition_mapping=dg.TimeWindowPartitionMapping())],
     automation_condition=INDICATORS_AUTOMATION,
     group_name="prices",
     kinds={"python", "sql"},

@@ -2,8 +2,10 @@
 
 - `new_session_sensor` polls NEPSE's market status; once a session has closed it requests that date's
   `daily_prices` and `indicators` partition, with a `company_universe` refresh first, as ONE run.
-- `automation_sensor` evaluates the assets' automation conditions (`indicators` follows `daily_prices`);
-  `artifacts` follows `filings` through `new_documents_sensor` (new_documents.py).
+- `automation_sensor` evaluates the assets' automation conditions (a date's `indicators` follow that
+  date's `daily_prices`); the later indicators whose 400-day lookback holds a changed price follow through
+  `later_indicators_sensor` (later_indicators.py); `artifacts` follows `filings` through
+  `new_documents_sensor` (new_documents.py).
 - `daily_prices_freshness_schedule` runs the `daily_prices_fresh` check daily after the deadline.
 """
 
@@ -146,9 +148,10 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Declarative automation of every asset with an automation condition: indicators re-compute when "
-        "prices in their 400-day lookback change. Requests are "
-        "emitted as backfills, so a range of indicators partitions is one run (single-run policy)."
+        "Declarative automation of every asset with an automation condition: a date's indicators "
+        "re-compute when that date's prices are materialized (later dates: later_indicators_sensor). "
+        "Requests are emitted as backfills, so a range of indicators partitions is one run (single-run "
+        "policy)."
     ),
 )
 

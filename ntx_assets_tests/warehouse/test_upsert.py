@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,10 @@ from ntx_assets.warehouse import (
     migrate,
     upsert,
 )
-from ntx_assets.warehouse.schema import companies, daily_prices, metadata
+from ntx_assets.warehouse.schema import companies, company_symbols, daily_prices, metadata
+
+# The module (the package re-exports the function under the same name).
+upsert_module = importlib.import_module("ntx_assets.warehouse.upsert")
 
 
 @pytest.fixture
@@ -149,3 +153,82 @@ def test_bad_batches_are_refused_with_a_clear_error(engine: Engine, rows: list[d
 def test_empty_batch_is_a_no_op(engine: Engine) -> None:
     with engine.begin() as conn:
         assert upsert(conn, daily_prices, []) == UpsertCounts()
+
+
+def test_new_keys_go_straight_into_the_table_without_the_merge(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path (COPY / plain INSERT into the table) when no key of the batch is stored: a new
+    session next to stored ones, then a batch touching a stored key takes the merge."""
+    with engine.begin() as conn:
+        assert upsert(conn, daily_prices, [_price(sid, 1) for sid in (131, 132)]) == UpsertCounts(inserted=2)
+
+    def no_merge(*args: object, **kwargs: object) -> UpsertCounts:
+        raise AssertionError("the merge ran for a batch of new keys only")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(upsert_module, "_merge_batch", no_merge)
+        with engine.begin() as conn:
+            # Same companies, a later date: outside the stored keys' bounding box.
+            assert upsert(conn, daily_prices, [_price(sid, 2) for sid in (131, 132, 2790)]) == UpsertCounts(
+                inserted=3
+            )
+    merged: list[int] = []
+    real_merge = upsert_module._merge_batch
+
+    def counting_merge(*args: object, **kwargs: object) -> UpsertCounts:
+        merged.append(1)
+        return real_merge(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(upsert_module, "_merge_batch", counting_merge)
+    with engine.begin() as conn:
+        assert upsert(conn, daily_prices, [_price(131, 2, close=600.0), _price(9, 3)]) == UpsertCounts(
+            inserted=1, updated=1
+        )
+    assert merged == [1]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(daily_prices)).scalar_one() == 6
+
+
+def test_keys_stored_by_another_writer_after_the_probe_are_merged_with_exact_counts(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe said "none stored" but some keys are (a concurrent writer): the batch still lands once,
+    idempotently, and counts what it changed."""
+    with engine.begin() as conn:
+        upsert(conn, daily_prices, [_price(131, 1), _price(132, 1)])
+    monkeypatch.setattr(upsert_module, "_any_key_stored", lambda *args: False)
+    batch = [_price(131, 1), _price(132, 1, close=520.0), _price(2790, 1), _price(9, 1)]
+    with engine.begin() as conn:
+        assert upsert(conn, daily_prices, batch) == UpsertCounts(inserted=2, updated=1, unchanged=1)
+    with engine.begin() as conn:
+        assert upsert(conn, daily_prices, batch) == UpsertCounts(unchanged=4)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(daily_prices.c.security_id, daily_prices.c.close)).all())
+    assert stored == {131: 510.2, 132: 520.0, 2790: 510.2, 9: 510.2}
+
+
+def test_string_keys_are_not_bounded_by_python_order(engine: Engine) -> None:
+    """company_symbols is keyed on (security_id, symbol): a collation may order symbols unlike Python, so
+    the probe bounds only the id, and a stored (id, other symbol) sends the batch to the merge."""
+    company = {
+        "security_id": 132,
+        "symbol": "NIB",
+        "name": "Nepal Investment Bank",
+        "sector": "Commercial Banks",
+        "instrument_type": "Equity",
+        "status": "A",
+        "included": True,
+        "reason": "included",
+        "first_seen": dt.date(2025, 1, 1),
+        "last_seen": dt.date(2025, 1, 1),
+    }
+    with engine.begin() as conn:
+        upsert(conn, companies, [company])
+        first = {"security_id": 132, "symbol": "nib", "first_seen": dt.date(2025, 1, 1)}
+        assert upsert(conn, company_symbols, [first]) == UpsertCounts(inserted=1)
+        assert upsert(
+            conn,
+            company_symbols,
+            [first, {"security_id": 132, "symbol": "NIMB", "first_seen": dt.date(2025, 6, 1)}],
+        ) == UpsertCounts(inserted=1, unchanged=1)

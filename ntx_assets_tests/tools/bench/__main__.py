@@ -5,7 +5,9 @@ Measures, in one run, each figure against its bound:
   2. a REAL Dagster backfill (webserver + daemon, the UI's mutation) of --dates calendar dates x every
      symbol of daily_prices + indicators, against the stand-in limited to --rate requests/s:
      API calls made / minimum needed, prices time / (calls / rate), indicator compute seconds, and
-     Dagster's overhead (runs, seconds per run beyond the assets' own, backfill wall);
+     Dagster's overhead (runs, launch -> last run's success against the pacing bound calls / rate);
+     the same UI backfill at the product's default rate (--live-rate, over --live-rate-dates dates);
+     and the same year through `dagster asset materialize --partition-range`, whole process;
   3. a daily update (one new session, all symbols: prices then indicators, one in-process run) on
      SQLite and PostgreSQL.
 Its last line is `BENCH {json}`, so runs can be compared over time.
@@ -92,6 +94,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="shorten the backfill daemon's 30 s pass to 2 s (patches a private Dagster constant); the "
         "default measures the stock daemon",
     )
+    pipe.add_argument(
+        "--live-rate",
+        type=float,
+        default=2.0,
+        help="requests/s of the second UI backfill: the product's default NTX_REQUESTS_PER_SECOND",
+    )
+    pipe.add_argument(
+        "--live-rate-dates",
+        type=int,
+        default=91,
+        help="calendar dates of the live-rate backfill (the last ones of the window; a quarter)",
+    )
+    pipe.add_argument("--skip-live-rate", action="store_true", help="skip the live-rate UI backfill")
+    pipe.add_argument("--skip-cli", action="store_true", help="skip the CLI --partition-range run")
     pipe.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for a backfill")
     parser.add_argument(
         "--pg-admin-url",
@@ -201,6 +217,21 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 out[f"backfill_{backend}"] = report_backfill(result)
                 history_on = history_on or backend
+            if history_on is not None and not args.skip_cli:
+                say("CLI: dagster asset materialize --partition-range over the same dates (a new warehouse)")
+                cli = p.measure_cli(
+                    server,
+                    f"sqlite:///{scratch / 'warehouse_cli.db'}",
+                    window,
+                    rate=args.rate,
+                    home=scratch / "dagster_home_cli",
+                    env=env,
+                    universe_from=urls[history_on],
+                    timeout=args.timeout,
+                )
+                out["cli_backfill_sqlite"] = report_cli(cli)
+            if history_on is not None and not args.skip_live_rate:
+                out["backfill_live_rate"] = live_rate_backfill(args, p, window, urls[history_on], scratch)
             if daily_on and history_on is None:
                 history_on = daily_on[0]
                 say(f"loading the history in-process on {history_on} (--skip-backfill)")
@@ -223,6 +254,67 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
     else:
         shutil.rmtree(scratch, ignore_errors=True)
     return out
+
+
+def live_rate_backfill(
+    args: argparse.Namespace, p: Any, window: Any, universe_from: str, scratch: Path
+) -> dict[str, Any]:
+    """The same UI backfill at the product's default rate, over the window's last --live-rate-dates dates,
+    against a second stand-in (same seed and window) limited to that rate."""
+    from ntx_assets_tests.tools.standin import StandinConfig, running_standin
+
+    dates = min(args.live_rate_dates, len(window.dates))
+    first = window.last - dt.timedelta(days=dates - 1)
+    live = p.Window(first, window.last, window.daily, tuple(d for d in window.sessions if d >= first))
+    days = (args.dates + 20) if args.sessions is None else int(args.sessions * 1.6) + 30
+    config = StandinConfig(
+        seed=args.seed, end_date=args.end_date, days=days, rate_limit_per_second=args.live_rate
+    )
+    url = f"sqlite:///{scratch / 'warehouse_live_rate.db'}"
+    with running_standin(config) as slow:
+        say(
+            f"backfill at the live rate {args.live_rate:g} req/s on sqlite: {live.first}..{live.last} "
+            f"({len(live.dates)} dates, {len(live.sessions)} sessions), stand-in {slow.base_url}"
+        )
+        env = p.deployment_env(slow.base_url, url, args.live_rate, live, scratch / "data_live")
+        result = p.measure_backfill(
+            slow,
+            url,
+            live,
+            rate=args.live_rate,
+            home=scratch / "dagster_home_live_rate",
+            env=env,
+            backfill_interval_seconds=2.0 if args.fast_daemon else None,
+            timeout=args.timeout,
+            progress=say,
+            universe_from=universe_from,
+        )
+    return report_backfill(result)
+
+
+def report_cli(c: Any) -> dict[str, Any]:
+    bound = c.calls_made / c.rate
+    in_asset = sum(run.in_asset_seconds for run in c.runs)
+    say(
+        f"  CLI --partition-range {c.window.first}..{c.window.last}: whole process {c.wall_seconds:.1f} s / "
+        f"(its {c.calls_made} calls / rate = {bound:.1f} s) = {c.wall_seconds / bound:.2f}; "
+        f"{len(c.runs)} run(s), in-asset {in_asset:.1f} s; calls {c.calls_made} / minimum {c.calls_minimum}"
+    )
+    return {
+        "dates": len(c.window.dates),
+        "sessions": len(c.window.sessions),
+        "runs": len(c.runs),
+        "calls_made": c.calls_made,
+        "calls_by_endpoint": dict(sorted(c.calls.items())),
+        "calls_minimum": c.calls_minimum,
+        "calls_vs_minimum": round(c.calls_made / c.calls_minimum, 3),
+        "pacing_bound_seconds": round(bound, 1),
+        "wall_seconds": round(c.wall_seconds, 1),
+        "wall_vs_pacing": round(c.wall_seconds / bound, 2),
+        "wall_vs_minimum_pacing": round(c.wall_seconds / (c.calls_minimum / c.rate), 2),
+        "in_asset_seconds": round(in_asset, 1),
+        "overhead_seconds": round(c.wall_seconds - in_asset, 1),
+    }
 
 
 def _backends(choice: str) -> list[str]:
@@ -258,9 +350,16 @@ def report_backfill(b: Any) -> dict[str, Any]:
     bound = b.calls_made / b.rate
     pm, im = prices.metadata["daily_prices"], indicators.metadata["indicators"]
     in_asset_total = sum(run.in_asset_seconds for run in b.runs)
+    if b.universe_calls:
+        say(
+            f"  company_universe first (in-process): {b.universe_calls} calls in {b.universe_seconds:.1f} s "
+            f"({b.universe_calls / b.universe_seconds:.1f} req/s of {b.rate:g})"
+        )
+    data_wall = b.data_wall_seconds
     say(
-        f"  company_universe first (in-process): {b.universe_calls} calls in {b.universe_seconds:.1f} s "
-        f"({b.universe_calls / b.universe_seconds:.1f} req/s of {b.rate:g})"
+        f"  launch -> last run's success: {data_wall:.1f} s / (the backfill's {b.calls_made} calls / "
+        f"rate {b.rate:g} = {bound:.1f} s) = {data_wall / bound:.2f}; {len(b.runs)} run(s); daemon pickup "
+        f"{b.pickup_seconds:.1f} s; overhead (wall - in-asset) {data_wall - in_asset_total:.1f} s"
     )
     asset_calls = int(pm.get("api_calls", 0))
     say(
@@ -320,6 +419,14 @@ def report_backfill(b: Any) -> dict[str, Any]:
         ),
         "indicators_runs": len(b.runs_of("indicators")),
         "runs": len(b.runs),
+        "rate_per_s": b.rate,
+        "data_wall_seconds": round(data_wall, 1),
+        "data_wall_vs_pacing": round(data_wall / bound, 2),
+        # Against the calls the backfill needed: retries (a 429 is a call, and waits its Retry-After)
+        # raise calls_made, so they lower data_wall_vs_pacing while they lengthen the wall.
+        "data_wall_vs_minimum_pacing": round(data_wall / (b.calls_minimum / b.rate), 2),
+        "overhead_seconds": round(data_wall - in_asset_total, 1),
+        "pickup_seconds": round(b.pickup_seconds, 1),
         "backfill_wall_seconds": round(b.backfill_seconds, 1),
         "in_asset_seconds": round(in_asset_total, 1),
         "backfill_wall_vs_in_asset": round(b.backfill_seconds / in_asset_total, 2),

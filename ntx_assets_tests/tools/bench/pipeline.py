@@ -96,6 +96,8 @@ class StepTiming:
 class RunFigures:
     run_id: str
     assets: tuple[str, ...]
+    created_at: float  # epoch seconds: the daemon created the run
+    ended_at: float  # epoch seconds: the run ended
     queued_seconds: float  # created -> started (queue, launch, process start)
     wall_seconds: float  # started -> ended
     in_asset_seconds: float  # the assets' own `seconds` metadata
@@ -135,6 +137,8 @@ def run_figures(instance: dg.DagsterInstance, run_id: str) -> RunFigures:
     return RunFigures(
         run_id=run_id,
         assets=tuple(sorted(metadata)),
+        created_at=record.create_timestamp.timestamp(),
+        ended_at=record.end_time,
         queued_seconds=record.start_time - record.create_timestamp.timestamp(),
         wall_seconds=record.end_time - record.start_time,
         in_asset_seconds=in_asset,
@@ -168,9 +172,21 @@ class BackfillFigures(CallCounts):
     backfill_id: str
     status: str
     backfill_seconds: float  # launch -> terminal status seen
+    launched_at: float  # epoch seconds of the launch mutation
     calls: dict[str, int]  # endpoint -> requests the stand-in received during the backfill
     minimum: dict[str, int]
     runs: list[RunFigures] = field(default_factory=list)
+
+    @property
+    def data_wall_seconds(self) -> float:
+        """Launch -> the last run's end: when the data is in the warehouse (the backfill's own
+        COMPLETED_SUCCESS comes at the daemon's next 30 s pass)."""
+        return max(run.ended_at for run in self.runs) - self.launched_at
+
+    @property
+    def pickup_seconds(self) -> float:
+        """Launch -> the daemon created the first run (its backfill pass; 0-30 s after a launch)."""
+        return min(run.created_at for run in self.runs) - self.launched_at
 
     def run_of(self, asset: str) -> RunFigures:
         return next(run for run in self.runs if asset in run.assets)
@@ -215,11 +231,37 @@ def measure_backfill(
     backfill_interval_seconds: float | None,
     timeout: float,
     progress: Callable[[str], None],
+    universe_from: str | None = None,
 ) -> BackfillFigures:
-    """company_universe in-process, then ONE UI backfill of daily_prices + indicators over the window."""
+    """company_universe in-process (or its tables copied from `universe_from`, a warehouse of the same
+    stand-in data), then ONE UI backfill of daily_prices + indicators over the window.
+
+    The universe is loaded before the deployment starts, so the backfill is launched as soon as the
+    webserver is up and the daemon's first backfill pass (once it has loaded the code location) takes
+    it: the figures measure the daemon's load, not where a launch happens to fall in its 30 s cycle."""
     from ntx_assets.defs.company_universe import company_universe
 
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    before = server.request_counts()
+    started = time.perf_counter()
+    if universe_from is None:
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = dg.materialize(
+                [company_universe],
+                instance=instance,
+                resources=universe_resources(server.base_url, database_url, rate),
+                run_config=QUIET,
+            )
+        if not result.success:
+            raise RuntimeError("company_universe failed")
+    else:
+        copy_tables(universe_from, database_url, UNIVERSE_TABLES)
+    universe_seconds = time.perf_counter() - started
+    universe_calls = _delta(before, server.request_counts())
+    progress(
+        f"company_universe: {sum(universe_calls.values())} calls in {universe_seconds:.1f} s"
+        + (" (tables copied from the first warehouse)" if universe_from else "")
+    )
     with DagsterDeployment(
         module="ntx_assets.definitions",
         dagster_home=home,
@@ -230,22 +272,9 @@ def measure_backfill(
     ) as deployment:
         progress(f"deployment up at {deployment.url} (stopped: {', '.join(deployment.stopped_instigators)})")
         before = server.request_counts()
-        started = time.perf_counter()
-        result = dg.materialize(
-            [company_universe],
-            instance=deployment.instance,
-            resources=universe_resources(server.base_url, database_url, rate),
-            run_config=QUIET,
-        )
-        universe_seconds = time.perf_counter() - started
-        if not result.success:
-            raise RuntimeError("company_universe failed")
-        universe_calls = _delta(before, server.request_counts())
-        progress(f"company_universe: {sum(universe_calls.values())} calls in {universe_seconds:.1f} s")
-
-        before = server.request_counts()
         names = [d.isoformat() for d in window.dates]
         launched = time.perf_counter()
+        launched_at = time.time()
         backfill_id = deployment.launch_partition_backfill(
             asset_keys=["daily_prices", "indicators"], partition_names=names, title="bench"
         )
@@ -269,6 +298,7 @@ def measure_backfill(
         backfill_id=backfill_id,
         status=outcome.status,
         backfill_seconds=backfill_seconds,
+        launched_at=launched_at,
         calls=calls,
         minimum=minimum,
         runs=runs,
@@ -316,14 +346,22 @@ def time_indicator_compute(engine: Engine, last: dt.date) -> ComputeFigures:
 
     t = daily_prices
     query = select(
-        t.c.security_id, t.c.symbol, t.c.business_date, t.c.open, t.c.high, t.c.low, t.c.close, t.c.volume
+        t.c.security_id,
+        t.c.symbol,
+        t.c.business_date,
+        t.c.open,
+        t.c.high,
+        t.c.low,
+        t.c.close,
+        t.c.previous_close,  # the asset's indicator_rows finds the re-basings from it
+        t.c.volume,
     )
     with engine.connect() as conn:
         history = pd.DataFrame(
             conn.execute(query.where(t.c.business_date <= last)).all(),
             columns=list(query.selected_columns.keys()),
         )
-    frame = history.rename(columns={"business_date": "date"})
+    frame = history.drop(columns=["previous_close"]).rename(columns={"business_date": "date"})
     frame["date"] = pd.to_datetime(frame["date"])
     frame["symbol"] = frame["security_id"].astype(str)
     started = time.perf_counter()
@@ -338,6 +376,93 @@ def time_indicator_compute(engine: Engine, last: dt.date) -> ComputeFigures:
         seconds=seconds,
         rows_seconds=rows_seconds,
     )
+
+
+UNIVERSE_TABLES = (companies, company_symbols)
+
+
+def copy_tables(source_url: str, target_url: str, tables: Sequence[Any]) -> int:
+    """Seed a warehouse with another's rows of `tables` (the same stand-in data), through the upsert."""
+    source, target = create_warehouse_engine(source_url), create_warehouse_engine(target_url)
+    copied = 0
+    try:
+        migrate(target)
+        for table in tables:
+            with source.connect() as conn:
+                rows = [dict(row) for row in conn.execute(select(table)).mappings()]
+            if rows:
+                with target.begin() as conn:
+                    upsert(conn, table, rows)
+                copied += len(rows)
+    finally:
+        source.dispose()
+        target.dispose()
+    return copied
+
+
+@dataclass
+class CliFigures(CallCounts):
+    window: Window
+    rate: float
+    wall_seconds: float  # the whole `dagster asset materialize` process
+    calls: dict[str, int]
+    minimum: dict[str, int]
+    runs: list[RunFigures]
+
+
+def measure_cli(
+    server: StandinServer,
+    database_url: str,
+    window: Window,
+    *,
+    rate: float,
+    home: Path,
+    env: Mapping[str, str],
+    universe_from: str,
+    timeout: float,
+) -> CliFigures:
+    """`dagster asset materialize --partition-range first...last` of daily_prices + indicators, as a user
+    runs it from a shell: the whole process timed, on a warehouse seeded with the universe."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from ntx_assets_tests.tools.harness.deployment import REPO_DAGSTER_YAML, REPO_ROOT
+
+    copy_tables(universe_from, database_url, UNIVERSE_TABLES)
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_DAGSTER_YAML, home / "dagster.yaml")
+    command = [
+        str(Path(sys.executable).parent / "dagster"),
+        "asset",
+        "materialize",
+        "-m",
+        "ntx_assets.definitions",
+        "--select",
+        "daily_prices,indicators",
+        "--partition-range",
+        f"{window.first.isoformat()}...{window.last.isoformat()}",
+    ]
+    child_env = {**os.environ, **env, "NTX_DATABASE_URL": database_url, "DAGSTER_HOME": str(home)}
+    before = server.request_counts()
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env=child_env, capture_output=True, text=True, timeout=timeout
+    )
+    wall = time.perf_counter() - started
+    calls = _delta(before, server.request_counts())
+    if done.returncode != 0:
+        raise RuntimeError(f"dagster asset materialize failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        runs = [run_figures(instance, run.run_id) for run in instance.get_runs()]
+    finally:
+        instance.dispose()
+    rows = [len(server.data.today_prices(d)) for d in window.sessions]
+    years = len({d.year for d in window.dates})
+    minimum = {"today_price": minimum_calls(len(window.sessions), rows), **fixed_calls(years)}
+    return CliFigures(window=window, rate=rate, wall_seconds=wall, calls=calls, minimum=minimum, runs=runs)
 
 
 def copy_history(source_url: str, target_url: str, last: dt.date) -> int:
