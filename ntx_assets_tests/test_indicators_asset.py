@@ -12,7 +12,8 @@ from sqlalchemy import select
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
-from ntx_assets.defs.later_indicators import RANGE_END_TAG, RANGE_START_TAG, later_indicators_sensor
+from ntx_assets.defs.later_indicators import later_indicators_sensor
+from ntx_assets.defs.requests import RANGE_END_TAG, RANGE_START_TAG
 from ntx_assets.resources import CheckTargetsResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table

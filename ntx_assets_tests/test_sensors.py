@@ -17,13 +17,12 @@ from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.freshness import DAILY_PRICES_FRESH, daily_prices_fresh
 from ntx_assets.defs.indicators import LOOKBACK_DAYS, indicators
 from ntx_assets.defs.later_indicators import (
-    RANGE_END_TAG,
-    RANGE_START_TAG,
     later_dates,
     later_indicators_sensor,
     stale_later_dates,
 )
 from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.defs.requests import RANGE_END_TAG, RANGE_START_TAG
 from ntx_assets.defs.sensors import (
     CURSOR_KEY,
     NEW_SESSION_ASSETS,

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.partial_success import fail_the_rest
 from ntx_assets.defs.partitions import symbol_partitions
+from ntx_assets.defs.requests import RANGE_END_TAG, RANGE_START_TAG
 from ntx_assets.filings import (
     BadReport,
     FilingRows,
@@ -46,8 +47,6 @@ FILINGS_PER_RUN = 25
 # Metadata of every filings materialization: {symbol: documents that landed new}, only symbols with some.
 NEW_DOCUMENTS_BY_SYMBOL = "new_documents_by_symbol"
 PRIORITY_TAG = "dagster/priority"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 @dataclass(frozen=True)

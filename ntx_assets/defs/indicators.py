@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from ntx_assets.adjustments import detect_adjustments, point_in_time_histories
 from ntx_assets.defs.automation import when_upstream_updates
@@ -97,6 +97,12 @@ def _history(conn: Connection, dates: Sequence[dt.date]) -> pd.DataFrame:
     """The full stored history (up to the run's last date) of every company priced in the run's dates."""
     t = prices_table
     priced = select(t.c.security_id).where(t.c.business_date.in_(dates)).distinct()
+    return price_history(conn, t.c.security_id.in_(priced), t.c.business_date <= max(dates))
+
+
+def price_history(conn: Connection, *conditions: ColumnElement[bool]) -> pd.DataFrame:
+    """The daily_prices columns indicator_rows needs (previous_close: the re-basings are found from it)."""
+    t = prices_table
     query = select(
         t.c.security_id,
         t.c.symbol,
@@ -107,7 +113,7 @@ def _history(conn: Connection, dates: Sequence[dt.date]) -> pd.DataFrame:
         t.c.close,
         t.c.previous_close,
         t.c.volume,
-    ).where(t.c.security_id.in_(priced), t.c.business_date <= max(dates))
+    ).where(*conditions)
     return pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
 
 

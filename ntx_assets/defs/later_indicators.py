@@ -23,12 +23,11 @@ import dagster as dg
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import LOOKBACK_DAYS, indicators
 from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.defs.requests import materializations_since, range_tags
 
 LATER_INDICATORS_INTERVAL_SECONDS = 60
 # Materialization events read per tick (a year's range run records 365); a longer backlog waits a tick.
 EVENTS_PER_TICK = 5000
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 CHANGE_COUNTS = ("rows_inserted", "rows_updated")
 
 later_indicators_job = dg.define_asset_job(
@@ -110,11 +109,7 @@ def _indicators_computed_after(
 )
 def later_indicators_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     after = int(context.cursor) if context.cursor else None
-    records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=daily_prices.key, after_storage_id=after),
-        limit=EVENTS_PER_TICK,
-        ascending=True,
-    ).records
+    records = materializations_since(context, daily_prices.key, EVENTS_PER_TICK)
     if not records:
         return dg.SkipReason("no daily_prices materialization since the last tick")
 
@@ -169,7 +164,7 @@ def later_indicators_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRes
         run_requests=[
             dg.RunRequest(
                 run_key=f"later-indicators-{cursor_text}",
-                tags={RANGE_START_TAG: first, RANGE_END_TAG: last},
+                tags=range_tags(first, last),
             )
         ],
         cursor=cursor_text,

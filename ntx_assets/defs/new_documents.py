@@ -11,8 +11,9 @@ finds the documents it was requested for.
 import dagster as dg
 
 from ntx_assets.defs.artifacts import ARTIFACTS_PER_RUN, artifacts
-from ntx_assets.defs.filings import NEW_DOCUMENTS_BY_SYMBOL, RANGE_END_TAG, RANGE_START_TAG, filings
+from ntx_assets.defs.filings import NEW_DOCUMENTS_BY_SYMBOL, filings
 from ntx_assets.defs.partitions import symbol_partitions
+from ntx_assets.defs.requests import materializations_since, range_tags
 from ntx_assets.filings import changed_symbol_groups
 
 NEW_DOCUMENTS_INTERVAL_SECONDS = 60
@@ -49,12 +50,7 @@ def symbols_with_new_documents(materializations: list[dg.AssetMaterialization]) 
     ),
 )
 def new_documents_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    after = int(context.cursor) if context.cursor else None
-    records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=filings.key, after_storage_id=after),
-        limit=EVENTS_PER_TICK,
-        ascending=True,
-    ).records
+    records = materializations_since(context, filings.key, EVENTS_PER_TICK)
     if not records:
         return dg.SkipReason("no filings materialization since the last tick")
     cursor = str(records[-1].storage_id)
@@ -72,7 +68,7 @@ def new_documents_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
         run_requests=[
             dg.RunRequest(
                 run_key=f"new-documents-{cursor}:{group[0]}..{group[-1]}",
-                tags={RANGE_START_TAG: group[0], RANGE_END_TAG: group[-1]},
+                tags=range_tags(group[0], group[-1]),
             )
             for group in groups
         ],

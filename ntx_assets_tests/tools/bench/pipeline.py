@@ -341,26 +341,11 @@ class ComputeFigures:
 def time_indicator_compute(engine: Engine, last: dt.date) -> ComputeFigures:
     """`ntx_assets.indicators.compute` on the whole loaded history, all companies at once, as the asset
     frames it (grouped by security id); then the asset's own `indicator_rows` over every stored date."""
-    from ntx_assets.defs.indicators import indicator_rows
+    from ntx_assets.defs.indicators import indicator_rows, price_history
     from ntx_assets.indicators import compute
 
-    t = daily_prices
-    query = select(
-        t.c.security_id,
-        t.c.symbol,
-        t.c.business_date,
-        t.c.open,
-        t.c.high,
-        t.c.low,
-        t.c.close,
-        t.c.previous_close,  # the asset's indicator_rows finds the re-basings from it
-        t.c.volume,
-    )
     with engine.connect() as conn:
-        history = pd.DataFrame(
-            conn.execute(query.where(t.c.business_date <= last)).all(),
-            columns=list(query.selected_columns.keys()),
-        )
+        history = price_history(conn, daily_prices.c.business_date <= last)
     frame = history.drop(columns=["previous_close"]).rename(columns={"business_date": "date"})
     frame["date"] = pd.to_datetime(frame["date"])
     frame["symbol"] = frame["security_id"].astype(str)
