@@ -24,8 +24,10 @@ class LineagePage(HTMLParser):
     """The asset nodes drawn in a dumped lineage page, and its visible text.
 
     An asset node's title is the `data-tooltip` element inside the node's name bar (class
-    `AssetNode_assetName...`); group boxes and the sidebar carry the same names elsewhere, so a name
-    anywhere in the DOM proves nothing.
+    `AssetNode_assetName...`), or, when the graph is zoomed out far enough for Dagster to draw minimal
+    nodes (eight assets in four groups are), the text of the name bar itself (`...minimalName...`);
+    group boxes and the sidebar carry the same names elsewhere, so a name anywhere in the DOM proves
+    nothing.
     """
 
     def __init__(self) -> None:
@@ -33,6 +35,7 @@ class LineagePage(HTMLParser):
         self.asset_nodes: list[str] = []
         self.text: list[str] = []
         self._in_name_bar = 0
+        self._in_minimal_name = False
         self._capture_tooltip = False
         self._hidden = 0
 
@@ -45,15 +48,23 @@ class LineagePage(HTMLParser):
             if "data-tooltip" in attributes:
                 self.asset_nodes.append(str(attributes["data-tooltip"]))
         elif tag == "div" and "AssetNode_assetName" in (attributes.get("class") or ""):
-            self._in_name_bar = 1
+            if "minimalName" in (attributes.get("class") or ""):
+                self._in_minimal_name = True
+            else:
+                self._in_name_bar = 1
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "div":
+            self._in_minimal_name = False
         if tag in ("script", "style"):
             self._hidden -= 1
         if self._in_name_bar:
             self._in_name_bar -= 1
 
     def handle_data(self, data: str) -> None:
+        if self._in_minimal_name and data.strip():
+            self.asset_nodes.append(data.strip())
+            self._in_minimal_name = False
         if not self._hidden and data.strip():
             self.text.append(data.strip())
 
@@ -91,7 +102,13 @@ def test_the_page_parser_finds_only_asset_nodes_and_sees_error_pages() -> None:
         "<script>var Error = 1;</script><p>No assets were found</p>"
     )
     assert page.asset_nodes == ["daily_prices"]
-    assert "No assets were found" in page.text and not any("var Error" in t for t in page.text)
+    assert "No assets were found" in page.text
+    zoomed_out = LineagePage()
+    zoomed_out.feed(
+        '<div class="AssetNode_minimalAssetNodeBox__lxBVU"><div class="AssetNode_assetName__tnJ1t '
+        'AssetNode_minimalName__6CSqA">screener</div></div><div class="GroupNode">screener</div>'
+    )
+    assert zoomed_out.asset_nodes == ["screener"] and not any("var Error" in t for t in page.text)
 
 
 @pytest.mark.slow
