@@ -179,6 +179,7 @@ def test_the_exports_parse_and_match_the_table(world: World) -> None:
     ]
     assert len(companies_document["companies"]) == len(table)
     assert not list(world.exports.glob(".*"))  # no temporary file left behind
+    assert (world.exports / "screener.json").stat().st_mode & 0o777 == 0o644  # readable by the app
 
 
 def command(world: World, *args: str) -> tuple[int, str]:

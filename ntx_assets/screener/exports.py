@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+EXPORT_MODE = 0o644
 COMPANY_FIELDS = (
     "security_id",
     "symbol",
@@ -43,6 +44,8 @@ def write_json(path: Path, document: Mapping[str, Any]) -> int:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp makes the file private (0600); an export is for other readers (the app, a web server).
+        os.chmod(temporary, EXPORT_MODE)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
