@@ -32,7 +32,8 @@ _OPTIONAL = {
     "market_capitalization": ("marketCapitalization", "market_capitalization"),  # millions of NPR
 }
 _FIELD_OF_COLUMN = {column: field for field, column in (_REQUIRED | _OPTIONAL).values()}
-_NON_NEGATIVE = {"volume", "turnover", "trades"}
+# A market capitalization of 0 (NEPSE without a share count) is no reason to lose a session's prices.
+_NON_NEGATIVE = {"volume", "turnover", "trades", "market_capitalization"}
 _POSITIVE = {
     "open",
     "high",
@@ -40,7 +41,6 @@ _POSITIVE = {
     "close",
     "previous_close",
     "average_traded_price",
-    "market_capitalization",
 }
 
 

@@ -49,6 +49,12 @@ def test_real_payload_maps_to_rows_of_universe_companies_only(payload: list[dict
     }
 
 
+def test_a_zero_market_capitalization_keeps_the_session(payload: list[dict]) -> None:
+    payload[0]["marketCapitalization"] = 0.0
+    rows = price_rows(payload[:1], SESSION, {payload[0]["securityId"]: "X"})
+    assert rows[0]["market_capitalization"] == 0.0
+
+
 def test_missing_open_is_allowed(payload: list[dict]) -> None:
     del payload[0]["openPrice"]
     rows = price_rows(payload[:1], SESSION, {payload[0]["securityId"]: "X"})
@@ -62,6 +68,7 @@ def test_missing_open_is_allowed(payload: list[dict]) -> None:
         ("lowPrice", -5.0, "'lowPrice' is -5.0, not > 0"),
         ("totalTradedQuantity", -1, "'totalTradedQuantity' is -1, negative"),
         ("totalTradedValue", -10.0, "'totalTradedValue' is -10.0, negative"),
+        ("marketCapitalization", -1.0, "'marketCapitalization' is -1.0, negative"),
         ("lowPrice", 99999.0, "'lowPrice' is 99999.0, above highPrice"),
         ("openPrice", 1.0, "'openPrice' is 1.0, outside the day's range"),
         ("businessDate", "2025-12-02", "'businessDate' is 2025-12-02, not the requested session date"),
