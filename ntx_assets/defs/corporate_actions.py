@@ -34,6 +34,7 @@ from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.nepse import NepseError
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import UpsertCounts, upsert
+from ntx_assets.warehouse.queries import read_frame
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import corporate_actions as actions_table
 from ntx_assets.warehouse.schema import daily_prices as prices_table
@@ -140,8 +141,8 @@ PRICE_ADJUSTMENTS_AUTOMATION = when_upstream_updates("prices or announcements up
 def price_adjustments(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     started = time.monotonic()
     with warehouse.engine.connect() as conn:
-        prices = _frame(conn, select(*_PRICE_COLUMNS))
-        actions = _frame(conn, select(actions_table))
+        prices = read_frame(conn, select(*_PRICE_COLUMNS))
+        actions = read_frame(conn, select(actions_table))
     rows = adjustment_rows(prices, actions)
     with warehouse.engine.begin() as conn:
         counts = upsert(conn, adjustments_table, rows)
@@ -247,10 +248,6 @@ def _nepal_date(moment: dt.datetime) -> dt.date:
 
 def _whole(value: float | None) -> int | None:
     return None if value is None else round(value)
-
-
-def _frame(conn: Connection, query) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    return pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
 
 
 def _remove_stale(conn: Connection, rows: Sequence[dict]) -> int:

@@ -23,6 +23,7 @@ from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.indicators import INDICATOR_COLUMNS, compute
 from ntx_assets.resources import WarehouseResource
 from ntx_assets.warehouse import UpsertCounts, upsert
+from ntx_assets.warehouse.queries import read_frame
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import indicators as indicators_table
 
@@ -114,7 +115,7 @@ def price_history(conn: Connection, *conditions: ColumnElement[bool]) -> pd.Data
         t.c.previous_close,
         t.c.volume,
     ).where(*conditions)
-    return pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
+    return read_frame(conn, query)
 
 
 def indicator_rows(history: pd.DataFrame, dates: Sequence[dt.date]) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from ntx_assets.defs.indicators import indicators
 from ntx_assets.resources import ExportResource, NepseResource, WarehouseResource
 from ntx_assets.screener.exports import company_rows, export_document, write_json
 from ntx_assets.screener.table import as_records, screener_frame
+from ntx_assets.warehouse.queries import read_frame
 from ntx_assets.warehouse.schema import ADJUSTED_PRICES_VIEW, companies
 from ntx_assets.warehouse.schema import corporate_actions as actions_table
 from ntx_assets.warehouse.schema import daily_prices as prices_table
@@ -126,7 +127,7 @@ def screener(
 
 def _inputs(conn: Connection) -> tuple[pd.DataFrame, ...]:
     c, p, i = companies, prices_table, indicators_table
-    company_frame = _frame(
+    company_frame = read_frame(
         conn,
         select(
             c.c.security_id,
@@ -146,7 +147,7 @@ def _inputs(conn: Connection) -> tuple[pd.DataFrame, ...]:
         .subquery()
     )
     on_latest = and_(p.c.security_id == latest.c.security_id, p.c.business_date == latest.c.business_date)
-    prices = _frame(
+    prices = read_frame(
         conn,
         select(
             p.c.security_id,
@@ -162,11 +163,11 @@ def _inputs(conn: Connection) -> tuple[pd.DataFrame, ...]:
     on_latest_indicators = and_(
         i.c.security_id == latest.c.security_id, i.c.business_date == latest.c.business_date
     )
-    technicals = _frame(conn, select(i).join(latest, on_latest_indicators))
+    technicals = read_frame(conn, select(i).join(latest, on_latest_indicators))
     newest = conn.execute(select(func.max(p.c.business_date))).scalar_one()
-    since = (newest or dt.date.min) - dt.timedelta(days=RETURN_WINDOW_DAYS) if newest else dt.date.min
-    adjusted = _frame(conn, select(_adjusted).where(_adjusted.c.business_date >= since))
-    reports = _frame(
+    since = newest - dt.timedelta(days=RETURN_WINDOW_DAYS) if newest else dt.date.min
+    adjusted = read_frame(conn, select(_adjusted).where(_adjusted.c.business_date >= since))
+    reports = read_frame(
         conn,
         select(
             filings_table.c.security_id,
@@ -180,7 +181,7 @@ def _inputs(conn: Connection) -> tuple[pd.DataFrame, ...]:
             filings_table.c.profit,
         ),
     )
-    actions = _frame(
+    actions = read_frame(
         conn,
         select(
             actions_table.c.security_id,
@@ -191,10 +192,6 @@ def _inputs(conn: Connection) -> tuple[pd.DataFrame, ...]:
         ),
     )
     return company_frame, prices, technicals, adjusted, reports, actions
-
-
-def _frame(conn: Connection, query) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    return pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
 
 
 def top_table(frame: pd.DataFrame, rows: int = TOP_ROWS) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Connection, func, select
+import pandas as pd
+from sqlalchemy import Connection, Select, func, select
 
 from ntx_assets.warehouse.schema import companies
 
@@ -16,6 +17,11 @@ def included_companies(conn: Connection, symbols: Collection[str] | None = None)
     if symbols is not None:
         query = query.where(companies.c.symbol.in_(list(symbols)))
     return {int(security_id): str(symbol) for security_id, symbol in conn.execute(query)}
+
+
+def read_frame(conn: Connection, query: Select) -> pd.DataFrame:
+    """A query's rows as a DataFrame with the query's column names (also when there are no rows)."""
+    return pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
 
 
 def included_symbols(conn: Connection) -> set[str]:

@@ -241,7 +241,9 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
             # Seed every other warehouse of the daily update before any daily update writes its day.
             for backend in daily_on:
                 if history_on is not None and backend not in backfill_on and backend != history_on:
-                    copied = p.copy_history(urls[history_on], urls[backend], window.last)
+                    copied = p.copy_tables(
+                        urls[history_on], urls[backend], p.HISTORY_TABLES, until=window.last
+                    )
                     say(
                         f"{backend}: seeded with the {history_on} warehouse's {copied:,} rows "
                         "(same stand-in data)"

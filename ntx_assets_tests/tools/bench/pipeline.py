@@ -366,15 +366,19 @@ def time_indicator_compute(engine: Engine, last: dt.date) -> ComputeFigures:
 UNIVERSE_TABLES = (companies, company_symbols)
 
 
-def copy_tables(source_url: str, target_url: str, tables: Sequence[Any]) -> int:
-    """Seed a warehouse with another's rows of `tables` (the same stand-in data), through the upsert."""
+def copy_tables(source_url: str, target_url: str, tables: Sequence[Any], until: dt.date | None = None) -> int:
+    """Seed a warehouse with another's rows of `tables` (the same stand-in data), through the product's
+    upsert; with `until`, only rows of business dates up to it."""
     source, target = create_warehouse_engine(source_url), create_warehouse_engine(target_url)
     copied = 0
     try:
         migrate(target)
         for table in tables:
+            query = select(table)
+            if until is not None and "business_date" in table.c:
+                query = query.where(table.c.business_date <= until)
             with source.connect() as conn:
-                rows = [dict(row) for row in conn.execute(select(table)).mappings()]
+                rows = [dict(row) for row in conn.execute(query).mappings()]
             if rows:
                 with target.begin() as conn:
                     upsert(conn, table, rows)
@@ -448,29 +452,6 @@ def measure_cli(
     years = len({d.year for d in window.dates})
     minimum = {"today_price": minimum_calls(len(window.sessions), rows), **fixed_calls(years)}
     return CliFigures(window=window, rate=rate, wall_seconds=wall, calls=calls, minimum=minimum, runs=runs)
-
-
-def copy_history(source_url: str, target_url: str, last: dt.date) -> int:
-    """Seed a warehouse with another's rows up to `last` (the same stand-in data), through the product's
-    upsert."""
-    source, target = create_warehouse_engine(source_url), create_warehouse_engine(target_url)
-    copied = 0
-    try:
-        migrate(target)
-        for table in HISTORY_TABLES:
-            query = select(table)
-            if "business_date" in table.c:
-                query = query.where(table.c.business_date <= last)
-            with source.connect() as conn:
-                rows = [dict(row) for row in conn.execute(query).mappings()]
-            if rows:
-                with target.begin() as conn:
-                    upsert(conn, table, rows)
-                copied += len(rows)
-    finally:
-        source.dispose()
-        target.dispose()
-    return copied
 
 
 @dataclass(frozen=True)

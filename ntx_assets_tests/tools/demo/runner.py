@@ -9,10 +9,10 @@ from typing import Any
 
 import dagster as dg
 
+from ntx_assets.defs.requests import range_tags
+
 DEMO_TAG = "ntx/demo"
 PHASE_TAG = "ntx/demo_phase"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 DEFAULT_GROUP_SIZE = 25
 
 
@@ -148,7 +148,7 @@ class Runner:
             outcomes.append(outcome)
         tags = {DEMO_TAG: "true", PHASE_TAG: phase}
         if partition_range is not None:
-            tags[RANGE_START_TAG], tags[RANGE_END_TAG] = partition_range
+            tags.update(range_tags(*partition_range))
         started = time.monotonic()
         try:
             result = self._job.execute_in_process(
