@@ -141,14 +141,26 @@ def test_a_small_bench_reports_what_the_standin_served_and_the_warehouse_holds(t
     assert live["sessions"] == len(live_sessions) and live["universe_calls"] == 0  # the universe was copied
     live_calls = live["calls_by_endpoint"]["POST /api/nots/nepse-data/today-price"]
     assert len(live_sessions) <= live_calls <= len(live_sessions) + 1
-    # The CLI's --partition-range over the same dates: one run, one call per session.
-    cli = figures["cli_backfill_sqlite"]
-    assert cli["runs"] == 1 and cli["sessions"] == len(sessions)
-    cli_calls = cli["calls_by_endpoint"]["POST /api/nots/nepse-data/today-price"]
-    assert len(sessions) <= cli_calls <= len(sessions) + 1
-    assert cli["wall_vs_pacing"] == pytest.approx(
-        cli["wall_seconds"] / (cli["calls_made"] / figures["rate_per_s"]), rel=0.02
-    )
+    # The CLI's --partition-range over the same dates, at R and at the live rate: one run, one call per
+    # session, and Dagster's own events counted from the run's log: one planned and one materialization
+    # per partition and asset (the checks add planned evaluations).
+    for key, cli_dates, cli_sessions, rate in (
+        ("cli_backfill_sqlite", dates, sessions, figures["rate_per_s"]),
+        ("cli_backfill_live_rate", 5, live_sessions, 2.0),
+    ):
+        cli = figures[key]
+        assert cli["runs"] == 1 and cli["dates"] == cli_dates and cli["sessions"] == len(cli_sessions)
+        cli_calls = cli["calls_by_endpoint"]["POST /api/nots/nepse-data/today-price"]
+        assert len(cli_sessions) <= cli_calls <= len(cli_sessions) + 1
+        assert cli["rate_per_s"] == rate
+        assert cli["wall_vs_pacing"] == pytest.approx(
+            cli["wall_seconds"] / (cli["calls_made"] / rate), rel=0.02
+        )
+        assert cli["materialization_events"] == 2 * cli_dates and cli["planned_events"] > 2 * cli_dates
+        dagster_part = (
+            cli["startup_seconds"] + cli["planned_events_seconds"] + cli["materialization_events_seconds"]
+        )
+        assert 0 < dagster_part < cli["wall_seconds"]
 
     for backend in ("sqlite", "postgresql"):
         update = figures[f"daily_{backend}"]

@@ -389,6 +389,51 @@ def copy_tables(source_url: str, target_url: str, tables: Sequence[Any], until: 
     return copied
 
 
+@dataclass(frozen=True)
+class EventCosts:
+    """Where a CLI run's time goes besides its assets, read off its own event log: the process's start
+    (interpreter, imports, code location, instance) until Dagster writes the run's first event; the
+    ASSET_MATERIALIZATION_PLANNED events (one per partition and asset) written before the run starts;
+    the ASSET_MATERIALIZATION events (one per partition and asset) written after each step's output."""
+
+    startup_seconds: float
+    planned_events: int
+    planned_events_seconds: float
+    materialization_events: int
+    materialization_events_seconds: float
+
+
+def event_costs(instance: dg.DagsterInstance, run_id: str, process_started_at: float) -> EventCosts:
+    records = [r.event_log_entry for r in instance.get_records_for_run(run_id, limit=1_000_000).records]
+    planned = [e.timestamp for e in records if e.dagster_event_type in PLANNED_EVENTS]
+    # Per step: from its first output to its last materialization, the events Dagster writes one by one.
+    first_output: dict[str, float] = {}
+    last_materialization: dict[str, float] = {}
+    materializations = 0
+    for entry in records:
+        step = entry.step_key or ""
+        if entry.dagster_event_type == dg.DagsterEventType.STEP_OUTPUT:
+            first_output.setdefault(step, entry.timestamp)
+        elif entry.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            materializations += 1
+            last_materialization[step] = entry.timestamp
+    return EventCosts(
+        startup_seconds=records[0].timestamp - process_started_at,
+        planned_events=len(planned),
+        planned_events_seconds=max(planned) - min(planned) if planned else 0.0,
+        materialization_events=materializations,
+        materialization_events_seconds=sum(
+            end - first_output[step] for step, end in last_materialization.items() if step in first_output
+        ),
+    )
+
+
+PLANNED_EVENTS = (
+    dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+    dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED,
+)
+
+
 @dataclass
 class CliFigures(CallCounts):
     window: Window
@@ -397,6 +442,7 @@ class CliFigures(CallCounts):
     calls: dict[str, int]
     minimum: dict[str, int]
     runs: list[RunFigures]
+    costs: EventCosts
 
 
 def measure_cli(
@@ -435,6 +481,7 @@ def measure_cli(
     ]
     child_env = {**os.environ, **env, "NTX_DATABASE_URL": database_url, "DAGSTER_HOME": str(home)}
     before = server.request_counts()
+    started_at = time.time()
     started = time.perf_counter()
     done = subprocess.run(
         command, cwd=REPO_ROOT, env=child_env, capture_output=True, text=True, timeout=timeout
@@ -446,12 +493,17 @@ def measure_cli(
     instance = dg.DagsterInstance.from_config(str(home))
     try:
         runs = [run_figures(instance, run.run_id) for run in instance.get_runs()]
+        if len(runs) != 1:
+            raise RuntimeError(f"dagster asset materialize made {len(runs)} runs, not one")
+        costs = event_costs(instance, runs[0].run_id, started_at)
     finally:
         instance.dispose()
     rows = [len(server.data.today_prices(d)) for d in window.sessions]
     years = len({d.year for d in window.dates})
     minimum = {"today_price": minimum_calls(len(window.sessions), rows), **fixed_calls(years)}
-    return CliFigures(window=window, rate=rate, wall_seconds=wall, calls=calls, minimum=minimum, runs=runs)
+    return CliFigures(
+        window=window, rate=rate, wall_seconds=wall, calls=calls, minimum=minimum, runs=runs, costs=costs
+    )
 
 
 @dataclass(frozen=True)
