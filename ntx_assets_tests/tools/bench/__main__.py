@@ -219,18 +219,9 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
                 out[f"backfill_{backend}"] = report_backfill(result)
                 history_on = history_on or backend
             if history_on is not None and not args.skip_cli:
-                say("CLI: dagster asset materialize --partition-range over the same dates (a new warehouse)")
-                cli = p.measure_cli(
-                    server,
-                    f"sqlite:///{scratch / 'warehouse_cli.db'}",
-                    window,
-                    rate=args.rate,
-                    home=scratch / "dagster_home_cli",
-                    env=env,
-                    universe_from=urls[history_on],
-                    timeout=args.timeout,
+                out["cli_backfill_sqlite"] = cli_backfill(
+                    p, server, window, args.rate, scratch / "cli", env, urls[history_on], args.timeout
                 )
-                out["cli_backfill_sqlite"] = report_cli(cli)
             if history_on is not None and not args.skip_live_rate:
                 out.update(live_rate_backfill(args, p, window, urls[history_on], scratch))
             if daily_on and history_on is None:
@@ -296,19 +287,37 @@ def live_rate_backfill(
         )
         out["backfill_live_rate"] = report_backfill(result)
         if not args.skip_cli:
-            say(f"CLI at the live rate {args.live_rate:g} req/s over the same dates (a new warehouse)")
-            cli = p.measure_cli(
-                slow,
-                f"sqlite:///{scratch / 'warehouse_cli_live_rate.db'}",
-                live,
-                rate=args.live_rate,
-                home=scratch / "dagster_home_cli_live_rate",
-                env=env,
-                universe_from=universe_from,
-                timeout=args.timeout,
+            out["cli_backfill_live_rate"] = cli_backfill(
+                p, slow, live, args.live_rate, scratch / "cli_live_rate", env, universe_from, args.timeout
             )
-            out["cli_backfill_live_rate"] = report_cli(cli)
     return out
+
+
+def cli_backfill(
+    p: Any,
+    server: Any,
+    window: Any,
+    rate: float,
+    folder: Path,
+    env: dict[str, str],
+    universe_from: str,
+    timeout: float,
+) -> dict[str, Any]:
+    """`dagster asset materialize --partition-range` over the window at `rate`, into a new warehouse and
+    Dagster home under `folder`."""
+    say(f"CLI at {rate:g} req/s: dagster asset materialize --partition-range over the same dates")
+    folder.mkdir(parents=True, exist_ok=True)
+    cli = p.measure_cli(
+        server,
+        f"sqlite:///{folder / 'warehouse.db'}",
+        window,
+        rate=rate,
+        home=folder / "dagster_home",
+        env=env,
+        universe_from=universe_from,
+        timeout=timeout,
+    )
+    return report_cli(cli)
 
 
 def report_cli(c: Any) -> dict[str, Any]:
