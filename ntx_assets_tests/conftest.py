@@ -20,9 +20,10 @@ import pytest
 from psycopg import sql
 
 from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.resources import NepseResource
 from ntx_assets.settings import definitions_settings
 from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, pinned
+from ntx_assets_tests.tools.harness.resources import run_resources
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
 
 PG_ADMIN_URL = os.environ.get("NTX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -146,11 +147,7 @@ def load_universe(
                     admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
                 url = _pg_url(name)
             with dg.instance_for_test() as instance:
-                resources = {
-                    "nepse": fast_nepse_resource(standin.base_url),
-                    "warehouse": WarehouseResource(database_url=url),
-                    "check_targets": CheckTargetsResource(universe_target=259),
-                }
+                resources = run_resources(fast_nepse_resource(standin.base_url), url)
                 assert dg.materialize([company_universe], instance=instance, resources=resources).success
             templates[backend] = url
         return templates[backend]

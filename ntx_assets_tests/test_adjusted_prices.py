@@ -25,7 +25,6 @@ from ntx_assets.defs.corporate_actions import REBASINGS_EXPLAINED, corporate_act
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
 from ntx_assets.defs.partitions import session_date_partitions
-from ntx_assets.resources import CheckTargetsResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import corporate_actions as actions_table
 from ntx_assets.warehouse.schema import daily_prices as prices_table
@@ -35,6 +34,7 @@ from ntx_assets_tests.conftest import PG_ADMIN_URL, fast_nepse_resource
 from ntx_assets_tests.talib_reference import talib_reference
 from ntx_assets_tests.test_daily_prices import range_tags
 from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
+from ntx_assets_tests.tools.harness.resources import run_resources
 from ntx_assets_tests.tools.standin import StandinServer
 
 ASSETS = [company_universe, daily_prices, indicators, corporate_actions, price_adjustments]
@@ -50,11 +50,7 @@ class World:
     instance: dg.DagsterInstance
 
     def resources(self) -> dict[str, object]:
-        return {
-            "nepse": fast_nepse_resource(self.standin.base_url),
-            "warehouse": WarehouseResource(database_url=self.url),
-            "check_targets": CheckTargetsResource(universe_target=259),
-        }
+        return run_resources(fast_nepse_resource(self.standin.base_url), self.url)
 
     def materialize(self, selection: list, **kwargs: object) -> dg.ExecuteInProcessResult:
         return dg.materialize(

@@ -19,12 +19,13 @@ from sqlalchemy import func, select
 
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.conftest import PG_ADMIN_URL, fast_nepse_resource
 from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
+from ntx_assets_tests.tools.harness.resources import run_resources
 from ntx_assets_tests.tools.standin import REMOVE, StandinServer
 
 SESSIONS_PER_CASE = 5  # sessions in each case's range run; the bad one is the middle one
@@ -99,11 +100,7 @@ def _with_universe(standin: StandinServer, url: str) -> Iterator[str]:
         result = dg.materialize(
             [company_universe],
             instance=instance,
-            resources={
-                "nepse": _nepse(standin),
-                "warehouse": WarehouseResource(database_url=url),
-                "check_targets": CheckTargetsResource(universe_target=259),
-            },
+            resources=run_resources(_nepse(standin), url),
         )
     assert result.success
     yield url

@@ -23,17 +23,14 @@ from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.in_memory_nepse import InMemoryNepseResource, standin_data
 from ntx_assets_tests.pinned import PINNED_TODAY, npt, pinned
 from ntx_assets_tests.test_daily_prices import range_tags
+from ntx_assets_tests.tools.harness.resources import run_resources
 
 DATA = standin_data(7, PINNED_TODAY)
 
 
 @pytest.fixture
 def resources(tmp_path: Path) -> dict[str, object]:
-    return {
-        "nepse": InMemoryNepseResource(),
-        "warehouse": WarehouseResource(database_url=f"sqlite:///{tmp_path / 'warehouse.db'}"),
-        "check_targets": CheckTargetsResource(universe_target=259),
-    }
+    return run_resources(InMemoryNepseResource(), f"sqlite:///{tmp_path / 'warehouse.db'}")
 
 
 @pytest.fixture

@@ -25,12 +25,13 @@ from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.filings import filings, filings_refresh_schedule
 from ntx_assets.defs.new_documents import new_documents_sensor
 from ntx_assets.filings import NEVER_FETCHED_PRIORITY, REFRESH_PRIORITY
-from ntx_assets.resources import ArtifactStoreResource, CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.resources import ArtifactStoreResource, NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import artifacts as artifacts_table
 from ntx_assets.warehouse.schema import companies, filing_documents
 from ntx_assets.warehouse.schema import filings as filings_table
 from ntx_assets_tests.pinned import PINNED_TODAY
+from ntx_assets_tests.tools.harness.resources import run_resources
 from ntx_assets_tests.tools.standin import FaultConfig, StandinConfig, StandinServer, running_standin
 from ntx_assets_tests.tools.standin.reports import QUARTER_NAMES
 
@@ -105,12 +106,11 @@ class World:
 
     def resources(self, **nepse: Any) -> dict[str, Any]:
         settings = {"requests_per_second": 200.0, "max_concurrent_requests": 4, **nepse}
-        return {
-            "nepse": NepseResource(base_url=self.server.base_url, **settings),
-            "warehouse": WarehouseResource(database_url=self.database_url),
-            "check_targets": CheckTargetsResource(universe_target=259),
-            "artifact_store": ArtifactStoreResource(root=str(self.store.root), max_bytes=MAX_BYTES),
-        }
+        return run_resources(
+            NepseResource(base_url=self.server.base_url, **settings),
+            self.database_url,
+            artifact_store=ArtifactStoreResource(root=str(self.store.root), max_bytes=MAX_BYTES),
+        )
 
     def run(
         self, selection: Sequence[Any], symbols: Sequence[str], *, ok: bool = True, **nepse: Any

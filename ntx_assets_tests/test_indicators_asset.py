@@ -14,7 +14,6 @@ from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
 from ntx_assets.defs.later_indicators import later_indicators_sensor
 from ntx_assets.defs.requests import RANGE_END_TAG, RANGE_START_TAG
-from ntx_assets.resources import CheckTargetsResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import indicators as indicators_table
@@ -22,6 +21,7 @@ from ntx_assets_tests.conftest import fast_nepse_resource
 from ntx_assets_tests.pinned import PINNED_NOW
 from ntx_assets_tests.talib_reference import talib_reference
 from ntx_assets_tests.test_daily_prices import range_tags
+from ntx_assets_tests.tools.harness.resources import run_resources
 from ntx_assets_tests.tools.standin import StandinServer
 
 # 300 sessions of every company through Dagster: end to end, and about a minute.
@@ -38,11 +38,7 @@ def loaded(standin: StandinServer, tmp_path_factory: pytest.TempPathFactory):  #
     """
     url = f"sqlite:///{tmp_path_factory.mktemp('indicators') / 'warehouse.db'}"
     nepse = fast_nepse_resource(standin.base_url)
-    resources = {
-        "nepse": nepse,
-        "warehouse": WarehouseResource(database_url=url),
-        "check_targets": CheckTargetsResource(universe_target=259),
-    }
+    resources = run_resources(nepse, url)
     with pytest.MonkeyPatch.context() as patch, dg.instance_for_test() as instance:
         patch.setenv("NTX_HISTORY_START", (standin.data.start_date + dt.timedelta(days=1)).isoformat())
         # One planned event per run instead of one per partition (DAGSTER_NOTES Q2): the load is setup.

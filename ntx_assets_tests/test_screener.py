@@ -22,7 +22,7 @@ from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.filings import filings
 from ntx_assets.defs.indicators import indicators
 from ntx_assets.defs.screener import ONE_ROW_PER_COMPANY, RATIOS_FINITE, ROWS_CURRENT, screener
-from ntx_assets.resources import CheckTargetsResource, ExportResource, WarehouseResource
+from ntx_assets.resources import ExportResource
 from ntx_assets.screener.__main__ import main as screener_command
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies
@@ -32,6 +32,7 @@ from ntx_assets.warehouse.schema import screener as screener_table
 from ntx_assets_tests.conftest import fast_nepse_resource
 from ntx_assets_tests.talib_reference import talib_reference
 from ntx_assets_tests.test_daily_prices import range_tags
+from ntx_assets_tests.tools.harness.resources import run_resources
 from ntx_assets_tests.tools.standin import StandinServer
 
 ASSETS = [company_universe, daily_prices, indicators, filings, corporate_actions, price_adjustments, screener]
@@ -49,12 +50,11 @@ class World:
     run: dg.ExecuteInProcessResult | None = None
 
     def materialize(self, selection: list, **kwargs: object) -> dg.ExecuteInProcessResult:
-        resources = {
-            "nepse": fast_nepse_resource(self.standin.base_url),
-            "warehouse": WarehouseResource(database_url=self.url),
-            "check_targets": CheckTargetsResource(universe_target=259),
-            "exports": ExportResource(directory=str(self.exports)),
-        }
+        resources = run_resources(
+            fast_nepse_resource(self.standin.base_url),
+            self.url,
+            exports=ExportResource(directory=str(self.exports)),
+        )
         return dg.materialize(
             ASSETS, selection=selection, instance=self.instance, resources=resources, **kwargs
         )

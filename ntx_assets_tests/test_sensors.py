@@ -34,13 +34,14 @@ from ntx_assets.defs.sensors import (
     write_cursor,
 )
 from ntx_assets.nepse import MarketStatus
-from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.resources import NepseResource
 from ntx_assets.sessions import is_trading_weekday
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.conftest import fast_nepse_resource
 from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, npt, pinned
 from ntx_assets_tests.test_daily_prices import range_tags
+from ntx_assets_tests.tools.harness.resources import run_resources
 from ntx_assets_tests.tools.standin import StandinServer
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
@@ -63,11 +64,7 @@ def universe_db(
 ) -> Path:
     """A SQLite warehouse holding the universe (profiles included), copied by each test that needs one."""
     path = tmp_path_factory.mktemp("universe") / "warehouse.db"
-    resources = {
-        "nepse": fast_nepse_resource(standin.base_url),
-        "warehouse": WarehouseResource(database_url=f"sqlite:///{path}"),
-        "check_targets": CheckTargetsResource(universe_target=259),
-    }
+    resources = run_resources(fast_nepse_resource(standin.base_url), f"sqlite:///{path}")
     assert dg.materialize([company_universe], instance=sensor_instance, resources=resources).success
     return path
 
@@ -234,11 +231,7 @@ def test_the_run_request_is_one_run_of_universe_prices_and_indicators_for_the_da
 ) -> None:
     day = past_sessions(market)[-1]
     market.set_market_status("CLOSE", dt.datetime.combine(day, CLOSE))
-    resources = {
-        "nepse": nepse_resource,
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "check_targets": CheckTargetsResource(universe_target=259),
-    }
+    resources = run_resources(nepse_resource, warehouse_url)
     defs = dg.Definitions(
         assets=list(NEW_SESSION_ASSETS),
         asset_checks=[daily_prices_fresh],
@@ -307,11 +300,7 @@ def test_materialized_prices_request_their_indicators_then_nothing(
     dagster_instance: dg.DagsterInstance,
     warehouse_url: str,
 ) -> None:
-    resources = {
-        "nepse": nepse_resource,
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "check_targets": CheckTargetsResource(universe_target=259),
-    }
+    resources = run_resources(nepse_resource, warehouse_url)
     assets = list(NEW_SESSION_ASSETS)
     defs = dg.Definitions(assets=assets, resources=resources)
     now = PINNED_NOW
@@ -387,11 +376,7 @@ def test_later_indicators_follow_a_changed_price_in_one_run_and_nothing_else(
     dagster_instance: dg.DagsterInstance,
     warehouse_url: str,
 ) -> None:
-    resources = {
-        "nepse": nepse_resource,
-        "warehouse": WarehouseResource(database_url=warehouse_url),
-        "check_targets": CheckTargetsResource(universe_target=259),
-    }
+    resources = run_resources(nepse_resource, warehouse_url)
     sessions = past_sessions(standin)
     first, last = sessions[-8], sessions[-2]
     assert dg.materialize(

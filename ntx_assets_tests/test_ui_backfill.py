@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.resources import NepseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies, daily_prices, indicators
 from ntx_assets_tests.pinned import subprocess_env_for
 from ntx_assets_tests.test_daily_prices import TODAY_PRICE, last_dates
 from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
+from ntx_assets_tests.tools.harness.resources import STANDIN_UNIVERSE_TARGET, run_resources
 from ntx_assets_tests.tools.standin import StandinServer
 
 
@@ -28,7 +29,7 @@ def test_ui_backfill_of_20_dates_is_one_run_with_one_call_per_session(
         "NTX_NEPSE_BASE_URL": standin.base_url,
         "NTX_DATABASE_URL": pg_database_url,
         "NTX_REQUESTS_PER_SECOND": "50",
-        "NTX_UNIVERSE_TARGET": "259",
+        "NTX_UNIVERSE_TARGET": str(STANDIN_UNIVERSE_TARGET),
         **subprocess_env_for(standin.data.start_date),
     }
     first, last = last_dates(standin, 20)
@@ -39,11 +40,9 @@ def test_ui_backfill_of_20_dates_is_one_run_with_one_call_per_session(
     with DagsterDeployment(
         module="ntx_assets.definitions", dagster_home=tmp_path / "home", env=env
     ) as deployment:
-        resources = {
-            "nepse": NepseResource(base_url=standin.base_url, requests_per_second=50.0),
-            "warehouse": WarehouseResource(database_url=pg_database_url),
-            "check_targets": CheckTargetsResource(universe_target=259),
-        }
+        resources = run_resources(
+            NepseResource(base_url=standin.base_url, requests_per_second=50.0), pg_database_url
+        )
         assert dg.materialize([company_universe], instance=deployment.instance, resources=resources).success
         calls_before = standin.request_counts().get(TODAY_PRICE, 0)
 
@@ -92,7 +91,7 @@ def test_ui_backfill_of_prices_and_indicators_ending_before_the_newest_partition
         "NTX_NEPSE_BASE_URL": standin.base_url,
         "NTX_DATABASE_URL": url,
         "NTX_REQUESTS_PER_SECOND": "50",
-        "NTX_UNIVERSE_TARGET": "259",
+        "NTX_UNIVERSE_TARGET": str(STANDIN_UNIVERSE_TARGET),
         **subprocess_env_for(standin.data.start_date),
     }
     first, last = last_dates(standin, 8)
@@ -103,11 +102,7 @@ def test_ui_backfill_of_prices_and_indicators_ending_before_the_newest_partition
     with DagsterDeployment(
         module="ntx_assets.definitions", dagster_home=tmp_path / "home", env=env, automation=False
     ) as deployment:
-        resources = {
-            "nepse": NepseResource(base_url=standin.base_url, requests_per_second=50.0),
-            "warehouse": WarehouseResource(database_url=url),
-            "check_targets": CheckTargetsResource(universe_target=259),
-        }
+        resources = run_resources(NepseResource(base_url=standin.base_url, requests_per_second=50.0), url)
         assert dg.materialize([company_universe], instance=deployment.instance, resources=resources).success
         backfill = deployment.launch_partition_backfill(
             asset_keys=["daily_prices", "indicators"], partition_names=names

@@ -12,15 +12,14 @@ from sqlalchemy import func, select
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
-from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.resources import NepseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.pinned import PINNED_TODAY, subprocess_env_for
-from ntx_assets_tests.tools.harness.checksum import TableChecksum, warehouse_checksum
+from ntx_assets_tests.tools.harness.checksum import TableChecksum, checksum_of
 from ntx_assets_tests.tools.harness.production import postgres_env
+from ntx_assets_tests.tools.harness.resources import QUIET, STANDIN_UNIVERSE_TARGET, run_resources
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer
-
-QUIET: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def standin_config(dates: int) -> StandinConfig:
@@ -42,26 +41,14 @@ def production_env(
         "NTX_DATABASE_URL": warehouse_url,
         "NTX_NEPSE_BASE_URL": server.base_url,
         "NTX_REQUESTS_PER_SECOND": f"{rate:g}",
-        "NTX_UNIVERSE_TARGET": "259",
+        "NTX_UNIVERSE_TARGET": str(STANDIN_UNIVERSE_TARGET),
         # The processes live on the real clock; the stand-in's dates are the pinned ones.
         **subprocess_env_for(server.data.start_date),
     }
 
 
 def resources(server: StandinServer, url: str) -> dict[str, Any]:
-    return {
-        "nepse": NepseResource(base_url=server.base_url, requests_per_second=50.0),
-        "warehouse": WarehouseResource(database_url=url),
-        "check_targets": CheckTargetsResource(universe_target=259),
-    }
-
-
-def checksum_of(url: str) -> dict[str, TableChecksum]:
-    engine = create_warehouse_engine(url)
-    try:
-        return warehouse_checksum(engine)
-    finally:
-        engine.dispose()
+    return run_resources(NepseResource(base_url=server.base_url, requests_per_second=50.0), url)
 
 
 def stored_dates(url: str) -> int:

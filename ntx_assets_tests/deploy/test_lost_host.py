@@ -28,7 +28,6 @@ from ntx_assets.defs.company_universe import company_universe
 from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.deploy.support import (
     backfill_dates,
-    checksum_of,
     clean_load,
     production_env,
     resources,
@@ -36,6 +35,7 @@ from ntx_assets_tests.deploy.support import (
     stored_dates,
 )
 from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
+from ntx_assets_tests.tools.harness.checksum import checksum_of
 from ntx_assets_tests.tools.harness.deployment import (
     TEST_FREE_SLOTS_AFTER_RUN_END_SECONDS,
     TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS,

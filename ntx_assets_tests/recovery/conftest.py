@@ -15,9 +15,10 @@ from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
 from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.pinned import PINNED_TODAY
-from ntx_assets_tests.recovery.support import DATES, QUIET, checksum_of, nepse_resources
+from ntx_assets_tests.recovery.support import DATES, nepse_resources
 from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
-from ntx_assets_tests.tools.harness.checksum import TableChecksum
+from ntx_assets_tests.tools.harness.checksum import TableChecksum, checksum_of
+from ntx_assets_tests.tools.harness.resources import QUIET
 from ntx_assets_tests.tools.standin import FaultConfig, StandinConfig, StandinServer, running_standin
 
 

@@ -8,11 +8,10 @@ from typing import Any
 
 import dagster as dg
 
-from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
-from ntx_assets.warehouse import create_warehouse_engine
+from ntx_assets.resources import NepseResource
 from ntx_assets_tests.pinned import subprocess_env_for
-from ntx_assets_tests.tools.harness.checksum import TableChecksum, warehouse_checksum
 from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
+from ntx_assets_tests.tools.harness.resources import STANDIN_UNIVERSE_TARGET, run_resources
 from ntx_assets_tests.tools.standin import StandinServer
 
 DATES = 60  # ~40 sessions: each is one POST, the only requests an empty 200 can hit
@@ -20,23 +19,12 @@ ASSETS = ["daily_prices", "indicators"]
 # At 18% faults per request, 6 attempts (the default) lose a call once in ~30,000; 10 keep the test's
 # ~300 calls safe from a run of bad luck without hiding a fault the client mishandles (that fails always).
 MAX_ATTEMPTS = 10
-QUIET: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def nepse_resources(server: StandinServer, url: str) -> dict[str, Any]:
-    return {
-        "nepse": NepseResource(base_url=server.base_url, requests_per_second=50.0, max_attempts=MAX_ATTEMPTS),
-        "warehouse": WarehouseResource(database_url=url),
-        "check_targets": CheckTargetsResource(universe_target=259),
-    }
-
-
-def checksum_of(url: str) -> dict[str, TableChecksum]:
-    engine = create_warehouse_engine(url)
-    try:
-        return warehouse_checksum(engine)
-    finally:
-        engine.dispose()
+    return run_resources(
+        NepseResource(base_url=server.base_url, requests_per_second=50.0, max_attempts=MAX_ATTEMPTS), url
+    )
 
 
 def deployment_for(server: StandinServer, url: str, home: Path, *, rate: float) -> DagsterDeployment:
@@ -44,7 +32,7 @@ def deployment_for(server: StandinServer, url: str, home: Path, *, rate: float) 
         "NTX_NEPSE_BASE_URL": server.base_url,
         "NTX_DATABASE_URL": url,
         "NTX_REQUESTS_PER_SECOND": f"{rate:g}",
-        "NTX_UNIVERSE_TARGET": "259",
+        "NTX_UNIVERSE_TARGET": str(STANDIN_UNIVERSE_TARGET),
         "NTX_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
         # The daemon and run workers live on the real clock; the stand-in's dates are the pinned ones.
         **subprocess_env_for(server.data.start_date),

@@ -22,12 +22,11 @@ from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.recovery.support import (
     ASSETS,
     assert_every_partition_materialized,
-    checksum_of,
     deployment_for,
     nepse_resources,
 )
 from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
-from ntx_assets_tests.tools.harness.checksum import TableChecksum
+from ntx_assets_tests.tools.harness.checksum import TableChecksum, checksum_of
 from ntx_assets_tests.tools.standin import StandinServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

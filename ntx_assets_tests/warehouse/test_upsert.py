@@ -21,6 +21,20 @@ from ntx_assets.warehouse.schema import companies, company_symbols, daily_prices
 upsert_module = importlib.import_module("ntx_assets.warehouse.upsert")
 
 
+NIB = {
+    "security_id": 132,
+    "symbol": "NIB",
+    "name": "Nepal Investment Bank",
+    "sector": "Commercial Banks",
+    "instrument_type": "Equity",
+    "status": "A",
+    "included": True,
+    "reason": "included",
+    "first_seen": dt.date(2025, 1, 1),
+    "last_seen": dt.date(2025, 1, 1),
+}
+
+
 @pytest.fixture
 def engine(database_url: str) -> Engine:
     engine = create_warehouse_engine(database_url)
@@ -98,18 +112,7 @@ def test_types_round_trip(engine: Engine) -> None:
 
 
 def test_insert_only_columns_keep_their_first_value(engine: Engine) -> None:
-    company = {
-        "security_id": 132,
-        "symbol": "NIB",
-        "name": "Nepal Investment Bank",
-        "sector": "Commercial Banks",
-        "instrument_type": "Equity",
-        "status": "A",
-        "included": True,
-        "reason": "included",
-        "first_seen": dt.date(2025, 1, 1),
-        "last_seen": dt.date(2025, 1, 1),
-    }
+    company = dict(NIB)
     with engine.begin() as conn:
         upsert(conn, companies, [company], insert_only={"first_seen"})
     renamed = company | {
@@ -211,18 +214,7 @@ def test_keys_stored_by_another_writer_after_the_probe_are_merged_with_exact_cou
 def test_string_keys_are_not_bounded_by_python_order(engine: Engine) -> None:
     """company_symbols is keyed on (security_id, symbol): a collation may order symbols unlike Python, so
     the probe bounds only the id, and a stored (id, other symbol) sends the batch to the merge."""
-    company = {
-        "security_id": 132,
-        "symbol": "NIB",
-        "name": "Nepal Investment Bank",
-        "sector": "Commercial Banks",
-        "instrument_type": "Equity",
-        "status": "A",
-        "included": True,
-        "reason": "included",
-        "first_seen": dt.date(2025, 1, 1),
-        "last_seen": dt.date(2025, 1, 1),
-    }
+    company = dict(NIB)
     with engine.begin() as conn:
         upsert(conn, companies, [company])
         first = {"security_id": 132, "symbol": "nib", "first_seen": dt.date(2025, 1, 1)}

@@ -33,17 +33,15 @@ from ntx_assets.sessions import minimum_calls
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import companies, company_symbols, daily_prices, indicators
 from ntx_assets_tests.tools.harness.deployment import BackfillResult, DagsterDeployment
+from ntx_assets_tests.tools.harness.resources import QUIET, STANDIN_UNIVERSE_TARGET, run_resources
 from ntx_assets_tests.tools.standin import StandinServer
 
 TODAY_PRICE = "POST /api/nots/nepse-data/today-price"
 HOLIDAYS = "GET /api/nots/holiday/list"
 MARKET_OPEN = "GET /api/nots/nepse-data/market-open"
 AUTH = ("GET /api/authenticate/prove", "GET /assets/prod/css.wasm")
-UNIVERSE_TARGET = 259  # the stand-in serves the 2025-12-04 lists
 # Tables a year of history lives in; copied as they are to seed another warehouse.
 HISTORY_TABLES = (companies, company_symbols, daily_prices, indicators)
-# In-process runs log at WARNING: their DEBUG event stream would bury the figures.
-QUIET: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass(frozen=True)
@@ -84,6 +82,14 @@ def fixed_calls(years: int) -> dict[str, int]:
     """The calls a price run needs besides today-price: one handshake (the WASM module and `prove`), one
     holiday list per year spanned, one market-open (its id feeds every POST payload id)."""
     return {"auth": len(AUTH), "holiday_lists": years, "market_open": 1}
+
+
+def window_minimum(server: StandinServer, window: Window) -> dict[str, int]:
+    """The calls a price run over the window needs at the least: today-price pages per session (the
+    stand-in's own rows), plus the fixed calls."""
+    rows = [len(server.data.today_prices(d)) for d in window.sessions]
+    years = len({d.year for d in window.dates})
+    return {"today_price": minimum_calls(len(window.sessions), rows), **fixed_calls(years)}
 
 
 @dataclass(frozen=True)
@@ -196,13 +202,9 @@ class BackfillFigures(CallCounts):
 
 
 def universe_resources(base_url: str, database_url: str, rate: float) -> dict[str, Any]:
-    from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
+    from ntx_assets.resources import NepseResource
 
-    return {
-        "nepse": NepseResource(base_url=base_url, requests_per_second=rate),
-        "warehouse": WarehouseResource(database_url=database_url),
-        "check_targets": CheckTargetsResource(universe_target=UNIVERSE_TARGET),
-    }
+    return run_resources(NepseResource(base_url=base_url, requests_per_second=rate), database_url)
 
 
 def deployment_env(
@@ -213,7 +215,7 @@ def deployment_env(
         "NTX_NEPSE_BASE_URL": base_url,
         "NTX_DATABASE_URL": database_url,
         "NTX_REQUESTS_PER_SECOND": f"{rate:g}",
-        "NTX_UNIVERSE_TARGET": str(UNIVERSE_TARGET),
+        "NTX_UNIVERSE_TARGET": str(STANDIN_UNIVERSE_TARGET),
         "NTX_HISTORY_START": window.first.isoformat(),
         "NTX_API_HISTORY_DAYS": str(max(365, history_days)),
         "NTX_DATA_DIR": str(data_dir),
@@ -286,9 +288,7 @@ def measure_backfill(
             raise RuntimeError(f"the bench backfill did not succeed:\n{outcome.describe()}")
         runs = [run_figures(deployment.instance, run.run_id) for run in outcome.runs]
 
-    rows = [len(server.data.today_prices(d)) for d in window.sessions]
-    years = len({d.year for d in window.dates})
-    minimum = {"today_price": minimum_calls(len(window.sessions), rows), **fixed_calls(years)}
+    minimum = window_minimum(server, window)
     return BackfillFigures(
         backend=backend,
         window=window,
@@ -498,9 +498,7 @@ def measure_cli(
         costs = event_costs(instance, runs[0].run_id, started_at)
     finally:
         instance.dispose()
-    rows = [len(server.data.today_prices(d)) for d in window.sessions]
-    years = len({d.year for d in window.dates})
-    minimum = {"today_price": minimum_calls(len(window.sessions), rows), **fixed_calls(years)}
+    minimum = window_minimum(server, window)
     return CliFigures(
         window=window, rate=rate, wall_seconds=wall, calls=calls, minimum=minimum, runs=runs, costs=costs
     )

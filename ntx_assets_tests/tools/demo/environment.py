@@ -17,11 +17,10 @@ from ntx_assets.settings import Settings
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import metadata
 from ntx_assets_tests.tools.demo.runner import DEMO_TAG
+from ntx_assets_tests.tools.harness.resources import STANDIN_UNIVERSE_TARGET
 
 BASE_URL_VAR = "NTX_NEPSE_BASE_URL"
 DEFAULT_HOME = ".dagster_home"
-# The stand-in serves the real 2025-12-04 lists, on which the universe rule selects 259 companies.
-STANDIN_UNIVERSE_TARGET = "259"
 LAST_DEMO_FILE = "demo-last-run.json"
 LOCK_FILE = "ntx-demo.lock"
 # A demo run still in one of these states when no demo is running was left by a demo process that died.
@@ -41,7 +40,7 @@ def standin_defaults(base_url: str, requests_per_second: float) -> dict[str, str
     """What the demo sets for its own stand-in, unless the user set it already."""
     return {
         BASE_URL_VAR: base_url,
-        "NTX_UNIVERSE_TARGET": STANDIN_UNIVERSE_TARGET,
+        "NTX_UNIVERSE_TARGET": str(STANDIN_UNIVERSE_TARGET),
         # Loopback, not the live site: the stand-in takes a far faster pace than the product's default 2/s.
         "NTX_REQUESTS_PER_SECOND": f"{requests_per_second:g}",
     }

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, func, select
 
+from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import metadata
 
 # Columns holding the time of our own fetch, not NEPSE's data.
@@ -65,3 +66,12 @@ def table_checksum(engine: Engine, table: Table) -> TableChecksum:
 def warehouse_checksum(engine: Engine, tables: Iterable[Table] | None = None) -> dict[str, TableChecksum]:
     """Table name -> its checksum, for every table of the warehouse schema (or those given)."""
     return {table.name: table_checksum(engine, table) for table in (tables or metadata.sorted_tables)}
+
+
+def checksum_of(database_url: str) -> dict[str, TableChecksum]:
+    """`warehouse_checksum` of the warehouse at `database_url`."""
+    engine = create_warehouse_engine(database_url)
+    try:
+        return warehouse_checksum(engine)
+    finally:
+        engine.dispose()

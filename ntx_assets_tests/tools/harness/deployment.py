@@ -717,6 +717,11 @@ class DagsterDeployment:
             params["fromFailure"] = False
         if title is not None:
             params["title"] = title
+        return self.launch_backfill(params)
+
+    def launch_backfill(self, params: Mapping[str, Any]) -> str:
+        """Send ``launchPartitionBackfill`` with these ``backfillParams``; returns the backfill id, or
+        raises with Dagster's error when the launch is refused."""
         result = self.graphql(LAUNCH_PARTITION_BACKFILL_MUTATION, {"backfillParams": params})[
             "launchPartitionBackfill"
         ]

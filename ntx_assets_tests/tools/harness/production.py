@@ -39,14 +39,12 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from ntx_assets_tests.tools.harness.deployment import (
-    LAUNCH_PARTITION_BACKFILL_MUTATION,
     REPO_ROOT,
     DagsterDeployment,
     DagsterDeploymentError,
     DagsterDeploymentTimeout,
     _asset_key_input,
     _console_script,
-    _format_python_error,
     _free_loopback_port,
     _tail,
     process_tree,
@@ -101,13 +99,7 @@ def launch_backfill_by_assets(
         ],
         "tags": [{"key": key, "value": value} for key, value in (tags or {}).items()],
     }
-    result = deployment.graphql(LAUNCH_PARTITION_BACKFILL_MUTATION, {"backfillParams": params})[
-        "launchPartitionBackfill"
-    ]
-    if result["__typename"] != "LaunchBackfillSuccess":
-        detail = _format_python_error(result) if "stack" in result else result.get("message", result)
-        raise DagsterDeploymentError(f"launchPartitionBackfill returned {result['__typename']}: {detail}")
-    return str(result["backfillId"])
+    return deployment.launch_backfill(params)
 
 
 def _kill_tree(pids: list[int]) -> None:
