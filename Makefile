@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_HOME
 STANDIN_PORT ?= 8765
+# More flags for the stand-in of make standin / make dev, e.g. STANDIN_FLAGS=--end-date=2026-11-20 (its
+# year then ends on that day instead of today).
+STANDIN_FLAGS ?=
 UI_PORT ?= 3000
 # make prod-local: its own Dagster home (the production dagster.yaml, PostgreSQL) and the code server's port.
 PROD_DAGSTER_HOME ?= $(CURDIR)/.dagster_home_prod
@@ -68,10 +71,10 @@ test-calendar: install postgres faketime dagster-home  ## The calendar-sensitive
 	done
 
 standin: install  ## Serve the NEPSE stand-in on 127.0.0.1:$(STANDIN_PORT)
-	$(PY) -m ntx_assets_tests.tools.standin --host 127.0.0.1 --port $(STANDIN_PORT)
+	$(PY) -m ntx_assets_tests.tools.standin --host 127.0.0.1 --port $(STANDIN_PORT) $(STANDIN_FLAGS)
 
 dev: install dagster-home  ## The stand-in plus the Dagster UI (webserver + daemon) on loopback
-	@$(PY) -m ntx_assets_tests.tools.standin --host 127.0.0.1 --port $(STANDIN_PORT) & \
+	@$(PY) -m ntx_assets_tests.tools.standin --host 127.0.0.1 --port $(STANDIN_PORT) $(STANDIN_FLAGS) & \
 	standin=$$!; trap 'kill $$standin 2>/dev/null' EXIT INT TERM; \
 	NTX_NEPSE_BASE_URL=$${NTX_NEPSE_BASE_URL:-http://127.0.0.1:$(STANDIN_PORT)} \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)

@@ -1,28 +1,34 @@
-"""Let the suite run under Debian's faketime (libfaketime 0.9.10), as `make test-calendar` does.
+"""Let the whole suite run under Debian's faketime, child processes included (`make test-calendar`, or
+`FAKETIME_DONT_FAKE_MONOTONIC=1 faketime '2027-02-11 09:30:00' make test`).
 
-That libfaketime cannot run Python as it is: with a faked monotonic clock, waits with a timeout
-(`threading.Event.wait`, queue gets) never return; with `FAKETIME_DONT_FAKE_MONOTONIC=1` they work, but
-`time.sleep` fails with EINVAL (its absolute monotonic `clock_nanosleep` is mistranslated). So under
-faketime, and only there, `time.sleep` waits with `select` instead, which libfaketime leaves alone. Loaded as
-a pytest plugin (`-p` in pyproject's addopts), so before any test module binds `time.sleep`.
+Loaded as a pytest plugin (`-p` in pyproject's addopts), so before any test module binds `time.sleep`. Under
+faketime, and only there, it
+- patches this process's `time.sleep` (`faketime_site/sitecustomize.py` says why and how), and
+- puts `faketime_site/` first on PYTHONPATH, so every process a test starts imports the same patch at
+  startup (Python imports `sitecustomize` from its path): the pytest-xdist workers, the stand-in, the demo,
+  the bench, and the Dagster webserver, daemon, code server and run workers.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import select
-import time
+from pathlib import Path
 
-UNDER_FAKETIME = "faketime" in os.environ.get("LD_PRELOAD", "")
+SITE = Path(__file__).with_name("faketime_site")
 
 
-def _select_sleep(seconds: float) -> None:
-    if seconds < 0:
-        raise ValueError("sleep length must be non-negative")
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        select.select([], [], [], left)
+def _load_site_patch():  # type: ignore[no-untyped-def]
+    """Run faketime_site/sitecustomize.py in this process (it patches time.sleep under faketime only)."""
+    spec = importlib.util.spec_from_file_location("ntx_faketime_site", SITE / "sitecustomize.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
+
+UNDER_FAKETIME: bool = _load_site_patch().UNDER_FAKETIME
 
 if UNDER_FAKETIME:
-    time.sleep = _select_sleep
+    _paths = [str(SITE), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(_paths))

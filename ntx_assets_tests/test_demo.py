@@ -8,12 +8,16 @@ import os
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from ntx_assets.clock import NEPAL_TZ
+from ntx_assets_tests.pinned import PINNED_TODAY
 from ntx_assets_tests.tools.demo import environment, plan
 from ntx_assets_tests.tools.demo.progress import Progress, clock, eta_seconds
 from ntx_assets_tests.tools.demo.summary import calls_by_label, data_calls, endpoint_label
+from ntx_assets_tests.tools.standin import StandinConfig
+from ntx_assets_tests.tools.standin.data import StandinData
 
 REPO = Path(__file__).parents[1]
 NTX_VARIABLES = (
@@ -127,6 +131,19 @@ def test_demo_environment_keeps_what_the_user_set_and_finds_a_dagster_home(tmp_p
 # --- the demo, twice -----------------------------------------------------------------------------------
 
 
+def planned_rebasings(sessions: int) -> list[tuple[str, dt.date]]:
+    """What the demo's stand-in (seed 7, its year ending on the pinned today) re-bases inside the demo's
+    window of the last `sessions` closed sessions: a bonus or right whose book-closure session (the stored
+    close before the re-basing) and ex date both lie in it. From the stand-in's own plan."""
+    data = StandinData(StandinConfig(seed=7, end_date=PINNED_TODAY))
+    window = [d for d in data.sessions if d <= PINNED_TODAY][-sessions:]
+    return sorted(
+        (closure.symbol, closure.ex_date)
+        for closure in data.book_closures
+        if closure.rebases and window[0] <= closure.book_close_date and closure.ex_date <= window[-1]
+    )
+
+
 @pytest.mark.slow
 def test_demo_backfills_the_graph_then_a_second_demo_makes_almost_no_calls(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -142,8 +159,12 @@ def test_demo_backfills_the_graph_then_a_second_demo_makes_almost_no_calls(
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("NTX_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
-    # One group of filings/artifacts keeps the test well under a minute; `make demo` does every symbol.
-    options = Options(sessions=5, symbols=25)
+    # Ten sessions hold a re-basing of the stand-in's plan; ten symbols' filings (one run) keep the test
+    # short, and the re-based company is beyond them: the demo must fetch its announcements too.
+    sessions, symbols = 10, 10
+    expected = planned_rebasings(sessions)
+    assert expected, "the pinned window must hold a re-basing for this test to mean something"
+    options = Options(sessions=sessions, symbols=symbols)
 
     out = io.StringIO()
     first = run_demo(options, out=out)
@@ -153,21 +174,30 @@ def test_demo_backfills_the_graph_then_a_second_demo_makes_almost_no_calls(
     assert not first.failed_runs, text
     assert first.checks_failed == 0 and first.checks_passed >= 5, text
     assert f"Asset checks: {first.checks_passed} passed, 0 failed" in text
-    assert len(first.screener) == 10 and first.screener_date is not None
+    assert len(first.screener) == 10 and first.screener_date == PINNED_TODAY
     assert f"Screener: top 10 by turnover on {first.screener_date}" in text
     assert first.table_rows["daily_prices"] > 0 and first.table_rows["indicators"] > 0
     # One range run for prices + indicators, one call per session, profiles once per company.
     prices_runs = [run for run in first.runs if run.phase == "prices"]
     assert len(prices_runs) == 1 and prices_runs[0].assets == ("daily_prices", "indicators")
     assert first.calls is not None
-    assert first.calls["today-price (prices)"] == first.minimum_calls["today-price (prices)"] == 5
+    assert first.calls["today-price (prices)"] == first.minimum_calls["today-price (prices)"] == sessions
     assert first.calls["company profiles"] == 259
-    if "filings" in first.table_rows and any(run.phase == "filings" for run in first.runs):
-        assert first.calls["reports (filings)"] == 25
-        assert first.calls["corporate actions + dividend notices"] == 50
+    # Every re-basing of the plan is found and explained by the announcements the demo fetched: the
+    # first `symbols` companies' and, beyond them, those of every company that re-based.
+    assert [(r.symbol, r.ex_date) for r in first.rebasings] == expected, text
+    assert all(r.explanation != "unexplained" for r in first.rebasings), text
+    with dg.DagsterInstance.get() as instance:
+        order = instance.get_dynamic_partitions("symbol")
+    beyond = sorted({symbol for symbol, _ in expected} - set(order[:symbols]))
+    assert beyond, "a re-based company must lie beyond the first symbols for this test to mean something"
+    fetched = symbols + len(beyond)
+    assert first.calls["reports (filings)"] == first.minimum_calls["reports (filings)"] == fetched
+    assert first.calls["corporate actions + dividend notices"] == 2 * fetched
+    assert f"plus {len(beyond)} whose prices re-based, for their announcements: {', '.join(beyond)}" in text
     # Re-basings derived last, from the prices and announcements just loaded (no API call).
     assert [run.phase for run in first.runs][-1] == "derived"
-    assert "Re-basings in the stored prices" in text or not first.rebasings
+    assert "Re-basings in the stored prices" in text
     assert os.environ.get("NTX_NEPSE_BASE_URL") is None  # the demo put the environment back
 
     out = io.StringIO()
@@ -180,3 +210,27 @@ def test_demo_backfills_the_graph_then_a_second_demo_makes_almost_no_calls(
     assert [run.phase for run in second.runs] == ["universe"]
     assert any("already materialized" in skipped for skipped in second.skipped)
     assert f"this one: {second.total_calls} calls" in text
+
+
+@pytest.mark.slow
+def test_demo_today_fixes_what_it_loads_whatever_the_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--today` outside the suite's pinned clock: the demo decides by that day alone."""
+    from ntx_assets.clock import pinned_now
+    from ntx_assets_tests.tools.demo.__main__ import parse_args
+    from ntx_assets_tests.tools.demo.flow import run_demo
+    from ntx_assets_tests.tools.demo.options import Options
+
+    assert parse_args(["--today", "2026-10-30"]).today == dt.date(2026, 10, 30)
+    for name in NTX_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("NTX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    # Whatever the product's clock says (here a day two years on), --today decides.
+    with pinned_now(nepal(dt.date(2028, 12, 1), 11)):
+        report = run_demo(Options(sessions=2, symbols=1, today=dt.date(2026, 10, 30)), out=io.StringIO())
+    assert report.screener_date == dt.date(2026, 10, 30)
+    prices = next(run for run in report.runs if run.phase == "prices")
+    assert prices.partition_range == ("2026-10-29", "2026-10-30")

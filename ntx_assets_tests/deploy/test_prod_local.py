@@ -18,6 +18,7 @@ from dagster._core.storage.tags import GRPC_INFO_TAG
 
 from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.deploy.support import backfill_dates, production_env, standin_config, stored_dates
+from ntx_assets_tests.pinned import PINNED_TODAY
 from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
 from ntx_assets_tests.tools.harness.deployment import (
     REPO_ROOT,
@@ -103,7 +104,15 @@ def test_make_dev_stops_every_process_it_started_on_ctrl_c(tmp_path: Path) -> No
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
     with (tmp_path / "make-dev.log").open("wb") as log:
         make = subprocess.Popen(
-            ["make", "-o", ".venv/.installed", "dev", f"UI_PORT={ui_port}", f"STANDIN_PORT={standin_port}"],
+            [
+                "make",
+                "-o",
+                ".venv/.installed",
+                "dev",
+                f"UI_PORT={ui_port}",
+                f"STANDIN_PORT={standin_port}",
+                f"STANDIN_FLAGS=--end-date={PINNED_TODAY}",
+            ],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

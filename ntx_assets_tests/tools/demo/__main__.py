@@ -1,8 +1,9 @@
-"""python -m ntx_assets_tests.tools.demo [--sessions 20] [--seed 7] [--port 0] [--fresh]"""
+"""python -m ntx_assets_tests.tools.demo [--sessions 20] [--seed 7] [--port 0] [--fresh] [--today DATE]"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
@@ -42,6 +43,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="NTX_REQUESTS_PER_SECOND against the stand-in, unless set (default 50; the product's is 2)",
     )
     parser.add_argument("--verbose", action="store_true", help="show Dagster's INFO logs of every run")
+    parser.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=None,
+        help=(
+            "YYYY-MM-DD: the day the demo takes as today, at its end (default: today in Nepal). The "
+            "stand-in's year ends on it and the sessions loaded are the last N closed by then, so a demo "
+            "with --today is the same whatever day it runs."
+        ),
+    )
     return parser.parse_args(argv)
 
 
@@ -74,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         symbols=args.symbols,
         requests_per_second=args.rps,
         verbose=args.verbose,
+        today=args.today,
     )
     try:
         report = run_demo(options, started=started)

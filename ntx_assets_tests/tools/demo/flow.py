@@ -8,6 +8,7 @@ the phases (`ntx_assets_tests.tools.demo.phases`) and renders the summary
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -20,9 +21,10 @@ from typing import Any, TextIO
 
 import dagster as dg
 
-from ntx_assets.clock import nepal_now
+from ntx_assets.clock import NEPAL_TZ, nepal_now
 from ntx_assets.settings import Settings, definitions_settings, load_settings
 from ntx_assets.warehouse import create_warehouse_engine, migrate
+from ntx_assets_tests.pinned import pinned
 from ntx_assets_tests.tools.demo import environment
 from ntx_assets_tests.tools.demo.options import Options
 from ntx_assets_tests.tools.demo.phases import Phases
@@ -40,6 +42,8 @@ from ntx_assets_tests.tools.demo.summary import (
 )
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
 
+END_OF_DAY = dt.time(23, 59)
+
 
 def run_demo(
     options: Options, out: TextIO | None = None, cwd: Path | None = None, started: float | None = None
@@ -51,13 +55,18 @@ def run_demo(
     stream = out or sys.stdout
     started = time.monotonic() if started is None else started
     with ExitStack() as stack:
+        if options.today is not None:
+            # The end of that day: its session is over, and runs decide as they would have then.
+            stack.enter_context(pinned(dt.datetime.combine(options.today, END_OF_DAY, tzinfo=NEPAL_TZ)))
         stack.enter_context(_quiet_dagster_warnings())
         stack.enter_context(_restored_environment())
         home = environment.dagster_home(os.environ, cwd or Path.cwd(), environment.project_dagster_yaml())
         stack.enter_context(environment.one_demo_at_a_time(home))
         server: StandinServer | None = None
         if not os.environ.get(environment.BASE_URL_VAR):
-            server = stack.enter_context(running_standin(StandinConfig(seed=options.seed), port=options.port))
+            # The stand-in's year ends on the demo's today, so what it serves follows that day alone.
+            config = StandinConfig(seed=options.seed, end_date=nepal_now().date())
+            server = stack.enter_context(running_standin(config, port=options.port))
             environment.apply_defaults(
                 os.environ, environment.standin_defaults(server.base_url, options.requests_per_second)
             )

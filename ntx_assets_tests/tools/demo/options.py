@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -14,3 +15,6 @@ class Options:
     symbols: int | None = None  # filings/artifacts for the first N symbols only (None: all)
     requests_per_second: float = 50.0
     verbose: bool = False
+    # The demo's today: its stand-in's year ends on it and it loads the sessions closed by its end. None:
+    # the product's clock (today in Nepal; the pinned day in tests).
+    today: dt.date | None = None

@@ -17,12 +17,14 @@ from typing import Any
 import dagster as dg
 from sqlalchemy import Engine, func, or_, select
 
+from ntx_assets.adjustments import detect_adjustments
 from ntx_assets.artifact_store import check_document_path, check_encrypted_id
 from ntx_assets.clock import nepal_now
 from ntx_assets.nepse import NepseClient
 from ntx_assets.sessions import holiday_dates, minimum_calls
 from ntx_assets.settings import Settings
-from ntx_assets.warehouse.schema import artifacts, companies, filing_documents, metadata
+from ntx_assets.warehouse.queries import included_companies, read_frame
+from ntx_assets.warehouse.schema import artifacts, companies, daily_prices, filing_documents, metadata
 from ntx_assets_tests.tools.demo import plan
 from ntx_assets_tests.tools.demo.options import Options
 from ntx_assets_tests.tools.demo.progress import Progress
@@ -185,21 +187,20 @@ class Phases:
             return
         number = 1 + bool(self.graph.by_date) + bool(self.graph.by_symbol)
         order = self.instance.get_dynamic_partitions(partitions.name)
-        if self.options.symbols is not None:
-            order = order[: self.options.symbols]
-            self.notes.append(f"filings/artifacts limited to the first {len(order)} symbols (--symbols)")
+        chosen = self._chosen_symbols(order)
         todo: dict[dg.AssetKey, set[str]] = {}
         for key in self.graph.by_symbol:
             materialized = self.instance.get_materialized_partitions(key)
             if materialized and self._table_is_empty(key):
                 self.notes.append(f"{key.to_user_string()}: materialized, but its table is empty")
                 materialized = set()
-            todo[key] = set(plan.missing(order, materialized))
+            todo[key] = set(plan.missing(chosen, materialized))
         wanted = set().union(*todo.values())
         names = "+".join(k.to_user_string() for k in self.graph.by_symbol)
         if not wanted:
-            self._skip(number, "filings", f"{names}: all {len(order)} symbols already materialized")
+            self._skip(number, "filings", f"{names}: all {len(chosen)} symbols already materialized")
             return
+        # Groups are cut in the partitions' own order: a run covers a range of it.
         groups = plan.contiguous_groups(order, wanted, self.graph.symbol_group_size)
         runs = [(group, [key for key in self.graph.by_symbol if todo[key] & set(group)]) for group in groups]
         security_ids = self._security_ids()
@@ -234,6 +235,37 @@ class Phases:
                 f" ({len(refused)} refused unfetched: unsafe path)" if refused else ""
             )
             self.accounting.add("document downloads", len(new) - len(refused), note)
+
+    def _chosen_symbols(self, order: Sequence[str]) -> list[str]:
+        """Every symbol; with --symbols N, the first N and every company whose stored prices re-based.
+
+        A re-basing is explained by the company's announcements (corporate_actions, a symbol asset), so
+        leaving such a company out would fail price_adjustments' check for the demo's own shortcut.
+        """
+        if self.options.symbols is None:
+            return list(order)
+        first = list(order[: self.options.symbols])
+        rebased = plan.rebased_symbols_beyond(first, self._rebased_symbols(), order)
+        self.notes.append(
+            f"filings/artifacts limited to the first {len(first)} symbols (--symbols)"
+            + (
+                f", plus {len(rebased)} whose prices re-based, for their announcements: {', '.join(rebased)}"
+                if rebased
+                else ""
+            )
+        )
+        return first + rebased
+
+    def _rebased_symbols(self) -> set[str]:
+        """Symbols of the included companies with a re-basing in the stored prices (what price_adjustments
+        will find), by the product's own detection."""
+        p = daily_prices
+        with self.engine.connect() as conn:
+            columns = (p.c.security_id, p.c.business_date, p.c.close, p.c.previous_close)
+            prices = read_frame(conn, select(*columns))
+            symbols = included_companies(conn)
+        found = detect_adjustments(prices)
+        return {symbols[int(i)] for i in found["security_id"] if int(i) in symbols}
 
     # --- phase 4: derived, unpartitioned assets (price_adjustments: no API call) --------------------
     def derived(self) -> None:

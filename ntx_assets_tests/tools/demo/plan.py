@@ -70,6 +70,14 @@ def covering_range(keys: Sequence[str], order: Sequence[str]) -> tuple[str, str]
     return (inside[0], inside[-1]) if inside else None
 
 
+def rebased_symbols_beyond(
+    first: Collection[str], rebased: Collection[str], order: Sequence[str]
+) -> list[str]:
+    """The re-based symbols not among `first`, in the partitions' `order` (unknown symbols dropped)."""
+    wanted, taken = set(rebased), set(first)
+    return [symbol for symbol in order if symbol in wanted and symbol not in taken]
+
+
 def contiguous_groups(order: Sequence[str], wanted: Collection[str], size: int) -> list[list[str]]:
     """Cut the wanted keys into runs of at most `size`, each contiguous in `order`.
 
