@@ -32,3 +32,18 @@ UNDER_FAKETIME: bool = _load_site_patch().UNDER_FAKETIME
 if UNDER_FAKETIME:
     _paths = [str(SITE), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(_paths))
+
+
+def without_faketime(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """`environ` (default os.environ) minus libfaketime, for a program that is not ours and whose clock
+    decides nothing a test asserts: headless Chromium's screenshot never finishes its virtual-time budget
+    under libfaketime (measured: the DOM dump works, the screenshot hangs past 180 s)."""
+    env = dict(os.environ if environ is None else environ)
+    preload = [part for part in env.get("LD_PRELOAD", "").split(":") if part and "faketime" not in part]
+    if preload:
+        env["LD_PRELOAD"] = ":".join(preload)
+    else:
+        env.pop("LD_PRELOAD", None)
+    for name in [name for name in env if name.startswith("FAKETIME")]:
+        del env[name]
+    return env

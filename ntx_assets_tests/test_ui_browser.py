@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ntx_assets.definitions import defs as project_defs
+from ntx_assets_tests.faketime_compat import without_faketime
 from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
 
 REPO = Path(__file__).parents[1]
@@ -89,7 +90,13 @@ def _chromium(url: str, profile: Path, *args: str) -> subprocess.CompletedProces
         "--window-size=1600,1000",
     ]
     return subprocess.run(
-        [binary, *flags, *args, url], capture_output=True, text=True, timeout=180, check=True
+        [binary, *flags, *args, url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+        # Under faketime (the suite at another date) Chromium runs on the real clock: it only draws the page.
+        env=without_faketime(),
     )
 
 
