@@ -290,7 +290,11 @@ def test_corporate_actions(peer: PeerClient, standin: StandinServer) -> None:
     for event in events:
         actions = _parse(CorporateAction, peer.corporate_actions(event.security_id))
         assert _dumped(actions) == standin.data.corporate_actions(event.security_id)
-        (action,) = actions
+        # the seeded event among the company's cash-only history (dividend_history.py)
+        (action,) = [a for a in actions if a.sd_id == event.sd_id]
+        assert all(
+            a.bonus_percentage is None and a.right_percentage is None for a in actions if a is not action
+        )
         assert action.sd_id == event.sd_id and action.submitted_date == event.announced.isoformat()
         assert (action.bonus_percentage, action.right_percentage, action.cash_dividend) == (
             event.bonus_pct or None,
@@ -301,15 +305,17 @@ def test_corporate_actions(peer: PeerClient, standin: StandinServer) -> None:
 
 
 def test_dividends(peer: PeerClient, standin: StandinServer) -> None:
-    """nepsepy `dividends` (GET /application/dividend/{id}): one notice per bonus or cash declaration, none
-    for a right issue alone."""
+    """nepsepy `dividends` (GET /application/dividend/{id}): one notice per bonus or cash declaration (the
+    seeded one among the company's history), none for a right issue alone."""
     for event in standin.data.book_closures:
         notices = _parse(DividendApplication, peer.dividends(event.security_id))
         assert _dumped(notices) == standin.data.dividend_notices(event.security_id)
         if event.kind == "right":
-            assert notices == []
+            assert event.notice_id is None and all(
+                n.company_news.dividends_notice.bonus_share is None for n in notices
+            )
             continue
-        (notice,) = notices
+        (notice,) = [n for n in notices if n.id == event.notice_id]
         assert notice.company_news is not None and notice.company_news.dividends_notice is not None
         terms = notice.company_news.dividends_notice
         assert (terms.bonus_share, terms.right_share, terms.cash_dividend) == (
@@ -318,3 +324,21 @@ def test_dividends(peer: PeerClient, standin: StandinServer) -> None:
             event.cash_pct or None,
         )
     assert peer.dividends(999_999) == []
+
+
+def test_agm_notices(peer: PeerClient, standin: StandinServer) -> None:
+    """nepsepy `agm` (GET /application/agm/{id}): one AGM notice per declaration, the right issue's too,
+    each with the book-close date (the one field seen on the live site; the rest of the shape is ours)."""
+    from ntx_assets.nepse.models import AgmApplication  # the product's model of the new endpoint
+
+    data = standin.data
+    for event in data.book_closures:
+        rows = peer.agm(event.security_id)
+        assert rows == data.agm_notices(event.security_id)
+        notices = _parse(AgmApplication, rows)
+        assert _dumped(notices) == rows
+        (declaration,) = [d for d in data.dividend_history if d.seeded and d.security_id == event.security_id]
+        (notice,) = [n for n in notices if n.id == declaration.agm_notice_id]
+        assert notice.company_news is not None and notice.company_news.agm_notice is not None
+        assert notice.company_news.agm_notice.book_close_date == event.book_close_date
+    assert peer.agm(999_999) == []

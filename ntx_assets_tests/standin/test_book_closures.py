@@ -24,6 +24,7 @@ from ntx_assets_tests.tools.standin.prices import TICKS_PER_RUPEE
 
 CORPORATE_ACTIONS = "/api/nots/security/corporate-actions/{}"
 DIVIDEND = "/api/nots/application/dividend/{}"
+AGM = "/api/nots/application/agm/{}"
 
 
 @pytest.fixture(scope="module")
@@ -216,8 +217,13 @@ def test_corporate_actions_are_served_and_parse(standin: StandinServer, salter: 
         response = salter.get(CORPORATE_ACTIONS.format(event.security_id))
         assert response.status_code == 200
         rows = response.json()
-        assert rows == data.corporate_actions(event.security_id) and len(rows) == 1
-        action = CorporateAction.model_validate(rows[0])
+        assert rows == data.corporate_actions(event.security_id)
+        # the seeded event among the company's history (dividend_history.py), which is cash only
+        (seeded,) = [row for row in rows if row["sdId"] == event.sd_id]
+        assert all(
+            row["bonusPercentage"] is None and row["rightPercentage"] is None for row in rows if row != seeded
+        )
+        action = CorporateAction.model_validate(seeded)
         assert action.sd_id == event.sd_id and action.sd_id not in sd_ids
         sd_ids.add(action.sd_id)
         assert action.active_status == status[event.kind]
@@ -229,8 +235,8 @@ def test_corporate_actions_are_served_and_parse(standin: StandinServer, salter: 
         assert action.cash_dividend == (event.cash_pct or None)
         assert action.ratio_num is not None and action.ratio_den == 1_000_000
         assert action.ratio_num / action.ratio_den == pytest.approx((event.bonus_pct + event.right_pct) / 100)
-        assert isinstance(rows[0]["authorizationComments"], str)
-        assert list(rows[0]) == [
+        assert isinstance(seeded["authorizationComments"], str)
+        assert list(seeded) == [
             "sdId",
             "activeStatus",
             "authorizationComments",
@@ -253,10 +259,13 @@ def test_dividend_notices_are_served_and_parse(standin: StandinServer, salter: S
     for event in data.book_closures:
         rows = salter.get(DIVIDEND.format(event.security_id)).json()
         assert rows == data.dividend_notices(event.security_id)
+        history = {d.notice_id for d in data.dividend_history if d.security_id == event.security_id}
+        assert {row["id"] for row in rows} == history - {None}
         if event.kind == "right":
-            assert rows == []  # a right is no dividend
+            assert event.notice_id is None  # a right is no dividend
             continue
-        (notice,) = [DividendApplication.model_validate(row) for row in rows]
+        seeded = [row for row in rows if row["id"] == event.notice_id]
+        (notice,) = [DividendApplication.model_validate(row) for row in seeded]
         assert notice.id not in ids and notice.active_status == "A"
         ids.add(notice.id)
         assert notice.modified_date is not None and notice.modified_date.startswith(
@@ -272,7 +281,7 @@ def test_dividend_notices_are_served_and_parse(standin: StandinServer, salter: S
             event.cash_pct or None,
         )
         assert terms.financial_year is not None and terms.financial_year.fy_name_nepali == event.fiscal_year
-        raw = rows[0]
+        raw = seeded[0]
         assert isinstance(raw["applicationType"], int) and isinstance(raw["applicationStatus"], int)
         assert len(raw["modifiedDate"]) == len("2026-01-01T10:00:00.000")
 
@@ -280,18 +289,20 @@ def test_dividend_notices_are_served_and_parse(standin: StandinServer, salter: S
 def test_securities_without_events_and_unknown_ids_get_empty_lists(
     standin: StandinServer, salter: SalterClient
 ) -> None:
-    with_events = {e.security_id for e in standin.data.book_closures}
-    quiet = next(c["id"] for c in standin.data.companies if c["id"] not in with_events)
+    declaring = {d.security_id for d in standin.data.dividend_history}
+    # an active equity company that never paid (about 15% of them)
+    quiet = next(c["id"] for c in standin.data.universe.active_equity() if c["id"] not in declaring)
     for security_id in (quiet, 999_999):
-        for path in (CORPORATE_ACTIONS, DIVIDEND):
+        for path in (CORPORATE_ACTIONS, DIVIDEND, AGM):
             response = salter.get(path.format(security_id))
             assert response.status_code == 200 and response.json() == []
-    assert salter.get(CORPORATE_ACTIONS.format("NABIL")).json() == []
+    for path in (CORPORATE_ACTIONS, AGM):
+        assert salter.get(path.format("NABIL")).json() == []
 
 
 def test_the_announcements_need_the_salter_token(standin: StandinServer, salter: SalterClient) -> None:
     security_id = standin.data.book_closures[0].security_id
-    for path in (CORPORATE_ACTIONS, DIVIDEND):
+    for path in (CORPORATE_ACTIONS, DIVIDEND, AGM):
         assert salter.http.get(path.format(security_id)).status_code == 401
 
 

@@ -27,6 +27,7 @@ def _answers(server: StandinServer) -> list[bytes]:
             ).content,
             client.get(f"/api/nots/security/corporate-actions/{event.security_id}").content,
             client.get(f"/api/nots/application/dividend/{event.security_id}").content,
+            client.get(f"/api/nots/application/agm/{event.security_id}").content,
             client.today_price(size=500, businessDate=event.ex_date.isoformat()).content,
         ]
     finally:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -8,6 +10,8 @@ import pytest
 from ntx_assets_tests.standin.conftest import OVERSIZE_BYTES
 from ntx_assets_tests.standin.salter import SalterClient
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer
+from ntx_assets_tests.tools.standin.data import StandinData
+from ntx_assets_tests.tools.standin.reports import period_ends
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
 pytestmark = pytest.mark.calendar
@@ -37,7 +41,8 @@ def test_reports_shape_and_documents(server: StandinServer, client: SalterClient
         ]  # fmt: skip
         fiscal = report["fiscalReport"]
         assert set(fiscal["financialYear"]) == {"id", "fyName", "fyNameNepali", "fromYear", "toYear"}
-        assert fiscal["financialYear"]["fyNameNepali"] in {"2081-2082", "2082-2083"}
+        # three fiscal years: 2082-2083 contains the window's end (2026-05-15), and the two before it
+        assert fiscal["financialYear"]["fyNameNepali"] in {"2080-2081", "2081-2082", "2082-2083"}
         documents = report["applicationDocumentDetailsList"]
         assert len(documents) == 1
         document = documents[0]
@@ -104,3 +109,57 @@ def test_documents_need_a_token(server: StandinServer) -> None:
     path = server.data.reports(131)[0]["applicationDocumentDetailsList"][0]["filePath"]
     response = httpx.get(f"{server.base_url}/api/nots/security/fetchFiles", params={"fileLocation": path})
     assert response.status_code == 401
+
+
+# --- three fiscal years (data only: no clock involved) ------------------------------------------------
+
+
+def _fiscal_years(reports: list[dict[str, Any]]) -> set[str]:
+    return {r["fiscalReport"]["financialYear"]["fyNameNepali"] for r in reports}
+
+
+@pytest.mark.parametrize(
+    ("end", "years"), [(date(2026, 11, 20), (2024, 2025, 2026)), (date(2026, 5, 15), (2023, 2024, 2025))]
+)
+def test_three_fiscal_years_each_report_weeks_after_its_period(end: date, years: tuple[int, ...]) -> None:
+    data = StandinData(StandinConfig(seed=7, end_date=end, days=365))
+    nepali = {f"{y + 57}-{y + 58}" for y in years}
+    companies = data.universe.active_equity()
+    seen: set[str] = set()
+    for company in companies:
+        reports = data.reports(company["id"])
+        seen |= _fiscal_years(reports)
+        assert _fiscal_years(reports) <= nepali
+        stamps = [(r["modifiedDate"], r["id"]) for r in reports]
+        assert stamps == sorted(stamps, reverse=True)
+        for report in reports:
+            fiscal = report["fiscalReport"]
+            start = int(fiscal["financialYear"]["fyName"][:4])
+            submitted = date.fromisoformat(report["modifiedDate"][:10])
+            assert submitted <= end
+            quarter = fiscal["quarterMaster"]
+            if quarter is None:
+                assert 120 <= (submitted - period_ends(start)[3]).days <= 200, report
+            else:
+                assert 12 <= (submitted - period_ends(start)[quarter["id"] - 1]).days <= 40, report
+            # profitAmount is year-to-date: EPS x shares x quarters elapsed / 4
+            shares = fiscal["paidUpCapital"] / 100.0
+            quarters = 4 if quarter is None else quarter["id"]
+            assert fiscal["profitAmount"] == pytest.approx(
+                fiscal["epsValue"] * shares * quarters / 4, abs=0.01
+            )
+    assert seen == nepali
+    # the oldest of the three years is complete for every company: four quarters and the annual report
+    oldest = f"{years[0] + 57}-{years[0] + 58}"
+    for company in companies:
+        periods = [
+            r["fiscalReport"]["quarterMaster"]
+            for r in data.reports(company["id"])
+            if r["fiscalReport"]["financialYear"]["fyNameNepali"] == oldest
+        ]
+        assert sorted((q or {"id": 5})["id"] for q in periods) == [1, 2, 3, 4, 5]
+
+
+def test_reports_are_deterministic_in_the_seed() -> None:
+    first, again, other = (StandinData(StandinConfig(seed=s, end_date=date(2026, 11, 20))) for s in (7, 7, 8))
+    assert first.reports(131) == again.reports(131) and first.reports(131) != other.reports(131)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ntx_assets_tests.tools.standin.seeding import python_rng
 from ntx_assets_tests.tools.standin.universe import Universe
@@ -42,9 +42,9 @@ RIGHT_PRICE = 100.0  # rights are issued at the Rs 100 par
 # Integer codes of a dividend application; their meaning on the live site is unknown (as for reports).
 DIVIDEND_APPLICATION_TYPE = 7
 DIVIDEND_APPLICATION_STATUS = 2
-_FIRST_SD_ID = 7_101
-_FIRST_NOTICE_ID = 61_001
-_FIRST_NEWS_ID = 88_001
+FIRST_SD_ID = 7_101  # the seeded events' sdIds: FIRST_SD_ID + 13 * position (7101..7257 for 13 events)
+FIRST_NOTICE_ID = 61_001  # their dividend notice ids: FIRST_NOTICE_ID + 3 * k
+FIRST_NEWS_ID = 88_001  # a notice's companyNews id: FIRST_NEWS_ID + (notice id - FIRST_NOTICE_ID)
 # Fewer sessions than this and the window gets no events (a short window is a unit-test window).
 _MIN_SESSIONS = 30
 # The demo loads the last 20 closed sessions (tools/demo/options.py); the last one may still be open.
@@ -121,6 +121,34 @@ class BookClosure:
         return self.bonus_pct > 0 or self.right_pct > 0
 
 
+class Announcement(Protocol):
+    """What the corporate-action and dividend rows are made of: a seeded `BookClosure` or a historical
+    `dividend_history.Declaration`."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def kind(self) -> ClosureKind: ...
+    @property
+    def announced(self) -> date: ...
+    @property
+    def book_close_date(self) -> date: ...
+    @property
+    def bonus_pct(self) -> float: ...
+    @property
+    def right_pct(self) -> float: ...
+    @property
+    def right_price(self) -> float | None: ...
+    @property
+    def cash_pct(self) -> float: ...
+    @property
+    def fiscal_year(self) -> str: ...
+    @property
+    def sd_id(self) -> int: ...
+    @property
+    def notice_id(self) -> int | None: ...
+
+
 def _fraction(value: float) -> Fraction:
     return Fraction(str(value))
 
@@ -148,7 +176,7 @@ def plan_book_closures(universe: Universe, sessions: list[date], seed: int) -> l
     terms: list[tuple[ClosureKind, float, float, float]] = [("bonus", b, 0.0, 0.0) for b in bonuses]
     for i in (3, 5):  # a cash part that pays the 5% tax on the bonus
         kind, bonus, right, _ = terms[i]
-        terms[i] = (kind, bonus, right, round(bonus * 5 / 95, 2))
+        terms[i] = (kind, bonus, right, bonus_tax_pct(bonus))
     terms.append(("right", 0.0, 100.0, 0.0))
     terms.append(("bonus_right", rng.choice((5.0, 10.0, 15.0)), rng.choice((25.0, 50.0)), 0.0))
     terms += [("cash", 0.0, 0.0, rng.choice(_CASH_CHOICES)) for _ in range(3)]
@@ -184,15 +212,16 @@ def plan_book_closures(universe: Universe, sessions: list[date], seed: int) -> l
     return plans
 
 
-def _fiscal_year_nepali(announced: date) -> tuple[str, str]:
-    """The fiscal year whose profits a declaration distributes: the one before the year it is made in."""
+def fiscal_year_names(announced: date) -> tuple[str, str]:
+    """The fiscal year whose profits a declaration distributes: the one before the year it is made in, as
+    (English, Nepali) names, e.g. ("2024-2025", "2081-2082")."""
     start = (announced.year if announced >= date(announced.year, 7, 17) else announced.year - 1) - 1
     return f"{start}-{start + 1}", f"{start + 57}-{start + 58}"
 
 
 def build_book_closures(plans: list[PlannedClosure], table: PriceTable) -> list[BookClosure]:
     events: list[BookClosure] = []
-    notice_id = _FIRST_NOTICE_ID
+    notice_id = FIRST_NOTICE_ID
     for position, plan in enumerate(plans):
         r = table.row_of[plan.security_id]
         prior_ticks = int(table.close[r, plan.book_close_index])
@@ -213,8 +242,8 @@ def build_book_closures(plans: list[PlannedClosure], table: PriceTable) -> list[
                 prior_close=prior_ticks / 10,
                 adjusted_base=base_paisa / 100,
                 share_factor=float(plan.share_factor),
-                fiscal_year=_fiscal_year_nepali(plan.announced)[1],
-                sd_id=_FIRST_SD_ID + 13 * position,
+                fiscal_year=fiscal_year_names(plan.announced)[1],
+                sd_id=FIRST_SD_ID + 13 * position,
                 notice_id=notice_id if has_notice else None,
             )
         )
@@ -222,7 +251,16 @@ def build_book_closures(plans: list[PlannedClosure], table: PriceTable) -> list[
     return events
 
 
-def _terms_text(event: BookClosure) -> str:
+def bonus_tax_pct(bonus_pct: float) -> float:
+    """The cash part that pays the 5% tax on a bonus share: b x 5 / 95, to the hundredth of a percent."""
+    return round(bonus_pct * 5 / 95, 2)
+
+
+def is_bonus_tax(event: Announcement) -> bool:
+    return bool(event.bonus_pct and event.cash_pct and event.cash_pct == bonus_tax_pct(event.bonus_pct))
+
+
+def terms_text(event: Announcement) -> str:
     parts = []
     if event.bonus_pct:
         parts.append(f"{_pct(event.bonus_pct)} bonus share")
@@ -233,7 +271,7 @@ def _terms_text(event: BookClosure) -> str:
     return " and ".join(parts)
 
 
-def corporate_action_row(event: BookClosure) -> dict[str, Any]:
+def corporate_action_row(event: Announcement) -> dict[str, Any]:
     """A row of `GET /api/nots/security/corporate-actions/{securityId}` (go-nepse `types.go` names).
 
     ratioNum / ratioDen is the new shares per old share (b + r) as a fraction; 0 for a cash dividend."""
@@ -241,7 +279,7 @@ def corporate_action_row(event: BookClosure) -> dict[str, Any]:
     return {
         "sdId": event.sd_id,
         "activeStatus": ACTIVE_STATUS[event.kind],
-        "authorizationComments": f"{_terms_text(event)} for FY {event.fiscal_year} approved.",
+        "authorizationComments": f"{terms_text(event)} for FY {event.fiscal_year} approved.",
         "submittedDate": event.announced.isoformat(),
         "filePath": None,
         "documentId": None,
@@ -255,15 +293,15 @@ def corporate_action_row(event: BookClosure) -> dict[str, Any]:
     }
 
 
-def dividend_notice_row(event: BookClosure, company_name: str) -> dict[str, Any] | None:
+def dividend_notice_row(event: Announcement, company_name: str) -> dict[str, Any] | None:
     """A row of `GET /api/nots/application/dividend/{securityId}` (nepsepy's names); None for a right
     without bonus."""
     if event.notice_id is None:
         return None
-    fy_name, fy_nepali = _fiscal_year_nepali(event.announced)
+    fy_name, fy_nepali = fiscal_year_names(event.announced)
     seconds = 10 * 3600 + (event.sd_id * 37) % (6 * 3600)
     clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{event.sd_id % 1000:03d}"
-    remarks = "Cash dividend for the tax on the bonus share." if event.bonus_pct and event.cash_pct else None
+    remarks = "Cash dividend for the tax on the bonus share." if is_bonus_tax(event) else None
     return {
         "id": event.notice_id,
         "activeStatus": "A",
@@ -273,11 +311,11 @@ def dividend_notice_row(event: BookClosure, company_name: str) -> dict[str, Any]
         "fiscalReport": None,  # nepsepy lists both keys; a declaration has no report or documents [assumed]
         "applicationDocumentDetailsList": [],
         "companyNews": {
-            "id": _FIRST_NEWS_ID + (event.notice_id - _FIRST_NOTICE_ID),
+            "id": FIRST_NEWS_ID + (event.notice_id - FIRST_NOTICE_ID),
             "newsSource": company_name,
-            "newsHeadline": f"{company_name} ({event.symbol}) declares {_terms_text(event)} "
+            "newsHeadline": f"{company_name} ({event.symbol}) declares {terms_text(event)} "
             f"for FY {fy_nepali}",
-            "newsBody": f"The annual general meeting of {company_name} approved {_terms_text(event)} "
+            "newsBody": f"The annual general meeting of {company_name} approved {terms_text(event)} "
             f"from the profits of fiscal year {fy_nepali} ({fy_name}). Book closure date: "
             f"{event.book_close_date.isoformat()}.",
             "newsType": "Dividend Declaration",

@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from ntx_assets_tests.tools.standin import holidays
+from ntx_assets_tests.tools.standin.band_sessions import BAND_MOVES, BandSession, band_sessions
 from ntx_assets_tests.tools.standin.book_closures import (
     BookClosure,
     build_book_closures,
@@ -16,6 +17,11 @@ from ntx_assets_tests.tools.standin.book_closures import (
     plan_book_closures,
 )
 from ntx_assets_tests.tools.standin.config import StandinConfig
+from ntx_assets_tests.tools.standin.dividend_history import (
+    Declaration,
+    agm_notice_row,
+    build_dividend_history,
+)
 from ntx_assets_tests.tools.standin.documents import Document
 from ntx_assets_tests.tools.standin.facts import FactBook
 from ntx_assets_tests.tools.standin.market_rows import daily_trade_dto, history_rows, rupees, today_price_rows
@@ -42,9 +48,21 @@ class StandinData:
         self.facts = FactBook(self.universe, config.seed)
         self.sessions: list[date] = session_days(self.start_date, self.end_date, holidays.holiday_dates())
         plans = plan_book_closures(self.universe, self.sessions, config.seed)
-        self.prices = generate_prices(self.universe.listings, self.sessions, config.seed, plans)
+        self.prices = generate_prices(self.universe.listings, self.sessions, config.seed, plans, BAND_MOVES)
+        # Every traded session that closes exactly at the +/-10% band, planned or not (band_sessions.py).
+        self.band_sessions: list[BandSession] = band_sessions(self.prices, self.universe.listings)
         # Bonus/right issues and cash dividends inside the window, by book-closure date (book_closures.py).
         self.book_closures: list[BookClosure] = build_book_closures(plans, self.prices)
+        # Everything declared by the end date: six years of history and the seeded events, oldest
+        # announcement first, each with its AGM notice (dividend_history.py).
+        self.dividend_history: list[Declaration] = build_dividend_history(
+            self.universe,
+            self.sessions[0] if self.sessions else self.start_date,
+            self.end_date,
+            config.seed,
+            self.book_closures,
+            holidays.holiday_dates(),
+        )
         self._share_changes: dict[int, list[tuple[date, Fraction]]] = {}
         for plan, event in zip(plans, self.book_closures, strict=True):
             if event.rebases:
@@ -53,12 +71,20 @@ class StandinData:
                 )
         self._corporate_actions: dict[int, list[dict[str, Any]]] = {}
         self._dividend_notices: dict[int, list[dict[str, Any]]] = {}
-        for event in sorted(self.book_closures, key=lambda e: (e.announced, e.sd_id), reverse=True):
-            self._corporate_actions.setdefault(event.security_id, []).append(corporate_action_row(event))
-            company = self.universe.company_by_id[event.security_id]
-            notice = dividend_notice_row(event, company["companyName"].strip())
+        self._agm_notices: dict[int, list[dict[str, Any]]] = {}
+        for declaration in sorted(self.dividend_history, key=lambda d: (d.announced, d.sd_id), reverse=True):
+            security_id = declaration.security_id
+            self._corporate_actions.setdefault(security_id, []).append(corporate_action_row(declaration))
+            name = self.universe.company_by_id[security_id]["companyName"].strip()
+            notice = dividend_notice_row(declaration, name)
             if notice is not None:
-                self._dividend_notices.setdefault(event.security_id, []).append(notice)
+                self._dividend_notices.setdefault(security_id, []).append(notice)
+        published = [d for d in self.dividend_history if d.agm_published <= self.end_date]
+        for declaration in sorted(published, key=lambda d: (d.agm_published, d.agm_notice_id), reverse=True):
+            name = self.universe.company_by_id[declaration.security_id]["companyName"].strip()
+            self._agm_notices.setdefault(declaration.security_id, []).append(
+                agm_notice_row(declaration, name)
+            )
         self.objects = SecurityObjects(self.universe, self.facts)
         self._reports = build_reports(
             self.universe,
@@ -240,13 +266,19 @@ class StandinData:
         return shares
 
     def corporate_actions(self, security_id: int) -> list[dict[str, Any]]:
-        """GET /security/corporate-actions/{securityId}: newest announcement first; [] for a security with
-        none or an unknown id (as /application/reports answers)."""
+        """GET /security/corporate-actions/{securityId}: every declaration of `dividend_history`, newest
+        announcement first; [] for a security with none or an unknown id (as /application/reports
+        answers)."""
         return self._corporate_actions.get(security_id, [])
 
     def dividend_notices(self, security_id: int) -> list[dict[str, Any]]:
         """GET /application/dividend/{securityId}: one per bonus or cash declaration, newest first."""
         return self._dividend_notices.get(security_id, [])
+
+    def agm_notices(self, security_id: int) -> list[dict[str, Any]]:
+        """GET /application/agm/{securityId}: one AGM notice per declaration (the right issue's too), with
+        its book-close date, once published (addedDate on or before the end date); newest first."""
+        return self._agm_notices.get(security_id, [])
 
     # --- filings ---------------------------------------------------------------------------------
     def reports(self, security_id: int) -> list[dict[str, Any]]:

@@ -1,5 +1,11 @@
 """Seeded daily trading for every listed security: a random walk inside NEPSE's +/-10% band.
 
+NEPSE's circuit: no stock trades beyond 10% of its previous close on either side (the adjusted base after
+a bonus or right book closure). Every open, high, low and close is clipped to that band, rounded inwards to
+the tick, so no session moves more than the band; a large shock closes exactly at it. On top of that,
+`band_moves` planned (company, session) pairs (`band_sessions.py`, their own seeded stream) close at the
+band on purpose; the walk of those companies continues from there.
+
 Prices are integer ticks of Rs 0.1 so that band and tick rules hold exactly. Generation loops over
 sessions and is vectorised over securities, which keeps a year of 543 securities well under 100 ms.
 """
@@ -12,6 +18,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from ntx_assets_tests.tools.standin.band_sessions import Direction, plan_band_moves
 from ntx_assets_tests.tools.standin.book_closures import PlannedClosure
 from ntx_assets_tests.tools.standin.seeding import numpy_rng
 from ntx_assets_tests.tools.standin.universe import Kind, Listing
@@ -66,6 +73,15 @@ class PriceTable:
     # (row, session) -> adjusted base in paisa: the previous close of a company's first session after a
     # bonus/right book closure (book_closures.py); everywhere else the previous close is `prev_close`.
     rebased: dict[tuple[int, int], int] = field(default_factory=dict)
+    # (row, session) -> "upper" / "lower": the planned sessions that close exactly at the band.
+    band_moves: dict[tuple[int, int], Direction] = field(default_factory=dict)
+
+    def band(self, row: int, t: int) -> tuple[int, int]:
+        """(lowest, highest) price in ticks allowed on session t: previousDayClosePrice -/+ 10%, rounded
+        inwards to the tick (x 0.9 up, x 1.1 down)."""
+        base = self.rebased.get((row, t))
+        paisa = int(self.prev_close[row, t]) * 10 if base is None else base
+        return max(-((-paisa * 9) // 100), 1), paisa * 11 // 100
 
     def previous_close(self, row: int, t: int) -> float:
         """previousDayClosePrice in rupees: the adjusted base on an ex date, else the last traded close."""
@@ -121,8 +137,10 @@ def generate_prices(
     sessions: list[date],
     seed: int,
     closures: Sequence[PlannedClosure] = (),
+    band_moves: int = 0,
 ) -> PriceTable:
-    """The walk; `closures` re-base their companies on the ex date (and fix which sessions they trade)."""
+    """The walk; `closures` re-base their companies on the ex date (and fix which sessions they trade);
+    `band_moves` (company, session) pairs of other active equity companies close exactly at the band."""
     rng = numpy_rng(seed, "prices")
     n, count = len(listings), len(sessions)
     models = [_MODELS[listing.kind] for listing in listings]
@@ -178,6 +196,13 @@ def generate_prices(
         if plan.rebases:
             rebase_at.setdefault(plan.ex_index, []).append((r, plan))
     rebased: dict[tuple[int, int], int] = {}
+    # Planned after `traded` is final, from their own stream: the draws above do not depend on them.
+    planned = plan_band_moves(
+        listings, traded, seed, band_moves, exclude={plan.security_id for plan in closures}
+    )
+    moves_at: dict[int, list[tuple[int, Direction]]] = {}
+    for (r, t), direction in planned.items():
+        moves_at.setdefault(t, []).append((r, direction))
 
     shape = (n, count)
     open_t, high_t, low_t, close_t, prev_t = (np.zeros(shape, dtype=np.int64) for _ in range(5))
@@ -195,6 +220,8 @@ def generate_prices(
             band_high[r] = base * 11 // 100  # ticks, rounded inwards, as for an ordinary previous close
             band_low[r] = max(-((-base * 9) // 100), 1)
         close = np.clip(np.rint(reference * np.exp(close_shock[:, t])).astype(np.int64), band_low, band_high)
+        for r, direction in moves_at.get(t, ()):
+            close[r] = band_high[r] if direction == "upper" else band_low[r]
         opened = np.clip(np.rint(reference * np.exp(open_shock[:, t])).astype(np.int64), band_low, band_high)
         top, bottom = np.maximum(opened, close), np.minimum(opened, close)
         high = np.minimum(top + np.rint(top * up_wick[:, t]).astype(np.int64), band_high)
@@ -239,4 +266,5 @@ def generate_prices(
         initial_close=initial,
         ordinals=np.array([d.toordinal() for d in sessions], dtype=np.int64),
         rebased=rebased,
+        band_moves=planned,
     )

@@ -1,9 +1,10 @@
 """Quarterly and annual financial reports of the active equity companies, with one document each.
 
-Covers the Nepali fiscal year that contains the window's end date and the one before it. A report
-appears only once its submission date has passed, so the current year is usually incomplete, as on
-the live site. Two reports carry an extra, deliberately hostile document: one whose filePath tries to
-escape a download directory, and one oversize document.
+Covers three Nepali fiscal years: the one that contains the window's end date and the two before it. A
+quarterly report is submitted 12-40 days after its quarter ends, an annual one 120-200 days after its year
+ends, and a report appears only once its submission date has passed, so the current year is usually
+incomplete, as on the live site. Two reports carry an extra, deliberately hostile document: one whose
+filePath tries to escape a download directory, and one oversize document.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ ANNUAL = {"id": 2, "reportName": "Annual Report"}
 APPLICATION_TYPE = 5
 APPLICATION_STATUS = 2
 _FIRST_REPORT_ID = 40_001
+REPORT_YEARS = 3  # fiscal years with reports: the current one (containing the window's end) and two before
+# Days after a period's end on which its report is submitted, inclusive.
+QUARTERLY_DELAY_DAYS = (12, 40)
+ANNUAL_DELAY_DAYS = (120, 200)
 
 
 def _ordinal(n: int) -> str:
@@ -50,7 +55,7 @@ def financial_year(start_year: int) -> dict[str, Any]:
     }
 
 
-def _period_ends(start_year: int) -> tuple[date, date, date, date]:
+def period_ends(start_year: int) -> tuple[date, date, date, date]:
     # Ends of Asoj, Poush, Chaitra and Asar, approximated in the Gregorian calendar.
     return (
         date(start_year, 10, 16),
@@ -119,6 +124,8 @@ class _Builder:
         eps = round(company_facts.annual_eps * (1 + 0.08 * years_on) + float(self.rng.normal(0.0, 2.5)), 2)
         price = close_on_or_before(self.prices, security_id, submitted)
         pe = round(price / eps, 2) if eps != 0 else None
+        # profitAmount is year-to-date, as NABIL's live quarterly reports show it: the annualised EPS times
+        # the shares times the share of the year elapsed (Q1 a quarter of a year's profit, Q3 three).
         share_of_year = (quarter or 4) / 4
         profit = round(eps * shares * share_of_year, 2)
         net_worth = round(company_facts.net_worth_per_share * (1 + 0.03 * years_on), 2)
@@ -172,14 +179,18 @@ class _Builder:
         }
 
     def company_reports(self, company: dict[str, Any], end: date) -> list[dict[str, Any]]:
+        """The fiscal years current-2, current-1 and current (the one containing `end`), each report only
+        once submitted by `end`, newest first. A report's profitAmount is year-to-date."""
         current = fiscal_year_start(end)
         reports: list[dict[str, Any]] = []
-        for start_year in (current - 1, current):
-            for quarter, period_end in enumerate(_period_ends(start_year), start=1):
-                submitted = period_end + timedelta(days=int(self.rng.integers(12, 41)))
+        for start_year in range(current - REPORT_YEARS + 1, current + 1):
+            for quarter, period_end in enumerate(period_ends(start_year), start=1):
+                low, high = QUARTERLY_DELAY_DAYS
+                submitted = period_end + timedelta(days=int(self.rng.integers(low, high + 1)))
                 if submitted <= end:
                     reports.append(self.report(company, start_year, quarter, submitted))
-            submitted = date(start_year + 1, 7, 16) + timedelta(days=int(self.rng.integers(120, 201)))
+            low, high = ANNUAL_DELAY_DAYS
+            submitted = period_ends(start_year)[3] + timedelta(days=int(self.rng.integers(low, high + 1)))
             if submitted <= end:
                 reports.append(self.report(company, start_year, None, submitted))
         reports.sort(key=lambda r: (r["modifiedDate"], r["id"]), reverse=True)

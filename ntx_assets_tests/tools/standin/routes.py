@@ -203,6 +203,12 @@ async def dividend_notices(request: Request) -> Response:
     return json_response(data.dividend_notices(security_id) if security_id is not None else [])
 
 
+async def agm_notices(request: Request) -> Response:
+    security_id = _security_id(request, "securityId")
+    data = _state(request).data
+    return json_response(data.agm_notices(security_id) if security_id is not None else [])
+
+
 def _document_response(request: Request, document: Document | None) -> Response:
     if document is None:
         return error(404, request.url.path, "file not found")
@@ -262,4 +268,5 @@ ROUTES: list[Route] = [
     Route("/api/nots/application/reports/{securityId}", reports, methods=["GET"]),
     Route("/api/nots/application/fetchFiles", application_fetch_files, methods=["GET"]),
     Route("/api/nots/application/dividend/{securityId}", dividend_notices, methods=["GET"]),
+    Route("/api/nots/application/agm/{securityId}", agm_notices, methods=["GET"]),
 ]

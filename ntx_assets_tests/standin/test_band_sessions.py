@@ -1,0 +1,236 @@
+"""NEPSE's price band (+/-10% of the previous close) in the stand-in's prices (band_sessions.py, prices.py):
+about 30 planned sessions close exactly at it, nothing moves beyond it, and no band move re-bases a price.
+The book-closure events and the prices of every company without a planned band move are what they were
+before band moves existed (pinned below).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from ntx_assets_tests.tools.standin import StandinConfig, StandinServer
+from ntx_assets_tests.tools.standin.band_sessions import BAND_MOVES, BandSession
+from ntx_assets_tests.tools.standin.data import StandinData
+
+FIGURES = StandinConfig(seed=7, end_date=date(2026, 11, 20), days=365)  # the suite's shared stand-in
+
+# The 13 events of seed 7, 365 days to 2026-11-20, as generated before the dividend history and the band
+# moves existed: (symbol, kind, announced, book close, ex date, bonus %, right %, cash %, MP, base, sdId,
+# notice id).
+PINNED_EVENTS = [
+    ("CHDC", "bonus", "2025-11-16", "2025-12-17", "2025-12-18", 15.0, 0.0, 0.79, 731.3, 635.91, 7101, 61001),
+    ("SPHL", "cash", "2026-01-08", "2026-01-28", "2026-01-29", 0.0, 0.0, 25.0, 173.0, 173.0, 7114, 61004),
+    ("MKJC", "bonus", "2026-01-23", "2026-02-04", "2026-02-05", 25.0, 0.0, 1.32, 508.9, 407.12, 7127, 61007),
+    ("USHEC", "bonus", "2026-04-10", "2026-04-23", "2026-04-24", 8.0, 0.0, 0.0, 668.9, 619.35, 7140, 61010),
+    (
+        "ACLBSL",
+        "bonus",
+        "2026-04-26",
+        "2026-05-22",
+        "2026-05-25",
+        14.25,
+        0.0,
+        0.0,
+        751.9,
+        658.12,
+        7153,
+        61013,
+    ),
+    ("TVCL", "right", "2026-05-12", "2026-06-05", "2026-06-08", 0.0, 100.0, 0.0, 1003.4, 551.7, 7166, None),
+    ("BPCL", "cash", "2026-07-08", "2026-08-05", "2026-08-06", 0.0, 0.0, 35.0, 925.8, 925.8, 7179, 61016),
+    ("NLG", "bonus", "2026-07-19", "2026-08-27", "2026-09-01", 18.5, 0.0, 0.0, 167.6, 141.43, 7192, 61019),
+    ("SAHAS", "bonus", "2026-08-22", "2026-09-16", "2026-09-17", 20.0, 0.0, 0.0, 285.2, 237.67, 7205, 61022),
+    ("NMBMF", "bonus", "2026-10-04", "2026-10-15", "2026-10-16", 12.5, 0.0, 0.0, 1085.7, 965.07, 7218, 61025),
+    (
+        "JBLB",
+        "bonus_right",
+        "2026-09-27",
+        "2026-10-26",
+        "2026-10-27",
+        5.0,
+        50.0,
+        0.0,
+        564.0,
+        396.13,
+        7231,
+        61028,
+    ),
+    ("SMB", "bonus", "2026-10-14", "2026-11-02", "2026-11-13", 10.0, 0.0, 0.0, 376.0, 341.82, 7244, 61031),
+    ("SINDU", "cash", "2026-10-07", "2026-11-05", "2026-11-06", 0.0, 0.0, 12.0, 696.9, 696.9, 7257, 61034),
+]
+SCB = 133  # no planned band move for seed 7: its rows are as before
+# (session, closePrice, previousDayClosePrice, highPrice, lowPrice) of SCB, from before the band moves.
+PINNED_SCB = [
+    ("2025-11-23", 363.2, 350.3, 363.7, 347.7),
+    ("2026-04-30", 373.1, 372.7, 375.3, 370.4),
+    ("2026-11-20", 267.2, 265.8, 267.5, 264.7),
+]
+# Sums in ticks over every security without a planned band move (all 543 but 29), from before.
+PINNED_UNMOVED_SUMS = {"close": 653004111, "open": 401176310, "high": 407659979, "low": 394834220}
+
+
+def _band_paisa(previous: float) -> tuple[int, int]:
+    """(low, high) in paisa: previous x 0.9 rounded up, x 1.1 rounded down, to the Rs 0.1 tick."""
+    paisa = round(previous * 100)
+    low_ticks = max(-((-paisa * 9) // 100), 1)
+    high_ticks = paisa * 11 // 100
+    return low_ticks * 10, high_ticks * 10
+
+
+def _paisa(value: float) -> int:
+    return round(value * 100)
+
+
+def _served(data: StandinData) -> dict[tuple[int, date], dict[str, Any]]:
+    return {(row["securityId"], day): row for day in data.sessions for row in data.today_rows(day)}
+
+
+@pytest.fixture(scope="module")
+def figures() -> StandinData:
+    return StandinData(FIGURES)
+
+
+# --- the planned moves ---------------------------------------------------------------------------------
+
+
+def test_about_thirty_planned_sessions_close_at_the_band(standin: StandinServer) -> None:
+    data = standin.data
+    planned = [s for s in data.band_sessions if s.planned]
+    assert len(planned) == BAND_MOVES == 30
+    assert {s.direction for s in planned} == {"upper", "lower"}
+    recent = [s for s in planned if s.session in data.sessions[-20:]]
+    assert len(recent) >= 4 and {s.direction for s in recent} == {"upper", "lower"}
+    events = {e.security_id for e in data.book_closures}
+    equity = {c["id"] for c in data.universe.active_equity()}
+    for s in planned:
+        assert s.security_id in equity and s.security_id not in events
+    # so never on a seeded re-basing's ex date or book-closure session
+    closures = {(e.security_id, day) for e in data.book_closures for day in (e.book_close_date, e.ex_date)}
+    assert not closures & {(s.security_id, s.session) for s in planned}
+
+
+def test_a_band_session_closes_exactly_at_the_band(standin: StandinServer) -> None:
+    data = standin.data
+    served = _served(data)
+    for s in data.band_sessions:
+        row = served[(s.security_id, s.session)]
+        assert row["symbol"] == s.symbol
+        low, high = _band_paisa(row["previousDayClosePrice"])
+        close = _paisa(row["closePrice"])
+        if s.direction == "upper":
+            assert close == high == _paisa(row["highPrice"]), s
+        else:
+            assert close == low == _paisa(row["lowPrice"]), s
+        assert low <= _paisa(row["lowPrice"]) <= _paisa(row["openPrice"]) <= _paisa(row["highPrice"]) <= high
+    planned_upper = next(s for s in data.band_sessions if s.planned and s.direction == "upper")
+    row = served[(planned_upper.security_id, planned_upper.session)]
+    # 1.1 x previous, rounded down to the tick
+    expected = int(row["previousDayClosePrice"] * 1.1 * 10 + 1e-9) / 10
+    assert (
+        row["closePrice"] == pytest.approx(expected)
+        and row["closePrice"] <= row["previousDayClosePrice"] * 1.1
+    )
+
+
+def test_band_sessions_are_every_session_at_the_band_and_none_moves_beyond(standin: StandinServer) -> None:
+    data = standin.data
+    found: set[tuple[int, date, str]] = set()
+    for (security_id, day), row in _served(data).items():
+        low, high = _band_paisa(row["previousDayClosePrice"])
+        prices = [_paisa(row[f]) for f in ("openPrice", "highPrice", "lowPrice", "closePrice")]
+        assert all(low <= price <= high for price in prices), row
+        close = prices[3]
+        if close == high:
+            found.add((security_id, day, "upper"))
+        elif close == low:
+            found.add((security_id, day, "lower"))
+    assert found == {(s.security_id, s.session, s.direction) for s in data.band_sessions}
+    sessions = [s.session for s in data.band_sessions]
+    assert sessions == sorted(sessions)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        FIGURES,
+        StandinConfig(seed=8, end_date=date(2026, 11, 20)),
+        StandinConfig(seed=21, end_date=date(2026, 5, 15), days=120),
+    ],
+    ids=["seed7", "seed8", "seed21-120d"],
+)
+def test_no_session_rebases_but_the_seeded_bonus_and_right_ex_dates(config: StandinConfig) -> None:
+    data = StandinData(config)
+    ex_dates = {(e.security_id, e.ex_date) for e in data.book_closures if e.rebases}
+    last_close: dict[int, int] = {}
+    differing: set[tuple[int, date]] = set()
+    for day in data.sessions:
+        for row in data.today_rows(day):
+            security_id = row["securityId"]
+            if security_id in last_close and _paisa(row["previousDayClosePrice"]) != last_close[security_id]:
+                differing.add((security_id, day))
+            last_close[security_id] = _paisa(row["closePrice"])
+    assert differing == ex_dates and len(ex_dates) == 10
+    assert sum(s.planned for s in data.band_sessions) == BAND_MOVES
+
+
+def test_a_short_window_has_no_planned_band_moves() -> None:
+    data = StandinData(StandinConfig(seed=7, end_date=date(2026, 11, 20), days=30))
+    assert not any(s.planned for s in data.band_sessions)
+
+
+# --- what stayed as it was -------------------------------------------------------------------------------
+
+
+def test_the_seeded_events_are_as_they_were(figures: StandinData) -> None:
+    assert [
+        (
+            e.symbol,
+            e.kind,
+            e.announced.isoformat(),
+            e.book_close_date.isoformat(),
+            e.ex_date.isoformat(),
+            e.bonus_pct,
+            e.right_pct,
+            e.cash_pct,
+            e.prior_close,
+            e.adjusted_base,
+            e.sd_id,
+            e.notice_id,
+        )
+        for e in figures.book_closures
+    ] == PINNED_EVENTS
+
+
+def test_prices_without_a_planned_move_are_as_they_were(figures: StandinData) -> None:
+    table = figures.prices
+    moved = {row for row, _ in table.band_moves}
+    assert table.row_of[SCB] not in moved and len(moved) == 29
+    unmoved = [row for row in range(len(table.security_ids)) if row not in moved]
+    for name, total in PINNED_UNMOVED_SUMS.items():
+        assert int(getattr(table, name)[unmoved].sum()) == total, name
+    for day, close, previous, high, low in PINNED_SCB:
+        (row,) = [r for r in figures.today_rows(date.fromisoformat(day)) if r["securityId"] == SCB]
+        assert (row["closePrice"], row["previousDayClosePrice"], row["highPrice"], row["lowPrice"]) == (
+            close,
+            previous,
+            high,
+            low,
+        )
+    # band moves change no session's trading, only prices
+    assert int(table.traded.sum()) == 74022
+
+
+# --- determinism ----------------------------------------------------------------------------------------
+
+
+def test_band_sessions_are_deterministic_in_the_seed(figures: StandinData) -> None:
+    again = StandinData(FIGURES)
+    other = StandinData(StandinConfig(seed=8, end_date=date(2026, 11, 20)))
+    assert again.band_sessions == figures.band_sessions
+    assert again.prices.band_moves == figures.prices.band_moves
+    planned = [(s.security_id, s.session) for s in figures.band_sessions if s.planned]
+    assert [(s.security_id, s.session) for s in other.band_sessions if s.planned] != planned
+    assert all(isinstance(s, BandSession) for s in figures.band_sessions)
