@@ -33,10 +33,11 @@ from typing import Any
 
 import pandas as pd
 
-from ntx_assets.nepse.models import CorporateAction, DividendApplication
+from ntx_assets.nepse.models import AgmApplication, CorporateAction, DividendApplication, FinancialYear
 
 CORPORATE_ACTION = "corporate_action"
 DIVIDEND_NOTICE = "dividend_notice"
+AGM_NOTICE = "agm_notice"
 
 BONUS = "bonus"
 RIGHT = "right"
@@ -101,19 +102,51 @@ def _notice_row(notice: DividendApplication, security_id: int, symbol: str) -> d
     news = notice.company_news
     details = news.dividends_notice if news else None
     year = details.financial_year if details else None
+    # Notices captured in 2026-09 carry no modifiedDate, only companyNews.addedDate (the April capture had
+    # both): the announcement's day is the first of the two that is there.
+    added = news.added_date if news else None
+    dated, field = (notice.modified_date, "modifiedDate") if notice.modified_date else (added, "addedDate")
     return {
         "source": DIVIDEND_NOTICE,
         "nepse_id": notice.id,
         "security_id": security_id,
         "symbol": symbol,
-        "fiscal_year": _text(year.fy_name_nepali or year.fy_name) if year else None,
+        "fiscal_year": _fiscal_year(year),
         "status": _text(notice.active_status),
-        "announced_on": _date(notice.modified_date, symbol, notice.id, "modifiedDate"),
+        "announced_on": _date(dated, symbol, notice.id, field),
         "bonus_pct": details.bonus_share if details else None,
         "right_pct": details.right_share if details else None,
         "right_price": None,
         "cash_dividend_pct": details.cash_dividend if details else None,
     }
+
+
+def closure_rows(agms: Iterable[AgmApplication], *, security_id: int, symbol: str) -> list[dict[str, Any]]:
+    """The `book_closures` rows of one security's AGM notices: those that announce a book-close date."""
+    rows = []
+    for agm in agms:
+        news = agm.company_news
+        notice = news.agm_notice if news else None
+        if notice is None or notice.book_close_date is None:
+            continue
+        rows.append(
+            {
+                "source": AGM_NOTICE,
+                "nepse_id": agm.id,
+                "security_id": security_id,
+                "symbol": symbol,
+                "fiscal_year": _fiscal_year(notice.financial_year),
+                "announced_on": _date(news.added_date if news else None, symbol, agm.id, "addedDate"),
+                "book_close_date": notice.book_close_date,
+                "agm_date": notice.agm_date,
+            }
+        )
+    return rows
+
+
+def _fiscal_year(year: FinancialYear | None) -> str | None:
+    """Nepali when given (2082-2083), as the corporate-actions rows write it; else NEPSE's English name."""
+    return _text(year.fy_name_nepali or year.fy_name) if year else None
 
 
 # --- explaining re-basings ------------------------------------------------------------------------------

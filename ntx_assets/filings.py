@@ -129,7 +129,19 @@ def _filing_row(report: Report, security_id: int, symbol: str) -> dict[str, Any]
     for attribute, column in _AMOUNTS.items():
         row[column] = getattr(fiscal, attribute)
     row["modified_at"] = _timestamp(report.modified_date, bad)
+    row["known_on"] = known_on(report, row["modified_at"])
     return row
+
+
+def known_on(report: Report, modified_at: dt.datetime | None) -> dt.date | None:
+    """The day a report became public: the earliest submittedDate of its documents (the live site dates
+    every document; NABIL's six captured reports all do), else the day of its modifiedDate (a record is
+    modified on or after its submission, so this never dates a report early), else None (the asset then
+    takes the day it first stored the report)."""
+    submitted = [document.submitted_date for document in report.documents if document.submitted_date]
+    if submitted:
+        return min(submitted)
+    return modified_at.date() if modified_at is not None else None
 
 
 def _quarter(master: Quarter | None, bad: Any) -> int:

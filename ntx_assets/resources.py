@@ -128,13 +128,15 @@ class ArtifactStoreResource(dg.ConfigurableResource):
 
 
 class ExportResource(dg.ConfigurableResource):
-    """Where the screener's JSON exports go (NTX_EXPORT_DIR, default <NTX_DATA_DIR>/exports)."""
+    """Where the screener's JSON exports go (NTX_EXPORT_DIR, default <NTX_DATA_DIR>/exports), and the NEPSE
+    site its logo URLs point at (NTX_NEPSE_BASE_URL: the logos are NEPSE's files)."""
 
     directory: str
+    logo_base_url: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ExportResource":
-        return cls(directory=str(settings.export_root))
+        return cls(directory=str(settings.export_root), logo_base_url=settings.nepse_base_url)
 
     @property
     def path(self) -> Path:

@@ -26,10 +26,12 @@ from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.indicators import indicators
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.warehouse import create_warehouse_engine
+from ntx_assets.warehouse.schema import book_closures as book_closures_table
 from ntx_assets.warehouse.schema import corporate_actions as actions_table
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import indicators as indicators_table
 from ntx_assets.warehouse.schema import price_adjustments as adjustments_table
+from ntx_assets.warehouse.schema import security_shares as shares_table
 from ntx_assets_tests.conftest import PG_ADMIN_URL, fast_nepse_resource
 from ntx_assets_tests.talib_reference import talib_reference
 from ntx_assets_tests.test_daily_prices import range_tags
@@ -225,4 +227,42 @@ def _included(world: World, row: dict) -> bool:
             conn.execute(
                 text("SELECT included FROM companies WHERE security_id = :id"), {"id": row["securityId"]}
             ).scalar()
+        )
+
+
+def test_book_closures_and_share_counts_are_stored_as_nepse_announced_them(world: World) -> None:
+    """Each event company's AGM notices become book_closures rows (only those with a book-close date),
+    and its security detail one security_shares row of the day it was fetched (the pinned today)."""
+    stored = world.frame(select(book_closures_table))
+    shares = world.frame(select(shares_table))
+    for event in world.standin.data.book_closures:
+        served = world.standin.data.agm_notices(event.security_id)
+        expected = {
+            (
+                row["id"],
+                dt.date.fromisoformat(row["companyNews"]["addedDate"][:10]),
+                dt.date.fromisoformat(row["companyNews"]["agmNotice"]["bookCloseDate"]),
+                row["companyNews"]["agmNotice"]["financialYear"]["fyNameNepali"],
+            )
+            for row in served
+            if row["companyNews"]["agmNotice"].get("bookCloseDate")
+        }
+        mine = stored[stored["security_id"] == event.security_id]
+        assert (
+            set(
+                mine[["nepse_id", "announced_on", "book_close_date", "fiscal_year"]].itertuples(
+                    index=False, name=None
+                )
+            )
+            == expected
+        )
+        assert event.book_close_date in set(mine["book_close_date"])  # the seeded closure itself
+        detail = world.standin.data.security_detail(event.security_id)
+        assert detail is not None
+        row = shares[shares["security_id"] == event.security_id].iloc[0]
+        assert row["fetched_on"] == world.standin.data.end_date
+        assert (row["listed_shares"], row["promoter_shares"], row["public_shares"]) == (
+            round(detail["stockListedShares"]),
+            round(detail["promoterShares"]),
+            detail["publicShares"],
         )

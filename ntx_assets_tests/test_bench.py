@@ -167,3 +167,13 @@ def test_a_small_bench_reports_what_the_standin_served_and_the_warehouse_holds(t
         assert update["day"] == daily.isoformat() and update["prices_rows"] == served[daily]
         assert update["calls_by_endpoint"]["POST /api/nots/nepse-data/today-price"] in (1, 2)
     assert stored[daily] == stored_indicators[daily] == served[daily]
+
+    # The screener: the backfill's sessions in one run, one row per company and session (the stand-in's
+    # companies were all listed long before), and the daily session alone; in-asset seconds reported
+    # against their goals, never asserted.
+    year = figures["screener_backfill"]
+    assert year["runs"] == 1 and year["dates"] == dates and year["sessions"] == len(sessions)
+    assert year["rows"] == len(universe) * len(sessions)
+    assert year["seconds_vs_goal"] == pytest.approx(year["seconds"] / year["goal_seconds"], abs=0.01)
+    one = figures["screener_daily"]
+    assert one["runs"] == 1 and one["sessions"] == 1 and one["rows"] == len(universe)

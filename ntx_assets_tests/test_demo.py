@@ -193,11 +193,18 @@ def test_demo_backfills_the_graph_then_a_second_demo_makes_almost_no_calls(
     assert beyond, "a re-based company must lie beyond the first symbols for this test to mean something"
     fetched = symbols + len(beyond)
     assert first.calls["reports (filings)"] == first.minimum_calls["reports (filings)"] == fetched
-    assert first.calls["corporate actions + dividend notices"] == 2 * fetched
+    assert first.calls["announcements"] == first.minimum_calls["announcements"] == 3 * fetched
     assert f"plus {len(beyond)} whose prices re-based, for their announcements: {', '.join(beyond)}" in text
-    # Re-basings derived last, from the prices and announcements just loaded (no API call).
-    assert [run.phase for run in first.runs][-1] == "derived"
+    # Re-basings derived from the prices and announcements just loaded (no API call), then every session's
+    # screen in one run, and a screen run as of a past session with its forward return.
+    assert [run.phase for run in first.runs][-2:] == ["derived", "screens"]
+    screens = first.runs[-1]
+    assert screens.partition_range == prices_runs[0].partition_range and screens.assets == ("screener",)
     assert "Re-basings in the stored prices" in text
+    past = first.past_screen
+    assert past is not None and past.forward == sessions - 1  # the first session, followed to the last
+    assert f"Screening history: the screen as of {past.session}" in text
+    assert f"forward {past.forward} sessions ({past.session} -> {PINNED_TODAY})" in past.output
     assert os.environ.get("NTX_NEPSE_BASE_URL") is None  # the demo put the environment back
 
     out = io.StringIO()

@@ -90,6 +90,7 @@ def test_a_quarterly_and_an_annual_report_become_rows() -> None:
             "profit": 7673838310.54,
             "paid_up_capital": 27058974900.0,
             "modified_at": dt.datetime(2026, 8, 6, 9, 37, 2, 187000),
+            "known_on": dt.date(2026, 8, 6),  # its document's submittedDate
         },
         {
             "report_id": 46800,
@@ -105,6 +106,7 @@ def test_a_quarterly_and_an_annual_report_become_rows() -> None:
             "profit": 7673838310.54,
             "paid_up_capital": 27058974900.0,
             "modified_at": dt.datetime(2026, 8, 6, 9, 37, 2, 187000),
+            "known_on": dt.date(2026, 12, 1),  # the earliest dated document; the undated one is ignored
         },
     ]
     assert rows.documents == [
@@ -134,6 +136,17 @@ def test_a_quarterly_and_an_annual_report_become_rows() -> None:
         },
     ]
     assert rows.document_ids == [91001, 91002, 91003]
+
+
+def test_a_report_without_document_dates_is_known_from_its_modification_else_not_at_all() -> None:
+    undated = copy.deepcopy(NABIL_Q4)
+    undated["applicationDocumentDetailsList"][0]["submittedDate"] = None
+    assert filing_rows([undated], security_id=131, symbol="NABIL").filings[0]["known_on"] == dt.date(
+        2026, 8, 6
+    )
+    del undated["modifiedDate"]
+    # The asset then dates it by the day a refresh first stored it (first_fetched_on).
+    assert filing_rows([undated], security_id=131, symbol="NABIL").filings[0]["known_on"] is None
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import artifacts as artifacts_table
 from ntx_assets.warehouse.schema import companies, filing_documents
 from ntx_assets.warehouse.schema import filings as filings_table
-from ntx_assets_tests.pinned import PINNED_TODAY
+from ntx_assets_tests.pinned import PINNED_TODAY, npt, pinned
 from ntx_assets_tests.tools.harness.resources import run_resources
 from ntx_assets_tests.tools.standin import FaultConfig, StandinConfig, StandinServer, running_standin
 from ntx_assets_tests.tools.standin.reports import QUARTER_NAMES
@@ -238,6 +238,11 @@ def test_filings_writes_exactly_the_standins_reports(world: World) -> None:
         assert row.profit == pytest.approx(fiscal["profitAmount"])
         assert row.paid_up_capital == pytest.approx(fiscal["paidUpCapital"])
         assert row.modified_at == dt.datetime.fromisoformat(report["modifiedDate"])
+        submitted = [
+            d["submittedDate"] for d in report["applicationDocumentDetailsList"] if d["submittedDate"]
+        ]
+        assert row.known_on == dt.date.fromisoformat(min(submitted))
+        assert row.first_fetched_on == PINNED_TODAY
 
     documents = {
         (
@@ -259,7 +264,10 @@ def test_filings_writes_exactly_the_standins_reports(world: World) -> None:
     assert world.server.request_counts()[REPORTS] == 3
     assert world.instance.get_materialized_partitions(filings.key) == set(symbols)
 
-    again = _metadata(world.run([filings], symbols), "filings")
+    # A refresh days later changes nothing: the day each report was first stored stays.
+    with pinned(npt(2026, 11, 24, 18, 30)):
+        again = _metadata(world.run([filings], symbols), "filings")
+    assert {row.first_fetched_on for row in world.rows(filings_table)} == {PINNED_TODAY}
     assert (again["filings_new"], again["filings_changed"], again["filings_unchanged"]) == (
         0,
         0,

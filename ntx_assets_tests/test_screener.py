@@ -1,20 +1,28 @@
-"""The screener end to end on the stand-in: the table against an independent computation from the stored
-rows, the exports, the checks, and the query command (filter, sort, errors)."""
+"""The screener in time end to end on the stand-in, on SQLite and PostgreSQL: every session's rows against
+an independent computation from the stored tables, no look-ahead (a report, a re-basing, a price and an
+announcement after t each leave t's row unchanged), the latest view and exports, and the command (--as-of,
+--forward against adjusted_prices, --changes, filters and errors)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
+import math
+import shutil
+import statistics
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, select, text
+from psycopg import sql
+from sqlalchemy import Engine, insert, select, text, update
 
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.corporate_actions import corporate_actions, price_adjustments
@@ -25,19 +33,36 @@ from ntx_assets.defs.screener import ONE_ROW_PER_COMPANY, RATIOS_FINITE, ROWS_CU
 from ntx_assets.resources import ExportResource
 from ntx_assets.screener.__main__ import main as screener_command
 from ntx_assets.warehouse import create_warehouse_engine
-from ntx_assets.warehouse.schema import companies
-from ntx_assets.warehouse.schema import daily_prices as prices_table
-from ntx_assets.warehouse.schema import filings as filings_table
-from ntx_assets.warehouse.schema import screener as screener_table
-from ntx_assets_tests.conftest import fast_nepse_resource
-from ntx_assets_tests.talib_reference import talib_reference
-from ntx_assets_tests.test_daily_prices import range_tags
-from ntx_assets_tests.tools.harness.resources import run_resources
+from ntx_assets.warehouse.schema import (
+    book_closures,
+    companies,
+    security_shares,
+)
+from ntx_assets.warehouse.schema import (
+    corporate_actions as actions_table,
+)
+from ntx_assets.warehouse.schema import (
+    daily_prices as prices_table,
+)
+from ntx_assets.warehouse.schema import (
+    filings as filings_table,
+)
+from ntx_assets.warehouse.schema import (
+    indicators as indicators_table,
+)
+from ntx_assets.warehouse.schema import (
+    price_adjustments as adjustments_table,
+)
+from ntx_assets.warehouse.schema import (
+    screener as screener_table,
+)
+from ntx_assets_tests.conftest import _pg_admin, _pg_url, fast_nepse_resource
+from ntx_assets_tests.tools.harness.resources import QUIET, run_resources
 from ntx_assets_tests.tools.standin import StandinServer
 
 ASSETS = [company_universe, daily_prices, indicators, filings, corporate_actions, price_adjustments, screener]
-DAYS = 75  # calendar days of prices: enough for SMA 20 and the 20-session return, with re-basings inside
-WITH_REPORTS = ("NABIL", "JBLB", "SMB", "NMBMF", "SCB")
+DAYS = 90  # calendar days of prices: 20-session windows complete for the later half of the sessions
+BAND, TICK = 0.10, 0.1
 
 
 @dataclass
@@ -47,139 +72,505 @@ class World:
     engine: Engine
     instance: dg.DagsterInstance
     exports: Path
+    first: dt.date
+    last: dt.date
     run: dg.ExecuteInProcessResult | None = None
 
-    def materialize(self, selection: list, **kwargs: object) -> dg.ExecuteInProcessResult:
-        resources = run_resources(
-            fast_nepse_resource(self.standin.base_url),
-            self.url,
-            exports=ExportResource(directory=str(self.exports)),
-        )
+    def resources(self, url: str | None = None) -> dict[str, Any]:
+        exports = ExportResource(directory=str(self.exports), logo_base_url=self.standin.base_url)
+        return run_resources(fast_nepse_resource(self.standin.base_url), url or self.url, exports=exports)
+
+    def materialize(
+        self, selection: list, url: str | None = None, **kwargs: Any
+    ) -> dg.ExecuteInProcessResult:
         return dg.materialize(
-            ASSETS, selection=selection, instance=self.instance, resources=resources, **kwargs
+            ASSETS,
+            selection=selection,
+            instance=self.instance,
+            resources=self.resources(url),
+            run_config=QUIET,
+            **kwargs,
         )
 
-    def table(self) -> pd.DataFrame:
-        with self.engine.connect() as conn:
-            return pd.DataFrame(conn.execute(select(screener_table)).mappings().all()).set_index("symbol")
+    def sessions(self) -> list[dt.date]:
+        return [d for d in self.standin.data.sessions if self.first <= d <= self.last]
 
 
-@pytest.fixture(scope="module")
-def world(standin: StandinServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def _tags(first: str, last: str) -> dict[str, str]:
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world(
+    request: pytest.FixtureRequest, standin: StandinServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("screener")
-    url = f"sqlite:///{folder / 'warehouse.db'}"
+    name = f"ntx_test_{uuid.uuid4().hex[:12]}"
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'warehouse.db'}"
+    else:
+        with _pg_admin() as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        url = _pg_url(name)
+    # Through the pinned today (a session, after its close): the security details fetched today date the
+    # ownership columns, so only today's screen has them (point in time).
+    last = max(standin.data.sessions)
+    assert last == standin.data.end_date
+    first = last - dt.timedelta(days=DAYS)
     with dg.instance_for_test() as instance:
-        world = World(standin, url, create_warehouse_engine(url), instance, folder / "exports")
+        world = World(standin, url, create_warehouse_engine(url), instance, folder / "exports", first, last)
         assert world.materialize([company_universe]).success
-        last = max(d for d in standin.data.sessions if d < standin.data.end_date)
-        tags = range_tags(last - dt.timedelta(days=DAYS), last)
-        assert world.materialize([daily_prices, indicators], tags=tags).success
-        events = {e.symbol for e in standin.data.book_closures if e.ex_date > last - dt.timedelta(days=DAYS)}
-        for symbol in sorted(events | set(WITH_REPORTS)):
-            assert world.materialize([corporate_actions], partition_key=symbol).success
-        for symbol in WITH_REPORTS:
-            assert world.materialize([filings], partition_key=symbol).success
+        dates = _tags(first.isoformat(), last.isoformat())
+        assert world.materialize([daily_prices, indicators], tags=dates).success
+        symbols = instance.get_dynamic_partitions("symbol")
+        assert world.materialize([filings, corporate_actions], tags=_tags(symbols[0], symbols[-1])).success
         assert world.materialize([price_adjustments]).success
-        world.run = world.materialize([screener])
+        world.run = world.materialize([screener], tags=dates)  # every session of the window: one run
         assert world.run.success
         yield world
         world.engine.dispose()
+    if request.param == "postgresql":
+        with _pg_admin() as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def test_one_row_per_included_company_and_the_checks_pass(world: World) -> None:
-    table = world.table()
+def frame(engine: Engine, table: Any, *where: Any) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(select(table).where(*where)).mappings().all())
+
+
+def rows_of(engine: Engine, session: dt.date) -> pd.DataFrame:
+    return frame(engine, screener_table, screener_table.c.session_date == session).set_index("symbol")
+
+
+def missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def same(actual: Any, expected: Any, rel: float = 1e-9) -> bool:
+    if missing(expected):
+        return missing(actual)
+    if isinstance(expected, float | int | np.floating | np.integer) and not isinstance(expected, bool):
+        return not missing(actual) and actual == pytest.approx(float(expected), rel=rel, abs=1e-9)
+    return actual == expected
+
+
+# --- what is stored ----------------------------------------------------------------------------------
+
+
+def test_each_session_has_one_row_per_company_and_the_checks_pass(world: World) -> None:
+    stored = frame(world.engine, screener_table)
+    sessions = world.sessions()
+    assert sorted(set(stored["session_date"])) == sessions  # weekends and holidays have no rows
     with world.engine.connect() as conn:
-        included = set(conn.execute(select(companies.c.symbol).where(companies.c.included)).scalars())
-    assert set(table.index) == included and len(table) == len(included) == 259
+        included = set(conn.execute(select(companies.c.security_id).where(companies.c.included)).scalars())
+    for session, rows in stored.groupby("session_date"):
+        assert set(rows["security_id"]) == included and len(rows) == len(included), session
     assert world.run is not None
     checks = {c.check_name: c for c in world.run.get_asset_check_evaluations()}
     assert checks[ONE_ROW_PER_COMPANY].passed and checks[RATIOS_FINITE].passed
     assert checks[ROWS_CURRENT].passed, checks[ROWS_CURRENT].metadata
-    meta = world.run.asset_materializations_for_node("screener")[0].metadata
-    assert meta["top_by_turnover"].value.count("\n") == 11  # header, rule, ten rows
-    assert meta["field_coverage"].value["pe"] >= 1
+    meta = world.run.asset_materializations_for_node("screener")
+    assert len(meta) == DAYS + 1  # one materialization per date of the range, from the one run
+    assert meta[0].metadata["sessions"].value == len(sessions)
+    assert meta[0].metadata["top_by_turnover"].value.count("\n") == 11  # header, rule, ten rows
 
 
-def test_the_table_equals_an_independent_computation_from_the_stored_rows(world: World) -> None:
-    table = world.table()
+def test_the_latest_view_and_the_exports_hold_the_latest_session(world: World) -> None:
+    latest = rows_of(world.engine, world.last)
     with world.engine.connect() as conn:
-        prices = pd.DataFrame(conn.execute(select(prices_table)).mappings().all())
-        reports = pd.DataFrame(conn.execute(select(filings_table)).mappings().all())
-        shares = dict(conn.execute(select(companies.c.symbol, companies.c.listed_shares)).all())
-        adjusted = pd.DataFrame(
-            conn.execute(
-                text("SELECT security_id, business_date, high, low, close, volume FROM adjusted_prices")
-            )
-            .mappings()
-            .all()
+        view = pd.DataFrame(
+            conn.execute(text("SELECT symbol, close, pe FROM screener_latest")).mappings().all()
         )
-    for symbol in WITH_REPORTS:
-        row = table.loc[symbol]
-        mine = prices[prices["symbol"] == symbol].sort_values("business_date")
-        last = mine.iloc[-1]
-        assert row["as_of"] == last["business_date"] and row["close"] == pytest.approx(last["close"])
-        assert row["change_pct"] == pytest.approx((last["close"] / last["previous_close"] - 1) * 100)
-        # Market cap: listed shares x close, and NEPSE's own figure (millions of NPR) agrees.
-        assert row["market_cap"] == pytest.approx(shares[symbol] * last["close"])
-        assert row["nepse_market_cap"] == pytest.approx(row["market_cap"], rel=1e-5)
-        # Fundamentals: the latest report, ranked here by (fiscal year, quarter; annual after Q4).
-        own = reports[reports["symbol"] == symbol].copy()
-        own["rank"] = np.where(own["report_type"] == "annual", 5, own["quarter"].fillna(0))
-        latest = own.sort_values(["fiscal_year", "rank"]).iloc[-1]
-        assert row["fiscal_year"] == latest["fiscal_year"]
-        assert row["eps_annualized"] == pytest.approx(latest["eps"])
-        expected_pe = last["close"] / latest["eps"] if latest["eps"] > 0 else None
-        assert (row["pe"] is None) == (expected_pe is None) or np.isnan(row["pe"]) == (expected_pe is None)
-        if expected_pe is not None:
-            assert row["pe"] == pytest.approx(expected_pe)
-        assert row["pb"] == pytest.approx(last["close"] / latest["net_worth_per_share"])
-        assert row["roe"] == pytest.approx(latest["eps"] / latest["net_worth_per_share"])
-        # Technicals: TA-Lib on the series in today's basis (the adjusted_prices view).
-        series = adjusted[adjusted["security_id"] == last["security_id"]].sort_values("business_date")
-        reference = talib_reference(
-            {k: series[k].to_numpy(float) for k in ("high", "low", "close", "volume")}
-        )
-        for column in ("sma_20", "rsi_14", "bb_upper", "atr_14"):
-            assert row[column] == pytest.approx(reference[column][-1], rel=1e-7), (symbol, column)
-        closes = series["close"].to_numpy(float)
-        assert row["return_5d"] == pytest.approx(closes[-1] / closes[-6] - 1)
-        assert row["return_20d"] == pytest.approx(closes[-1] / closes[-21] - 1)
-        assert row["volume_vs_20d"] == pytest.approx(last["volume"] / reference["volume_sma_20"][-1])
-
-
-def test_corporate_actions_and_a_company_without_reports(world: World) -> None:
-    table = world.table()
-    right = next(e for e in world.standin.data.book_closures if e.symbol == "JBLB")
-    row = table.loc["JBLB"]
-    assert row["last_bonus_pct"] == pytest.approx(right.bonus_pct)
-    assert row["last_right_ratio"] == pytest.approx(right.right_pct / 100)
-    # A company whose filings were never fetched: NULL fundamentals, not 0.
-    bare = table.drop(index=list(WITH_REPORTS)).iloc[0]
-    for column in ("eps_annualized", "pe", "pb", "roe", "fiscal_year", "book_value_per_share"):
-        assert bare[column] is None or (isinstance(bare[column], float) and np.isnan(bare[column])), column
-    cash = next(e for e in world.standin.data.book_closures if e.kind == "cash" and e.symbol in table.index)
-    if cash.symbol in table.index and not np.isnan(table.loc[cash.symbol, "last_cash_dividend_pct"]):
-        assert table.loc[cash.symbol, "dividend_yield"] == pytest.approx(
-            cash.cash_pct / table.loc[cash.symbol, "close"]
-        )
-
-
-def test_the_exports_parse_and_match_the_table(world: World) -> None:
-    table = world.table()
+    assert sorted(view["symbol"]) == sorted(latest.index)
     document = json.loads((world.exports / "screener.json").read_text())
-    assert document["schema_version"] == 1 and document["as_of"] == str(table["as_of"].max())
-    rows = {row["symbol"]: row for row in document["rows"]}
-    assert set(rows) == set(table.index)
-    nabil = rows["NABIL"]
-    assert nabil["close"] == pytest.approx(table.loc["NABIL", "close"])
-    assert nabil["pe"] == pytest.approx(table.loc["NABIL", "pe"])
+    assert document["schema_version"] == 2 and document["as_of"] == world.last.isoformat()
+    exported = {row["symbol"]: row for row in document["rows"]}
+    assert set(exported) == set(latest.index)
+    assert exported["NABIL"]["session_date"] == world.last.isoformat()
+    for column in ("close", "pe", "eps_growth_yoy", "pe_rank_sector", "days_traded_20"):
+        assert same(exported["NABIL"][column], latest.loc["NABIL", column]), column
     companies_document = json.loads((world.exports / "companies.json").read_text())
-    assert [set(c) for c in companies_document["companies"][:1]] == [
-        {"security_id", "symbol", "name", "sector", "description", "logo_url", "website", "listing_date"}
-    ]
-    assert len(companies_document["companies"]) == len(table)
+    assert len(companies_document["companies"]) == len(latest)
     assert not list(world.exports.glob(".*"))  # no temporary file left behind
-    assert (world.exports / "screener.json").stat().st_mode & 0o777 == 0o644  # readable by the app
+    assert (world.exports / "screener.json").stat().st_mode & 0o777 == 0o644
+
+
+# --- every column against the stored tables, computed here --------------------------------------------
+
+
+class Reference:
+    """The screener's columns of one session, computed from the stored tables with plain loops."""
+
+    def __init__(self, engine: Engine, session: dt.date) -> None:
+        self.session = session
+        self.prices = frame(engine, prices_table, prices_table.c.business_date <= session)
+        self.indicators = frame(engine, indicators_table, indicators_table.c.business_date <= session)
+        self.reports = frame(engine, filings_table)
+        self.actions = frame(engine, actions_table)
+        self.closures = frame(engine, book_closures)
+        self.shares = frame(engine, security_shares)
+        self.factors = frame(engine, adjustments_table)
+        self.sessions = sorted(set(self.prices["business_date"]))
+        self.companies = frame(engine, companies, companies.c.included).set_index("security_id")
+
+    def row(self, security_id: int) -> dict[str, Any]:
+        company = self.companies.loc[security_id]
+        own = self.prices[self.prices["security_id"] == security_id].sort_values("business_date")
+        out: dict[str, Any] = {"symbol": company["symbol"], "sector": company["sector"]}
+        last = own.iloc[-1]
+        out.update(as_of=last["business_date"], close=last["close"], turnover=last["turnover"])
+        out["change_pct"] = (last["close"] / last["previous_close"] - 1) * 100
+        # Returns in the session's basis: the stored re-basings between the two sessions, and only those.
+        for sessions in (5, 20):
+            if len(own) > sessions:
+                earlier = own.iloc[-1 - sessions]
+                factor = math.prod(
+                    f
+                    for sid, ex, f in self.factors[["security_id", "ex_date", "factor"]].itertuples(
+                        index=False
+                    )
+                    if sid == security_id and earlier["business_date"] < ex <= last["business_date"]
+                )
+                out[f"return_{sessions}d"] = last["close"] / (earlier["close"] * factor) - 1
+            else:
+                out[f"return_{sessions}d"] = None
+        technical = self.indicators[
+            (self.indicators["security_id"] == security_id)
+            & (self.indicators["business_date"] == last["business_date"])
+        ].iloc[0]
+        out["rsi_14"] = technical["rsi_14"]
+        out["volume_vs_20d"] = last["volume"] / technical["volume_sma_20"]
+        out.update(self._liquidity(own))
+        out.update(self._fundamentals(security_id, last["close"]))
+        out.update(self._shares(security_id, last))
+        out.update(self._distributions(security_id, last["close"], out.get("_reports")))
+        out.pop("_reports", None)
+        return out
+
+    def _liquidity(self, own: pd.DataFrame) -> dict[str, Any]:
+        window = self.sessions[-20:]
+        if len(window) < 20:
+            return dict.fromkeys(("days_traded_20", "avg_turnover_20", "circuit_hits_20"))
+        inside = own[own["business_date"].isin(window)]
+        hits = 0
+        for close, previous in inside[["close", "previous_close"]].itertuples(index=False):
+            upper = math.floor(previous * (1 + BAND) / TICK + 1e-9) * TICK
+            lower = math.ceil(previous * (1 - BAND) / TICK - 1e-9) * TICK
+            hits += close >= upper - 1e-9 or close <= lower + 1e-9
+        return {
+            "days_traded_20": len(inside),
+            "avg_turnover_20": inside["turnover"].sum() / 20,
+            "circuit_hits_20": hits,
+        }
+
+    def _fundamentals(self, security_id: int, close: float) -> dict[str, Any]:
+        mine = self.reports[self.reports["security_id"] == security_id].copy()
+        mine["known"] = [
+            k if k is not None else f for k, f in zip(mine["known_on"], mine["first_fetched_on"], strict=True)
+        ]
+        mine = mine[[k <= self.session for k in mine["known"]]]
+        if mine.empty:
+            return {
+                "eps_annualized": None,
+                "pe": None,
+                "pb": None,
+                "roe": None,
+                "eps_growth_yoy": None,
+                "_reports": mine,
+            }
+        mine["fy"] = [int(name[:4]) for name in mine["fiscal_year_nepali"]]
+        mine["rank"] = [
+            5 if kind == "annual" else q for kind, q in zip(mine["report_type"], mine["quarter"], strict=True)
+        ]
+        best = mine.sort_values(["fy", "rank", "modified_at"]).iloc[-1]
+        out: dict[str, Any] = {"fiscal_year": best["fiscal_year"], "eps_annualized": best["eps"]}
+        out["pe"] = close / best["eps"] if best["eps"] > 0 else None
+        out["pb"] = close / best["net_worth_per_share"]
+        out["roe"] = best["eps"] / best["net_worth_per_share"]
+        base = mine[(mine["fy"] == best["fy"] - 1) & (mine["rank"] == best["rank"])]
+        for column, field in (
+            ("eps_growth_yoy", "eps"),
+            ("profit_growth_yoy", "profit"),
+            ("bvps_growth_yoy", "net_worth_per_share"),
+        ):
+            previous = base.sort_values("modified_at")[field].iloc[-1] if len(base) else None
+            out[column] = best[field] / previous - 1 if previous is not None and previous > 0 else None
+        out["_reports"] = mine
+        return out
+
+    def _shares(self, security_id: int, last: pd.Series) -> dict[str, Any]:
+        fetched = self.shares[
+            (self.shares["security_id"] == security_id) & (self.shares["fetched_on"] <= self.session)
+        ]
+        if fetched.empty:
+            listed = round(last["market_capitalization"] * 1e6 / last["close"])
+            return {
+                "listed_shares": listed,
+                "promoter_shares_pct": None,
+                "market_cap": listed * last["close"],
+            }
+        snapshot = fetched.sort_values("fetched_on").iloc[-1]
+        return {
+            "listed_shares": snapshot["listed_shares"],
+            "market_cap": snapshot["listed_shares"] * last["close"],
+            "promoter_shares_pct": snapshot["promoter_shares"] / snapshot["listed_shares"] * 100,
+            "public_shares_pct": snapshot["public_shares"] / snapshot["listed_shares"] * 100,
+        }
+
+    def _distributions(self, security_id: int, close: float, reports: pd.DataFrame | None) -> dict[str, Any]:
+        known = self.actions[
+            (self.actions["security_id"] == security_id)
+            & np.array(
+                [a is not None and a <= self.session for a in self.actions["announced_on"]], dtype=bool
+            )
+        ]
+        out: dict[str, Any] = {}
+        cash_rows = known[known["cash_dividend_pct"].fillna(0) > 0].sort_values("announced_on")
+        out["last_cash_dividend_pct"] = cash_rows["cash_dividend_pct"].iloc[-1] if len(cash_rows) else None
+        out["dividend_yield"] = (
+            out["last_cash_dividend_pct"] / close if out["last_cash_dividend_pct"] is not None else None
+        )
+        upcoming = self.closures[
+            (self.closures["security_id"] == security_id)
+            & np.array(
+                [
+                    a <= self.session < b
+                    for a, b in zip(
+                        self.closures["announced_on"], self.closures["book_close_date"], strict=True
+                    )
+                ],
+                dtype=bool,
+            )
+        ]
+        out["next_book_close_date"] = min(upcoming["book_close_date"]) if len(upcoming) else None
+        if known.empty:
+            return out | dict.fromkeys(("cash_dividend_3y_avg_pct", "years_with_dividend_5y", "payout_ratio"))
+        by_year: dict[int, tuple[float, float]] = {}
+        for year, cash, bonus in known[["fiscal_year", "cash_dividend_pct", "bonus_pct"]].itertuples(
+            index=False
+        ):
+            start = int(year[:4])
+            before = by_year.get(start, (0.0, 0.0))
+            by_year[start] = (max(before[0], cash or 0.0), max(before[1], bonus or 0.0))
+        # The session's fiscal year by NEPSE's report dates: 2082-2083 began 2025-07-17, 2083 on 2026-07-17.
+        current = 2083 if self.session >= dt.date(2026, 7, 17) else 2082
+        end = current - 1 if current - 1 in by_year else current - 2
+        cash = [by_year.get(end - k, (0.0, 0.0))[0] for k in range(5)]
+        bonus = [by_year.get(end - k, (0.0, 0.0))[1] for k in range(5)]
+        out["cash_dividend_3y_avg_pct"] = sum(cash[:3]) / 3
+        out["bonus_3y_total_pct"] = sum(bonus[:3])
+        out["years_with_dividend_5y"] = sum(1 for c, b in zip(cash, bonus, strict=True) if c > 0 or b > 0)
+        eps = None
+        if reports is not None and len(reports):
+            year_end = reports[(reports["fy"] == end) & (reports["rank"] >= 4)]
+            if len(year_end):
+                eps = year_end.sort_values(["rank", "modified_at"])["eps"].iloc[-1]
+        out["payout_ratio"] = cash[0] / eps if eps is not None and eps > 0 else None
+        return out
+
+
+def sector_reference(rows: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Medians and average-rank percentiles within each sector, by hand."""
+    out: dict[int, dict[str, Any]] = {i: {} for i in rows}
+    for column in ("pe", "pb", "roe", "return_20d", "turnover"):
+        for sector in {row["sector"] for row in rows.values()}:
+            members = [(i, rows[i].get(column)) for i in rows if rows[i]["sector"] == sector]
+            values = sorted(v for _, v in members if not missing(v))
+            for i, value in members:
+                if column in ("pe", "pb", "roe"):
+                    out[i][f"{column}_sector_median"] = statistics.median(values) if values else None
+                if missing(value):
+                    out[i][f"{column}_rank_sector"] = None
+                    continue
+                below, ties = sum(v < value for v in values), sum(v == value for v in values)
+                out[i][f"{column}_rank_sector"] = (below + (ties + 1) / 2) / len(values)
+    for i, row in rows.items():
+        median = out[i]["pe_sector_median"]
+        pe = row.get("pe")
+        out[i]["pe_vs_sector"] = pe / median if not missing(pe) and median and median > 0 else None
+    return out
+
+
+def test_every_column_equals_an_independent_computation_from_the_stored_tables(world: World) -> None:
+    sessions = world.sessions()
+    for session in (sessions[-1], sessions[len(sessions) // 2], sessions[25]):
+        stored = rows_of(world.engine, session).reset_index().set_index("security_id")
+        reference = Reference(world.engine, session)
+        expected = {i: reference.row(i) for i in stored.index}
+        for i, context in sector_reference(expected).items():
+            expected[i].update(context)
+        compared = 0
+        for security_id, values in expected.items():
+            row = stored.loc[security_id]
+            for column, value in values.items():
+                assert same(row[column], value, rel=1e-7), (
+                    session,
+                    values["symbol"],
+                    column,
+                    row[column],
+                    value,
+                )
+                compared += 1
+        assert compared > 259 * 30
+    # The stand-in's data reaches every column somewhere: nothing is NULL everywhere.
+    latest = rows_of(world.engine, sessions[-1])
+    assert latest["next_book_close_date"].notna().any() and latest["circuit_hits_20"].gt(0).any()
+    assert latest["eps_growth_yoy"].notna().sum() > 200 and latest["promoter_shares_pct"].notna().all()
+    assert rows_of(world.engine, sessions[-2])["promoter_shares_pct"].isna().all()  # fetched after it
+
+
+# --- no look-ahead: each test changes what comes after t in a copy of the warehouse ---------------------
+
+
+@pytest.fixture
+def copy(world: World, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """A copy of the world's warehouse for one test to change: the SQLite file, or a PostgreSQL database
+    made from the world's as a template."""
+    if world.url.startswith("sqlite"):
+        target = tmp_path / "warehouse.db"
+        shutil.copy(world.url.removeprefix("sqlite:///"), target)
+        url, dropped = f"sqlite:///{target}", None
+    else:
+        source, dropped = world.url.rsplit("/", 1)[1], f"ntx_test_{uuid.uuid4().hex[:12]}"
+        world.engine.dispose()  # a template must have no sessions while it is copied
+        with _pg_admin() as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (source,)
+            )
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(dropped), sql.Identifier(source)
+                )
+            )
+        url = _pg_url(dropped)
+    engine = create_warehouse_engine(url)
+    yield url, engine
+    engine.dispose()
+    if dropped is not None:
+        with _pg_admin() as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dropped)))
+
+
+def rematerialize(world: World, url: str, *sessions: dt.date) -> None:
+    for session in sessions:
+        assert world.materialize([screener], url=url, partition_key=session.isoformat()).success
+
+
+def unchanged(world: World, engine: Engine, session: dt.date) -> None:
+    before, after = rows_of(world.engine, session), rows_of(engine, session)
+    pd.testing.assert_frame_equal(before.sort_index(), after.sort_index())
+
+
+def pick(world: World) -> tuple[dt.date, dt.date, int, str]:
+    """A session t in the middle, a later session, and a company with a report and trades at both."""
+    sessions = world.sessions()
+    t, later = sessions[len(sessions) // 2], sessions[-2]
+    row = rows_of(world.engine, t).loc["NABIL"]
+    return t, later, int(row["security_id"]), "NABIL"
+
+
+def test_a_report_published_after_t_leaves_ts_row_unchanged(world: World, copy: tuple[str, Engine]) -> None:
+    url, engine = copy
+    t, later, security_id, symbol = pick(world)
+    newest = rows_of(world.engine, later).loc[symbol]
+    with engine.begin() as conn:
+        conn.execute(
+            insert(filings_table).values(
+                report_id=99_000_001,
+                security_id=security_id,
+                symbol=symbol,
+                report_type="annual",
+                fiscal_year="2030-2031",
+                fiscal_year_nepali="2087-2088",
+                quarter=None,
+                eps=123.45,
+                net_worth_per_share=500.0,
+                profit=1.0,
+                paid_up_capital=1.0,
+                known_on=t + dt.timedelta(days=1),
+            )
+        )
+    rematerialize(world, url, t, later)
+    unchanged(world, engine, t)
+    assert rows_of(engine, later).loc[symbol, "eps_annualized"] == 123.45 != newest["eps_annualized"]
+
+
+def test_a_rebasing_after_t_leaves_ts_row_unchanged(world: World, copy: tuple[str, Engine]) -> None:
+    url, engine = copy
+    t, later, security_id, symbol = pick(world)
+    with engine.begin() as conn:
+        previous = conn.execute(
+            select(prices_table.c.close)
+            .where(prices_table.c.security_id == security_id, prices_table.c.business_date < later)
+            .order_by(prices_table.c.business_date.desc())
+            .limit(1)
+        ).scalar_one()
+        conn.execute(
+            update(prices_table)
+            .where(prices_table.c.security_id == security_id, prices_table.c.business_date == later)
+            .values(previous_close=round(previous / 2, 2))  # a 1:1 bonus the day of `later`
+        )
+    rematerialize(world, url, t, later)
+    unchanged(world, engine, t)
+    assert (
+        rows_of(engine, later).loc[symbol, "return_20d"]
+        != rows_of(world.engine, later).loc[symbol, "return_20d"]
+    )
+
+
+def test_a_price_after_t_leaves_ts_row_unchanged(world: World, copy: tuple[str, Engine]) -> None:
+    url, engine = copy
+    t, later, _security_id, symbol = pick(world)
+    with engine.begin() as conn:
+        conn.execute(
+            update(prices_table)
+            .where(prices_table.c.business_date > t)
+            .values(close=prices_table.c.close * 1.05, turnover=prices_table.c.turnover * 3)
+        )
+    rematerialize(world, url, t, later)
+    unchanged(world, engine, t)
+    assert rows_of(engine, later).loc[symbol, "close"] == pytest.approx(
+        rows_of(world.engine, later).loc[symbol, "close"] * 1.05
+    )
+
+
+def test_an_announcement_after_t_leaves_ts_row_unchanged(world: World, copy: tuple[str, Engine]) -> None:
+    url, engine = copy
+    t, later, security_id, symbol = pick(world)
+    announced = t + dt.timedelta(days=1)
+    closes = later + dt.timedelta(days=30)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(actions_table).values(
+                source="dividend_notice",
+                nepse_id=99_000_002,
+                security_id=security_id,
+                symbol=symbol,
+                fiscal_year="2082-2083",
+                announced_on=announced,
+                cash_dividend_pct=77.0,
+                bonus_pct=33.0,
+            )
+        )
+        conn.execute(
+            insert(book_closures).values(
+                source="agm_notice",
+                nepse_id=99_000_003,
+                security_id=security_id,
+                symbol=symbol,
+                announced_on=announced,
+                book_close_date=closes,
+            )
+        )
+    rematerialize(world, url, t, later)
+    unchanged(world, engine, t)
+    after = rows_of(engine, later).loc[symbol]
+    assert after["last_cash_dividend_pct"] == 77.0 and after["last_bonus_pct"] == 33.0
+    assert after["next_book_close_date"] == closes
+
+
+# --- the command ---------------------------------------------------------------------------------------
 
 
 def command(world: World, *args: str) -> tuple[int, str]:
@@ -188,8 +579,97 @@ def command(world: World, *args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+def test_as_of_runs_the_screen_on_that_sessions_stored_rows(world: World) -> None:
+    session = world.sessions()[30]
+    code, out = command(world, "--as-of", session.isoformat(), "--limit", "0", "--format", "json")
+    assert code == 0
+    printed = pd.DataFrame(json.loads(out)).set_index("symbol").sort_index()
+    stored = rows_of(world.engine, session).sort_index()
+    assert set(printed.columns) == {c.name for c in screener_table.c} - {"symbol"}
+    assert list(printed.index) == list(stored.index)
+    for column in ("close", "pe", "roe_rank_sector", "cash_dividend_3y_avg_pct", "days_traded_20"):
+        for symbol in printed.index:
+            assert same(printed.loc[symbol, column], stored.loc[symbol, column]), (symbol, column)
+    code, out = command(world, "--as-of", "2020-01-01")
+    assert code == 2
+
+
+def test_forward_returns_come_from_adjusted_prices_and_compare_with_the_universe(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sessions = world.sessions()
+    session, forward = sessions[-12], 10
+    code, out = command(
+        world,
+        "--as-of",
+        session.isoformat(),
+        "--where",
+        "pe is not None",
+        "--sort",
+        "-turnover",
+        "--limit",
+        "8",
+        "--forward",
+        str(forward),
+        "--format",
+        "json",
+    )
+    assert code == 0
+    picks = json.loads(out)
+    end = sessions[sessions.index(session) + forward]
+    with world.engine.connect() as conn:
+        adjusted = pd.DataFrame(
+            conn.execute(text("SELECT security_id, business_date, close FROM adjusted_prices"))
+            .mappings()
+            .all()
+        )
+    adjusted["business_date"] = pd.to_datetime(adjusted["business_date"]).dt.date
+
+    def close_on_or_before(security_id: int, day: dt.date) -> float:
+        own = adjusted[(adjusted["security_id"] == security_id) & (adjusted["business_date"] <= day)]
+        return float(own.sort_values("business_date")["close"].iloc[-1])
+
+    returns = []
+    for pick in picks:
+        expected = (
+            close_on_or_before(pick["security_id"], end) / close_on_or_before(pick["security_id"], session)
+            - 1
+        )
+        assert pick[f"forward_{forward}"] == pytest.approx(expected)
+        returns.append(expected)
+    universe = rows_of(world.engine, session)["security_id"]
+    everyone = [close_on_or_before(i, end) / close_on_or_before(i, session) - 1 for i in universe]
+    summary = capsys.readouterr().err
+    assert f"forward {forward} sessions ({session} -> {end})" in summary
+    assert f"screen median {statistics.median(returns) * 100:+.2f}%" in summary
+    assert f"mean {statistics.fmean(returns) * 100:+.2f}%" in summary
+    assert f"universe median {statistics.median(everyone) * 100:+.2f}%" in summary
+    # Not known yet: fewer sessions stored after the screen's than asked.
+    late = sessions[-3].isoformat()
+    code, out = command(world, "--as-of", late, "--forward", "5", "--limit", "3", "--format", "json")
+    assert code == 0 and [pick["forward_5"] for pick in json.loads(out)] == [None, None, None]
+    assert f"forward 5 sessions from {late}: not known yet" in capsys.readouterr().err
+
+
+def test_changes_list_who_entered_and_left_since_the_previous_session(world: World) -> None:
+    sessions = world.sessions()
+    session = sessions[-5]
+    where = "rsi_14 < 45"
+    code, out = command(world, "--as-of", session.isoformat(), "--where", where, "--limit", "0", "--changes")
+    assert code == 0
+    now = rows_of(world.engine, session)
+    before = rows_of(world.engine, sessions[-6])
+    entered = sorted(set(now[now["rsi_14"] < 45].index) - set(before[before["rsi_14"] < 45].index))
+    left = sorted(set(before[before["rsi_14"] < 45].index) - set(now[now["rsi_14"] < 45].index))
+    assert entered or left
+    assert (
+        f"since {sessions[-6]}: entered {', '.join(entered) or 'none'}; left {', '.join(left) or 'none'}"
+        in out
+    )
+
+
 def test_the_command_filters_sorts_and_formats(world: World) -> None:
-    table = world.table()
+    table = rows_of(world.engine, world.last)
     code, out = command(world, "--where", "pe < 40 and rsi_14 > 0", "--sort", "-turnover", "--format", "json")
     assert code == 0
     rows = json.loads(out)
@@ -212,21 +692,24 @@ def test_the_command_filters_sorts_and_formats(world: World) -> None:
     lines = out.strip().splitlines()
     banks = sorted(table[table["sector"] == "Commercial Banks"].index)[:3]
     assert lines[0] == "symbol,close" and [line.split(",")[0] for line in lines[1:]] == banks
-    code, out = command(world, "--where", "pe is not None", "--limit", "0")
-    assert code == 0 and out.strip().endswith(f"({int(table['pe'].notna().sum())} rows)")
+    code, out = command(world, "--where", "pe < pe_sector_median", "--limit", "0")
+    assert code == 0 and out.strip().endswith(
+        f"({int((table['pe'] < table['pe_sector_median']).sum())} rows)"
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--where", "pe < "], "is not a valid expression"),
-        (["--where", "p_e < 15"], "there is no column 'p_e'. The screener's columns are: security_id"),
+        (["--where", "p_e < 15"], "there is no column 'p_e'. The screener's columns are: session_date"),
         (["--where", "__import__('os')"], "is not a condition"),
         (["--where", "pe < close.real"], "is not allowed"),
         (["--sort", "-turnovr"], "there is no column 'turnovr'"),
+        (["--as-of", "2026-11-21"], "no screen is stored for 2026-11-21"),
     ],
 )
-def test_the_command_names_a_bad_expression_or_column(
+def test_the_command_names_a_bad_expression_column_or_session(
     world: World, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _ = command(world, *args)

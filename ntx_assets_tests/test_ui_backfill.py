@@ -7,12 +7,15 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.daily_prices import daily_prices as daily_prices_asset
+from ntx_assets.defs.indicators import indicators as indicators_asset
+from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.resources import NepseResource
 from ntx_assets.warehouse import create_warehouse_engine
-from ntx_assets.warehouse.schema import companies, daily_prices, indicators
+from ntx_assets.warehouse.schema import companies, daily_prices, indicators, screener
 from ntx_assets_tests.pinned import subprocess_env_for
 from ntx_assets_tests.test_daily_prices import TODAY_PRICE, last_dates
 from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
@@ -124,3 +127,50 @@ def test_ui_backfill_of_prices_and_indicators_ending_before_the_newest_partition
         computed = set(conn.execute(select(indicators.c.business_date).distinct()).scalars())
     engine.dispose()
     assert computed == set(sessions)
+
+
+@pytest.mark.slow
+def test_ui_backfill_of_a_years_screener_is_one_run(standin: StandinServer, tmp_path: Path) -> None:
+    """Every date of the stand-in's year before today (from the first partition), launched as the UI
+    launches a backfill: ONE run, every date materialized, one row per company for each session (none for
+    weekends and holidays)."""
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    env = {
+        "NTX_NEPSE_BASE_URL": standin.base_url,
+        "NTX_DATABASE_URL": url,
+        "NTX_UNIVERSE_TARGET": str(STANDIN_UNIVERSE_TARGET),
+        **subprocess_env_for(standin.data.start_date),
+    }
+    # The stand-in's year, from the partitions' first date (NTX_HISTORY_START) on.
+    first = max(
+        standin.data.start_date, dt.date.fromisoformat(session_date_partitions.get_first_partition_key())
+    )
+    last = standin.data.end_date - dt.timedelta(days=1)
+    names = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    sessions = [d for d in standin.data.sessions if first <= d <= last]
+    resources = run_resources(NepseResource(base_url=standin.base_url, requests_per_second=100.0), url)
+    tags = {"dagster/asset_partition_range_start": names[0], "dagster/asset_partition_range_end": names[-1]}
+    with dg.instance_for_test() as loading:
+        assert dg.materialize([company_universe], instance=loading, resources=resources).success
+        for asset in (daily_prices_asset, indicators_asset):
+            assert dg.materialize([asset], instance=loading, resources=resources, tags=tags).success
+
+    with DagsterDeployment(
+        module="ntx_assets.definitions", dagster_home=tmp_path / "home", env=env, automation=False
+    ) as deployment:
+        backfill = deployment.launch_partition_backfill(asset_keys=["screener"], partition_names=names)
+        result = deployment.wait_for_backfill(backfill, timeout=600)
+        assert result.status == "COMPLETED_SUCCESS", result.describe()
+        assert len(result.run_ids) == 1, result.describe()  # a year of dates: ONE run
+        assert deployment.instance.get_materialized_partitions(dg.AssetKey("screener")) == set(names)
+
+    engine = create_warehouse_engine(url)
+    with engine.connect() as conn:
+        per_session = dict(
+            conn.execute(
+                select(screener.c.session_date, func.count()).group_by(screener.c.session_date)
+            ).all()
+        )
+        included = conn.execute(select(func.count()).where(companies.c.included)).scalar_one()
+    engine.dispose()
+    assert per_session == dict.fromkeys(sessions, included) and len(sessions) > 200

@@ -1,11 +1,11 @@
 """corporate_actions and price_adjustments: what companies announced, and what the prices show of it.
 
 - `corporate_actions` (symbol partitions, pool nepse_api): each company's announced bonus, right and cash
-  dividends, from NEPSE's corporate-actions and dividend endpoints (two calls per symbol), and its listed
-  shares from the security detail (one more call, only when the company has none stored or re-based
-  since they were fetched: a bonus or right issue is what changes the count). It runs in the same runs as
-  `filings`: `filings_refresh_job` selects both, so the daily refresh schedule and its groups of 25
-  symbols cover it.
+  dividends, from NEPSE's corporate-actions and dividend endpoints, and the book closures its AGM notices
+  announce (three calls per symbol); and its listed, promoter and public shares from the security detail
+  (one more call, only when none are stored, after a re-basing, or when a month old; each fetch adds a row
+  to `security_shares`, which the point-in-time screener reads). It runs in the same runs as `filings`:
+  `filings_refresh_job` selects both, so the daily refresh schedule and its groups of 25 symbols cover it.
 - `price_adjustments` (no API call): every re-basing found in the stored prices (NEPSE's
   previousDayClosePrice against the close stored before it), each matched to the announced action whose
   formula explains it, or marked unexplained; re-derived whenever prices or announcements change. Its
@@ -24,7 +24,13 @@ from sqlalchemy import Connection, delete, func, select, tuple_, update
 
 from ntx_assets.adjustments import detect_adjustments
 from ntx_assets.clock import NEPAL_TZ, nepal_now
-from ntx_assets.corporate_actions import UNEXPLAINED, BadCorporateAction, action_rows, explain_rebasings
+from ntx_assets.corporate_actions import (
+    UNEXPLAINED,
+    BadCorporateAction,
+    action_rows,
+    closure_rows,
+    explain_rebasings,
+)
 from ntx_assets.defs.automation import when_upstream_updates
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
@@ -32,15 +38,20 @@ from ntx_assets.defs.filings import FILINGS_PER_RUN, symbol_security_ids
 from ntx_assets.defs.partial_success import fail_the_rest, materialized
 from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.nepse import NepseError
+from ntx_assets.nepse.models import SecurityShares
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.queries import read_frame
+from ntx_assets.warehouse.schema import book_closures as book_closures_table
 from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import corporate_actions as actions_table
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import price_adjustments as adjustments_table
+from ntx_assets.warehouse.schema import security_shares as shares_table
 
 REBASINGS_EXPLAINED = "rebasings_explained"
+# A company's share counts are fetched again after this many days (one call per company a month).
+SHARES_MAX_AGE_DAYS = 30
 
 
 @dg.asset(
@@ -52,9 +63,10 @@ REBASINGS_EXPLAINED = "rebasings_explained"
     kinds={"python", "sql"},
     description=(
         "What each listed company announced: bonus and right issues (percentages, issue price) and cash "
-        "dividends, from NEPSE's corporate-actions and dividend endpoints (two calls per symbol), keyed on "
-        "NEPSE's ids; and its listed shares (security detail, when missing or after a re-basing). "
-        "Refreshed with filings (filings_refresh_job)."
+        "dividends, from NEPSE's corporate-actions and dividend endpoints, and its book closures from its "
+        "AGM notices (three calls per symbol), keyed on NEPSE's ids; and its listed, promoter and public "
+        "shares (security detail: when missing, after a re-basing or a month old). Refreshed with filings "
+        "(filings_refresh_job)."
     ),
 )
 def corporate_actions(
@@ -67,7 +79,7 @@ def corporate_actions(
     security_ids = symbol_security_ids(warehouse.engine, symbols)
     with warehouse.engine.connect() as conn:
         stale_shares = shares_to_fetch(conn, list(security_ids.values()))
-    counts = UpsertCounts()
+    counts = closure_counts = UpsertCounts()
     landed: list[str] = []
     rejected: dict[str, Exception] = {}
     for symbol in symbols:
@@ -79,6 +91,7 @@ def corporate_actions(
                 security_id=security_id,
                 symbol=symbol,
             )
+            closures = closure_rows(client.agm_notices(security_id), security_id=security_id, symbol=symbol)
             shares = client.security_shares(security_id) if security_id in stale_shares else None
         except (BadCorporateAction, NepseError) as error:
             context.log.error(f"{symbol}: {error}")
@@ -86,20 +99,14 @@ def corporate_actions(
             continue
         with warehouse.engine.begin() as conn:
             counts += upsert(conn, actions_table, rows)
+            closure_counts += upsert(conn, book_closures_table, closures)
             if shares is not None:
-                conn.execute(
-                    update(companies)
-                    .where(companies.c.security_id == security_id)
-                    .values(
-                        listed_shares=_whole(shares.stock_listed_shares),
-                        paid_up_capital=shares.paid_up_capital,
-                        shares_fetched_at=nepal_now(),
-                    )
-                )
+                _store_shares(conn, security_id, shares)
         landed.append(symbol)
     metadata = {
         "symbols": len(symbols),
         **counts.as_metadata(),
+        **closure_counts.as_metadata("book_closures"),
         "share_counts_fetched": len(stale_shares),
         "api_calls": client.stats.total_calls - calls_before,
         "seconds": round(time.monotonic() - started, 2),
@@ -220,8 +227,30 @@ def adjustment_rows(prices: pd.DataFrame, actions: pd.DataFrame) -> list[dict]:
     ]
 
 
+def _store_shares(conn: Connection, security_id: int, shares: SecurityShares) -> None:
+    """The company's current counts, and one more row of their history (one per company and day)."""
+    fetched_at = nepal_now()
+    listed = _whole(shares.stock_listed_shares)
+    conn.execute(
+        update(companies)
+        .where(companies.c.security_id == security_id)
+        .values(listed_shares=listed, paid_up_capital=shares.paid_up_capital, shares_fetched_at=fetched_at)
+    )
+    row = {
+        "security_id": security_id,
+        "fetched_on": fetched_at.date(),
+        "listed_shares": listed,
+        "promoter_shares": _whole(shares.promoter_shares),
+        "public_shares": _whole(shares.public_shares),
+        "paid_up_capital": shares.paid_up_capital,
+    }
+    upsert(conn, shares_table, [row])
+
+
 def shares_to_fetch(conn: Connection, security_ids: Sequence[int]) -> set[int]:
-    """Companies without a stored share count, or with a re-basing on or after the day it was fetched."""
+    """Companies without a stored share count, with a re-basing on or after the day it was fetched, or
+    whose count is older than SHARES_MAX_AGE_DAYS (the promoter/public split changes without a re-basing:
+    the screener keeps their history)."""
     c, a = companies, adjustments_table
     rows = conn.execute(
         select(c.c.security_id, c.c.shares_fetched_at).where(c.c.security_id.in_(list(security_ids)))
@@ -234,9 +263,11 @@ def shares_to_fetch(conn: Connection, security_ids: Sequence[int]) -> set[int]:
         ).all()
     )
     stale = set()
+    oldest = nepal_now().date() - dt.timedelta(days=SHARES_MAX_AGE_DAYS)
     for security_id, fetched_at in rows:
         rebased = last_rebasing.get(security_id)
-        if fetched_at is None or (rebased is not None and rebased >= _nepal_date(fetched_at)):
+        fetched_on = _nepal_date(fetched_at) if fetched_at is not None else None
+        if fetched_on is None or fetched_on < oldest or (rebased is not None and rebased >= fetched_on):
             stale.add(int(security_id))
     return stale
 

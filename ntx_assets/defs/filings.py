@@ -21,6 +21,7 @@ from typing import Any
 import dagster as dg
 from sqlalchemy import Engine, select
 
+from ntx_assets.clock import nepal_today
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.partial_success import fail_the_rest
 from ntx_assets.defs.partitions import symbol_partitions
@@ -134,8 +135,10 @@ def symbol_security_ids(engine: Engine, symbols: Sequence[str]) -> dict[str, int
 
 def _write(engine: Engine, symbol: str, security_id: int, rows: FilingRows) -> SymbolFilings:
     # Reports and their documents land together or not at all.
+    # The day a report was first stored stays as it was: it dates reports NEPSE gave no date (known_on).
+    fetched = [{**row, "first_fetched_on": nepal_today()} for row in rows.filings]
     with engine.begin() as conn:
-        filing_counts = upsert(conn, filings_table, rows.filings)
+        filing_counts = upsert(conn, filings_table, fetched, insert_only=("first_fetched_on",))
         document_counts = upsert(conn, filing_documents, rows.documents)
     return SymbolFilings(symbol, security_id, rows, filing_counts, document_counts)
 

@@ -1,44 +1,42 @@
-"""screener: one table, one row per included company, and the JSON exports an app reads as they are.
+"""screener: every session's screen, point in time, and the JSON exports an app reads as they are.
 
-No API call: it joins what the other assets stored (companies, the latest prices, the adjusted
-indicators, the latest report, the announced corporate actions) through `ntx_assets.screener.table`,
-rewrites the `screener` table in one transaction, then writes `screener.json` and `companies.json`
-atomically under NTX_EXPORT_DIR. Declarative automation runs it after any of its inputs updates.
+Partitioned like daily_prices (one partition per date; a date that is no session has no rows). The row of
+(company, t) uses only what was known at t's close (ntx_assets/screener/table.py): a year's backfill is one
+run (single-run policy), and declarative automation adds each new session once its prices and indicators
+landed; when filings, announcements or the universe change, it recomputes the latest session. No API call.
+The run replaces the rows of its sessions in one transaction; when it covers the latest stored session it
+rewrites `screener.json` and `companies.json` from it (the `screener_latest` view).
 """
 
 import datetime as dt
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 import pandas as pd
-from sqlalchemy import Connection, and_, column, delete, func, select, table
 
-from ntx_assets.defs.automation import when_upstream_updates
 from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.corporate_actions import corporate_actions, price_adjustments
+from ntx_assets.defs.corporate_actions import corporate_actions
 from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.filings import filings
 from ntx_assets.defs.indicators import indicators
-from ntx_assets.resources import ExportResource, NepseResource, WarehouseResource
+from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.resources import ExportResource, WarehouseResource
 from ntx_assets.screener.exports import company_rows, export_document, write_json
-from ntx_assets.screener.table import as_records, screener_frame
-from ntx_assets.warehouse.queries import read_frame
-from ntx_assets.warehouse.schema import ADJUSTED_PRICES_VIEW, companies
-from ntx_assets.warehouse.schema import corporate_actions as actions_table
-from ntx_assets.warehouse.schema import daily_prices as prices_table
-from ntx_assets.warehouse.schema import filings as filings_table
-from ntx_assets.warehouse.schema import indicators as indicators_table
-from ntx_assets.warehouse.schema import screener as screener_table
+from ntx_assets.screener.table import ScreenerInputs, records, screener_frame
+from ntx_assets.warehouse.queries import included_listing_dates
+from ntx_assets.warehouse.screener import (
+    latest_screener,
+    read_screener_inputs,
+    replace_screener_rows,
+    screener_sessions,
+)
 
 ONE_ROW_PER_COMPANY = "screener_one_row_per_included_company"
 ROWS_CURRENT = "screener_rows_current"
 RATIOS_FINITE = "screener_ratios_finite"
 STALE_SESSIONS = 5
-# Calendar days of adjusted closes read for the 20-session return: 20 sessions plus the longest holiday
-# run (Dashain-Tihar closes the market for about ten days).
-RETURN_WINDOW_DAYS = 60
 TOP_ROWS = 10
 # ratio -> the inputs that must be present and positive for it to be defined
 RATIO_INPUTS = {
@@ -50,32 +48,55 @@ RATIO_INPUTS = {
     "change_pct": ("close", "previous_close"),
 }
 
-SCREENER_AUTOMATION = when_upstream_updates(
-    "prices, indicators, filings, corporate actions or the universe updated"
+# A session's row depends on that session's prices and indicators; what has no date (filings, announcements,
+# the universe) changes the latest session's screen when it lands. Earlier sessions are recomputed by a
+# backfill (their reports and announcements were known then, or they were not).
+_SESSION_INPUTS = dg.AssetSelection.assets(daily_prices, indicators)
+SCREENER_AUTOMATION = (
+    (
+        dg.AutomationCondition.any_deps_updated().allow(_SESSION_INPUTS)
+        | (
+            dg.AutomationCondition.any_deps_updated().ignore(_SESSION_INPUTS)
+            & dg.AutomationCondition.in_latest_time_window()
+        )
+    ).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label(
+    "this session's prices or indicators updated; filings, announcements or the universe for the latest"
 )
-
-_adjusted = table(ADJUSTED_PRICES_VIEW, column("security_id"), column("business_date"), column("close"))
 
 
 @dg.asset(
-    deps=[company_universe, daily_prices, indicators, filings, corporate_actions, price_adjustments],
+    partitions_def=session_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[
+        company_universe,
+        dg.AssetDep(daily_prices, partition_mapping=dg.TimeWindowPartitionMapping()),
+        dg.AssetDep(indicators, partition_mapping=dg.TimeWindowPartitionMapping()),
+        dg.AssetDep(filings, partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetDep(corporate_actions, partition_mapping=dg.AllPartitionMapping()),
+    ],
     automation_condition=SCREENER_AUTOMATION,
     group_name="screener",
     kinds={"python", "sql", "json"},
     description=(
-        "One row per included company: identity, latest session (close, change vs NEPSE's previous "
-        "close, volume, turnover, market cap), adjusted technicals, fundamentals of the latest report "
-        "(annualized EPS, P/E, P/B, ROE), the latest bonus/right/cash dividend and dividend yield. Also "
-        "exported as screener.json and companies.json under NTX_EXPORT_DIR. No API call."
+        "Every session's screen, point in time: one row per company of that session's universe with what "
+        "was known at its close (prices in its basis, adjusted technicals, liquidity, the latest public "
+        "report and its year-on-year growth, sector medians and ranks, ownership, dividend record, next "
+        "book closure). The latest session is the view screener_latest and the exports screener.json and "
+        "companies.json under NTX_EXPORT_DIR. No API call."
     ),
     check_specs=[
         dg.AssetCheckSpec(
-            ONE_ROW_PER_COMPANY, asset="screener", description="Exactly one row per included company."
+            ONE_ROW_PER_COMPANY,
+            asset="screener",
+            description="Each session of the run has one row per company included now and listed by then.",
         ),
         dg.AssetCheckSpec(
             ROWS_CURRENT,
             asset="screener",
-            description=f"Rows whose latest session is more than {STALE_SESSIONS} sessions behind (WARN).",
+            description=f"Rows of the run's last session over {STALE_SESSIONS} sessions behind (WARN).",
         ),
         dg.AssetCheckSpec(
             RATIOS_FINITE,
@@ -86,112 +107,64 @@ _adjusted = table(ADJUSTED_PRICES_VIEW, column("security_id"), column("business_
     ],
 )
 def screener(
-    warehouse: WarehouseResource, nepse: NepseResource, exports: ExportResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, exports: ExportResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     started = time.monotonic()
+    dates = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
     with warehouse.engine.connect() as conn:
-        inputs = _inputs(conn)
-        sessions = [d for (d,) in conn.execute(select(prices_table.c.business_date).distinct())]
-    frame = screener_frame(*inputs, logo_base_url=nepse.base_url)
-    rows = as_records(frame)
+        inputs = ScreenerInputs(**read_screener_inputs(conn, dates))
+    read_seconds = time.monotonic() - started
+    frame = screener_frame(inputs, dates, logo_base_url=exports.logo_base_url)
+    rows = records(frame)
+    compute_seconds = time.monotonic() - started - read_seconds
     with warehouse.engine.begin() as conn:
-        conn.execute(delete(screener_table))
-        if rows:
-            conn.execute(screener_table.insert(), rows)
-    as_of = max((r["as_of"] for r in rows if r["as_of"] is not None), default=None)
-    root = exports.path
-    written = {
-        "screener.json": write_json(root / "screener.json", export_document(as_of, "rows", rows)),
-        "companies.json": write_json(
-            root / "companies.json", export_document(as_of, "companies", company_rows(rows))
-        ),
-    }
+        counts = replace_screener_rows(conn, dates, rows)
+    with warehouse.engine.connect() as conn:
+        stored = screener_sessions(conn)
+        listing = included_listing_dates(conn)
+        latest = latest_screener(conn) if stored and stored[-1] in set(dates) else None
+    written = _export(exports, latest) if latest is not None else {}
+    sessions = _sessions_of(frame)
+    listed = {day: {i for i, on in listing.items() if on is None or on <= day} for day in sessions}
+    last = frame[frame["session_date"] == sessions[-1]] if sessions else frame.iloc[0:0]
     yield dg.MaterializeResult(
         metadata={
-            "companies": len(rows),
-            "as_of": str(as_of),
-            "top_by_turnover": dg.MetadataValue.md(top_table(frame)),
+            "dates": len(dates),
+            "sessions": len(sessions),
+            "first_session": str(sessions[0]) if sessions else "none",
+            "last_session": str(sessions[-1]) if sessions else "none",
+            "rows": len(rows),
+            **counts.as_metadata(),
+            "top_by_turnover": dg.MetadataValue.md(top_table(last)),
             "field_coverage": dg.MetadataValue.json(
-                {name: int(frame[name].notna().sum()) for name in frame.columns}
+                {name: int(last[name].notna().sum()) for name in last.columns}
             ),
-            "exports": dg.MetadataValue.json({name: str(root / name) for name in written}),
+            "exports": dg.MetadataValue.json({name: str(exports.path / name) for name in written}),
             "export_bytes": dg.MetadataValue.json(written),
+            "read_seconds": round(read_seconds, 2),
+            "compute_seconds": round(compute_seconds, 2),
             "seconds": round(time.monotonic() - started, 2),
         }
     )
-    included = set(inputs[0]["security_id"])
-    yield one_row_check(frame, included)
-    yield current_check(frame, sessions)
+    yield one_row_check(frame, listed)
+    yield current_check(last, stored)
     yield ratios_check(frame)
 
 
-def _inputs(conn: Connection) -> tuple[pd.DataFrame, ...]:
-    c, p, i = companies, prices_table, indicators_table
-    company_frame = read_frame(
-        conn,
-        select(
-            c.c.security_id,
-            c.c.symbol,
-            c.c.name,
-            c.c.sector,
-            c.c.listing_date,
-            c.c.website,
-            c.c.description,
-            c.c.logo_path,
-            c.c.listed_shares,
-        ).where(c.c.included),
-    )
-    latest = (
-        select(p.c.security_id, func.max(p.c.business_date).label("business_date"))
-        .group_by(p.c.security_id)
-        .subquery()
-    )
-    on_latest = and_(p.c.security_id == latest.c.security_id, p.c.business_date == latest.c.business_date)
-    prices = read_frame(
-        conn,
-        select(
-            p.c.security_id,
-            p.c.business_date,
-            p.c.close,
-            p.c.previous_close,
-            p.c.volume,
-            p.c.turnover,
-            p.c.trades,
-            p.c.market_capitalization,
-        ).join(latest, on_latest),
-    )
-    on_latest_indicators = and_(
-        i.c.security_id == latest.c.security_id, i.c.business_date == latest.c.business_date
-    )
-    technicals = read_frame(conn, select(i).join(latest, on_latest_indicators))
-    newest = conn.execute(select(func.max(p.c.business_date))).scalar_one()
-    since = newest - dt.timedelta(days=RETURN_WINDOW_DAYS) if newest else dt.date.min
-    adjusted = read_frame(conn, select(_adjusted).where(_adjusted.c.business_date >= since))
-    reports = read_frame(
-        conn,
-        select(
-            filings_table.c.security_id,
-            filings_table.c.fiscal_year,
-            filings_table.c.quarter,
-            filings_table.c.report_type,
-            filings_table.c.modified_at,
-            filings_table.c.eps,
-            filings_table.c.net_worth_per_share,
-            filings_table.c.paid_up_capital,
-            filings_table.c.profit,
+def _sessions_of(frame: pd.DataFrame) -> list[dt.date]:
+    return sorted(set(frame["session_date"]))
+
+
+def _export(exports: ExportResource, latest: pd.DataFrame) -> dict[str, int]:
+    rows = records(latest)
+    session = rows[0]["session_date"] if rows else None
+    root = exports.path
+    return {
+        "screener.json": write_json(root / "screener.json", export_document(session, "rows", rows)),
+        "companies.json": write_json(
+            root / "companies.json", export_document(session, "companies", company_rows(rows))
         ),
-    )
-    actions = read_frame(
-        conn,
-        select(
-            actions_table.c.security_id,
-            actions_table.c.announced_on,
-            actions_table.c.bonus_pct,
-            actions_table.c.right_pct,
-            actions_table.c.cash_dividend_pct,
-        ),
-    )
-    return company_frame, prices, technicals, adjusted, reports, actions
+    }
 
 
 def top_table(frame: pd.DataFrame, rows: int = TOP_ROWS) -> str:
@@ -212,26 +185,32 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def one_row_check(frame: pd.DataFrame, included: set[int]) -> dg.AssetCheckResult:
-    ids = frame["security_id"].tolist()
-    duplicated = sorted({i for i in ids if ids.count(i) > 1})
-    missing, extra = sorted(included - set(ids)), sorted(set(ids) - included)
+def one_row_check(frame: pd.DataFrame, listed: dict[dt.date, set[int]]) -> dg.AssetCheckResult:
+    """Every company included now and listed by a session has exactly one row in it."""
+    missing: list[str] = []
+    duplicated: list[str] = []
+    for session, companies in sorted(listed.items()):
+        ids = frame.loc[frame["session_date"] == session, "security_id"]
+        counts = ids.value_counts()
+        missing += [f"{session} {i}" for i in sorted(companies - set(ids))]
+        duplicated += [f"{session} {i}" for i in sorted(counts[counts > 1].index)]
     return dg.AssetCheckResult(
         check_name=ONE_ROW_PER_COMPANY,
-        passed=not (duplicated or missing or extra),
+        passed=not (missing or duplicated),
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
-            "rows": len(ids),
-            "included_companies": len(included),
+            "sessions": len(listed),
+            "rows": len(frame),
             "missing": dg.MetadataValue.json(missing[:50]),
-            "extra": dg.MetadataValue.json(extra[:50]),
             "duplicated": dg.MetadataValue.json(duplicated[:50]),
         },
     )
 
 
-def current_check(frame: pd.DataFrame, sessions: list) -> dg.AssetCheckResult:
-    ordered = sorted(pd.to_datetime(pd.Series(sessions)).dt.date) if sessions else []
+def current_check(frame: pd.DataFrame, sessions: Sequence[dt.date]) -> dg.AssetCheckResult:
+    """Rows of one session whose company last traded more than STALE_SESSIONS stored sessions earlier."""
+    session = frame["session_date"].iloc[0] if len(frame) else None
+    ordered = [day for day in sessions if session is not None and day <= session]
     position = {day: index for index, day in enumerate(ordered)}
     latest = len(ordered) - 1
     behind = []
@@ -247,7 +226,7 @@ def current_check(frame: pd.DataFrame, sessions: list) -> dg.AssetCheckResult:
         passed=not behind,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
-            "latest_session": str(ordered[-1]) if ordered else "none",
+            "session": str(session) if session else "none",
             "behind": len(behind),
             "examples": dg.MetadataValue.json(behind[:50]),
         },
@@ -267,7 +246,7 @@ def ratios_check(frame: pd.DataFrame) -> dg.AssetCheckResult:
             present &= values.notna() & (values > 0)
         values = pd.to_numeric(frame[ratio], errors="coerce")
         broken = frame.loc[present & ~values.apply(lambda v: isinstance(v, float) and math.isfinite(v))]
-        bad += [f"{row.symbol} {ratio}" for row in broken.itertuples(index=False)]
+        bad += [f"{row.session_date} {row.symbol} {ratio}" for row in broken.itertuples(index=False)]
     return dg.AssetCheckResult(
         check_name=RATIOS_FINITE,
         passed=not bad,

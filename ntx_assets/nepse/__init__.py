@@ -17,6 +17,7 @@ from ntx_assets.nepse.errors import (
     UnsafePath,
 )
 from ntx_assets.nepse.models import (
+    AgmApplication,
     Company,
     CorporateAction,
     DividendApplication,
@@ -35,6 +36,7 @@ from ntx_assets.nepse.models import (
 from ntx_assets.nepse.stats import CallStats
 
 __all__ = [
+    "AgmApplication",
     "CallStats",
     "Company",
     "CorporateAction",

@@ -20,6 +20,7 @@ from ntx_assets.nepse.downloads import Download
 from ntx_assets.nepse.downloads import download as _download
 from ntx_assets.nepse.errors import NepseRowError, NepseSchemaError, validation_summary
 from ntx_assets.nepse.models import (
+    AgmApplication,
     Company,
     CorporateAction,
     DividendApplication,
@@ -229,6 +230,15 @@ class NepseClient:
             template="/api/nots/application/dividend/{id}",
         )
         return _rows(call, DividendApplication, self._session.get_json(call))
+
+    def agm_notices(self, security_id: int) -> list[AgmApplication]:
+        """AGM notices of one security, with the book-close date each announces."""
+        call = Call(
+            "GET",
+            f"/api/nots/application/agm/{int(security_id)}",
+            template="/api/nots/application/agm/{id}",
+        )
+        return _rows(call, AgmApplication, self._session.get_json(call))
 
     def download(
         self,

@@ -292,6 +292,10 @@ class SecurityShares(NepseModel):
 
     security_id: Count | None = None
     stock_listed_shares: Amount | None = None  # 3671435.0: shares, sent as a float
+    # ACLBSL's documented answer: promoterShares 2336869.0 (a float), publicShares 1334566 (an int); they
+    # add up to stockListedShares.
+    promoter_shares: Amount | None = None
+    public_shares: Amount | None = None
     paid_up_capital: Amount | None = None  # NPR
     market_capitalization: Amount | None = None
     updated_date: str | None = None
@@ -329,12 +333,24 @@ class DividendsNotice(NepseModel):
     remarks: str | None = None
 
 
+class AgmNotice(NepseModel):
+    """`companyNews.agmNotice` of an AGM row: only `bookCloseDate` is known from live captures (NEPSE_API.md,
+    corrections); the AGM date and fiscal year are the stand-in's assumption, read when present."""
+
+    id: Count | None = None
+    agm_date: IsoDate | None = None
+    book_close_date: IsoDate | None = None
+    financial_year: FinancialYear | None = None
+
+
 class CompanyNews(NepseModel):
     id: Count | None = None
     news_headline: str | None = None
-    news_type: str | None = None  # Dividend Declaration
+    news_type: str | None = None  # Dividend Declaration, AGM
     expiry_date: str | None = None
+    added_date: str | None = None  # 2026-09-06T14:02:26.493 (captured on dividend rows)
     dividends_notice: DividendsNotice | None = None
+    agm_notice: AgmNotice | None = None
 
 
 class DividendApplication(NepseModel):
@@ -343,6 +359,14 @@ class DividendApplication(NepseModel):
     id: Count
     active_status: str | None = None
     modified_date: str | None = None
+    company_news: CompanyNews | None = None
+
+
+class AgmApplication(NepseModel):
+    """A row of `GET /api/nots/application/agm/{securityId}`: an AGM notice with its book-close date."""
+
+    id: Count
+    active_status: str | None = None
     company_news: CompanyNews | None = None
 
 

@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+# 2: rows are one session's point-in-time screen (session_date and the growth, sector, ownership, dividend
+# record and liquidity columns); 1 had one row per company at its latest session.
+SCHEMA_VERSION = 2
 EXPORT_MODE = 0o644
 COMPANY_FIELDS = (
     "security_id",
@@ -26,7 +28,7 @@ COMPANY_FIELDS = (
 
 
 def export_document(as_of: dt.date | None, key: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """`{"as_of": ..., "schema_version": 1, key: [rows]}`."""
+    """`{"as_of": ..., "schema_version": SCHEMA_VERSION, key: [rows]}`."""
     return {"as_of": as_of.isoformat() if as_of else None, "schema_version": SCHEMA_VERSION, key: list(rows)}
 
 

@@ -1,119 +1,233 @@
-"""The screener's rows (pure: DataFrames in, a DataFrame out; no I/O).
+"""The screener's rows, point in time (pure: DataFrames in, a DataFrame out; no I/O).
 
-One row per included company, in the column order of `ntx_assets.warehouse.schema.SCREENER_COLUMNS`.
-Missing inputs give NULL (NaN/None), never 0 or a guess. Units:
+One row per (session, company of that session's universe), in the column order of
+`ntx_assets.warehouse.schema.SCREENER_COLUMNS`, each computed only from what was known at that session's
+close: prices through the session in its own price basis, announcements dated on or before it, reports
+public on or before it, share counts fetched on or before it. A later price, re-basing, report or
+announcement never changes a stored session's row. Missing inputs give NULL (NaN/None), never 0 or a guess.
 
-- prices in NPR; `change_pct`, `pct_from_52w_high` in percent; `return_*`, `roe`, `dividend_yield` as
-  fractions (0.05 = 5%);
-- `change_pct` is against NEPSE's previous close, so a re-basing day shows the true move;
-- `market_cap` = listed shares (NEPSE's security detail) x close, in NPR; `nepse_market_cap` is today-
-  price's marketCapitalization converted from its millions of NPR, for the cross-check;
-- technicals are the stored `indicators` of the company's latest session (adjusted point in time);
-  `return_5d` / `return_20d` compare the close with the close 5 / 20 sessions earlier in today's price
-  basis (`adjusted_prices`), so a bonus issue is not a loss;
-- fundamentals come from the latest report: the highest fiscal year, then quarter (an annual report ranks
-  after the fourth quarter), then the latest modification. NEPSE's quarterly `epsValue` is already
-  annualized (the reports say "EPS (annualised)", and NEPSE's peValue is price / epsValue; the NABIL Q4
-  sample: 28.36 and 18.86 at a price near 535), so `eps_annualized` is epsValue as given;
-  `pe` = close / eps_annualized (NULL when eps <= 0), `pb` = close / book value per share,
-  `roe` = eps_annualized / book value per share;
-- corporate actions: the latest announced bonus %, cash dividend % and right ratio (right % / 100, so a
-  1:1 right is 1.0); `dividend_yield` = cash dividend % x face value 100 / 100 / close.
+- `session_date`: the session; `as_of`: the company's latest traded session up to it (its last trade), whose
+  close, previous_close, volume, turnover and trades the row shows; `change_pct` is against NEPSE's previous
+  close, so a re-basing day shows the true move;
+- identity (symbol, name, sector, ...) is the company's current one: a renamed company shows its new
+  symbol in its old sessions too (its security id is the key);
+- `listed_shares`: from the latest security detail fetched on or before the session
+  (`security_shares`); a session before the first fetch takes NEPSE's own market capitalization of that
+  session over its close (today-price's figure, in millions of NPR, so exact to about 10,000 NPR / close
+  shares). `market_cap` = listed_shares x close (NPR); `nepse_market_cap` is NEPSE's figure converted to NPR;
+- `promoter_shares_pct`, `public_shares_pct`: promoter and public shares over listed shares (x 100), from
+  that fetch; NULL before a company's first fetch (no point-in-time source);
+- technicals are the `indicators` row of `as_of` (adjusted point in time, so in the session's basis);
+  `pct_from_52w_high` in percent; `return_5d`, `return_20d`: ntx_assets.screener.prices;
+  `volume_vs_20d` = volume / its 20-session average; liquidity (`days_traded_20`, `avg_turnover_20`,
+  `circuit_hits_20`): ntx_assets.screener.prices;
+- fundamentals and growth: ntx_assets.screener.fundamentals. NEPSE's quarterly `epsValue` is already
+  annualized (the reports say "EPS (annualised)", and NEPSE's peValue is price / epsValue: NABIL's Q4
+  sample, 28.36 and 18.86 at a price near 535), so `eps_annualized` is epsValue as given; `pe` = close /
+  eps (NULL when eps <= 0), `pb` = close / book value per share, `roe` = eps / book value per share;
+- sector context: ntx_assets.screener.sector; distributions: ntx_assets.screener.dividends
+  (`last_right_ratio` = right % / 100, so a 1:1 right is 1.0; `dividend_yield` = the latest cash dividend %
+  x face value 100 / 100 / close).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 
 from ntx_assets.indicators import INDICATOR_COLUMNS
+from ntx_assets.screener import dividends, fundamentals, sector
+from ntx_assets.screener.prices import liquidity, price_features
+from ntx_assets.screener.universe import universe_grid
 from ntx_assets.warehouse.schema import SCREENER_COLUMNS
 
 COLUMNS: tuple[str, ...] = tuple(name for name, _ in SCREENER_COLUMNS)
+DATE_COLUMNS = tuple(name for name, kind in SCREENER_COLUMNS if kind == "date")
+INT_COLUMNS = tuple(name for name, kind in SCREENER_COLUMNS if kind == "int")
 # The stored indicators the screener shows as they are (the rest feed derived columns: volume_sma_20).
 TECHNICALS = tuple(name for name in INDICATOR_COLUMNS if name in COLUMNS)
 FACE_VALUE = 100.0
-ANNUAL_RANK = 5  # an annual report ranks after the fourth quarter of its fiscal year
 LOGO_PATH = "/api/nots/security/fetchFiles?fileLocation="
+IDENTITY = ("symbol", "name", "sector", "listing_date", "website", "description", "logo_path")
+_AS_OF_FIELDS = (
+    "close",
+    "previous_close",
+    "volume",
+    "turnover",
+    "trades",
+    "market_capitalization",
+    "return_5d",
+    "return_20d",
+)
 
 
-def screener_frame(
-    companies: pd.DataFrame,
-    latest_prices: pd.DataFrame,
-    indicators: pd.DataFrame,
-    adjusted_closes: pd.DataFrame,
-    reports: pd.DataFrame,
-    actions: pd.DataFrame,
-    *,
-    logo_base_url: str,
-) -> pd.DataFrame:
-    """The screener rows.
+@dataclass(frozen=True)
+class ScreenerInputs:
+    """What the screener reads (ntx_assets.warehouse.screener reads it for a run's sessions).
 
-    - companies: the included companies (security_id, symbol, name, sector, listing_date, website,
-      description, logo_path, listed_shares);
-    - latest_prices: each company's latest daily_prices row (security_id, business_date, close,
-      previous_close, volume, turnover, trades, market_capitalization);
-    - indicators: the indicators rows of those (security_id, business_date) pairs;
-    - adjusted_closes: adjusted_prices rows (security_id, business_date, close) of the last 21 sessions
-      of each company, or more;
-    - reports: filings rows (security_id, fiscal_year, quarter, report_type, modified_at, eps,
-      net_worth_per_share, paid_up_capital, profit);
-    - actions: corporate_actions rows (security_id, announced_on, bonus_pct, right_pct,
-      cash_dividend_pct).
+    - companies: security_id, symbol, name, sector, listing_date, website, description, logo_path,
+      included, reason, last_seen (every stored security);
+    - prices: daily_prices rows (security_id, business_date, close, previous_close, volume, turnover,
+      trades, market_capitalization) from enough sessions before the first session for 20-session windows,
+      plus each company's latest row before them;
+    - sessions: every stored session from the first of `prices`' window on (sorted dates);
+    - indicators: the indicators rows of the (security_id, business_date) pairs of `prices`;
+    - reports: filings rows (security_id, fiscal_year, fiscal_year_nepali, quarter, report_type,
+      modified_at, known_on, first_fetched_on, eps, net_worth_per_share, paid_up_capital, profit);
+    - actions: corporate_actions rows (security_id, fiscal_year, announced_on, bonus_pct, right_pct,
+      cash_dividend_pct);
+    - closures: book_closures rows (security_id, announced_on, book_close_date);
+    - shares: security_shares rows (security_id, fetched_on, listed_shares, promoter_shares, public_shares).
     """
-    frame = companies.set_index("security_id")[
-        ["symbol", "name", "sector", "listing_date", "website", "description", "logo_path", "listed_shares"]
-    ].copy()
+
+    companies: pd.DataFrame
+    prices: pd.DataFrame
+    sessions: Sequence[Any]
+    indicators: pd.DataFrame
+    reports: pd.DataFrame
+    actions: pd.DataFrame
+    closures: pd.DataFrame
+    shares: pd.DataFrame
+
+
+def screener_frame(inputs: ScreenerInputs, dates: Sequence[Any], *, logo_base_url: str) -> pd.DataFrame:
+    """The rows of each of `dates` that is a stored session (other dates have none), sorted by session
+    then symbol, with the columns COLUMNS (dates as datetime.date, NaN/None where unknown)."""
+    stored = {pd.Timestamp(day) for day in inputs.sessions}
+    targets = sorted(pd.Timestamp(day) for day in dates if pd.Timestamp(day) in stored)
+    prices = inputs.prices.assign(business_date=pd.to_datetime(inputs.prices["business_date"]))
+    companies = inputs.companies.set_index("security_id")
+    frame = universe_grid(inputs.companies, prices, targets)
+    for column in IDENTITY:
+        frame[column] = frame["security_id"].map(companies[column])
     frame["logo_url"] = frame["logo_path"].map(lambda path: _logo_url(logo_base_url, path))
 
-    prices = latest_prices.set_index("security_id")
-    frame["as_of"] = prices["business_date"]
-    for column in ("close", "previous_close", "volume", "turnover", "trades"):
-        frame[column] = _floats(prices[column]).reindex(frame.index)
+    features = price_features(prices)
+    frame = _with_latest_trade(frame, features)
+    frame = _with_technicals(frame, inputs.indicators)
     frame["change_pct"] = (frame["close"] / frame["previous_close"] - 1.0) * 100.0
-    frame["market_cap"] = _floats(frame["listed_shares"]) * frame["close"]
-    frame["nepse_market_cap"] = _floats(prices["market_capitalization"]).reindex(frame.index) * 1e6
-
-    technicals = indicators.set_index("security_id")
-    for column in (*TECHNICALS, "volume_sma_20"):
-        frame[column] = _floats(technicals[column]).reindex(frame.index)
     frame["pct_from_52w_high"] = (frame["close"] / frame["high_52w"] - 1.0) * 100.0
     frame["volume_vs_20d"] = frame["volume"] / frame["volume_sma_20"]
-    frame["return_5d"] = _trailing_return(adjusted_closes, 5).reindex(frame.index)
-    frame["return_20d"] = _trailing_return(adjusted_closes, 20).reindex(frame.index)
+    sessions = sorted(pd.Timestamp(day) for day in inputs.sessions)
+    window = liquidity(features, sessions, targets, frame["security_id"].unique())
+    frame = frame.merge(window, on=["session_date", "security_id"], how="left")
 
-    latest = _latest_reports(reports)
-    for column in ("fiscal_year", "quarter", "report_type"):
-        frame[column] = latest[column].reindex(frame.index) if len(latest) else None
-    eps = _floats(latest["eps"]).reindex(frame.index) if len(latest) else np.nan
-    book = _floats(latest["net_worth_per_share"]).reindex(frame.index) if len(latest) else np.nan
-    frame["eps_annualized"] = eps
-    frame["book_value_per_share"] = book
+    reports = fundamentals.dated_reports(inputs.reports)
+    known = fundamentals.latest_known(reports, frame)
+    for column in (*fundamentals.REPORT_FIELDS, "report_known_on", *fundamentals.GROWTH):
+        frame[column] = known[column].to_numpy()
+    frame["eps_annualized"] = frame.pop("eps").astype(float)
+    frame["book_value_per_share"] = frame.pop("net_worth_per_share").astype(float)
     frame["pe"] = _ratio(frame["close"], frame["eps_annualized"])
     frame["pb"] = _ratio(frame["close"], frame["book_value_per_share"])
     frame["roe"] = _ratio(frame["eps_annualized"], frame["book_value_per_share"], positive_numerator=False)
-    for column in ("paid_up_capital", "profit"):
-        frame[column] = _floats(latest[column]).reindex(frame.index) if len(latest) else np.nan
 
-    frame["last_bonus_pct"] = _latest_action(actions, "bonus_pct").reindex(frame.index)
-    frame["last_cash_dividend_pct"] = _latest_action(actions, "cash_dividend_pct").reindex(frame.index)
-    frame["last_right_ratio"] = _latest_action(actions, "right_pct").reindex(frame.index) / 100.0
+    frame = _with_shares(frame, inputs.shares)
+    actions = dividends.dated_actions(inputs.actions)
+    latest = dividends.last_actions(actions, frame)
+    frame["last_bonus_pct"] = latest["last_bonus_pct"]
+    frame["last_cash_dividend_pct"] = latest["last_cash_dividend_pct"]
+    frame["last_right_ratio"] = latest["last_right_pct"] / 100.0
     frame["dividend_yield"] = frame["last_cash_dividend_pct"] * FACE_VALUE / 100.0 / frame["close"]
-    frame["listed_shares"] = _floats(frame["listed_shares"])
+    record = dividends.dividend_record(
+        actions, frame, lambda years: fundamentals.year_end_eps(reports, frame, years)
+    )
+    for column in record.columns:
+        frame[column] = record[column]
+    frame["next_book_close_date"] = dividends.next_book_close(inputs.closures, frame)
 
-    out = frame.reset_index()[list(COLUMNS)]
-    return out.sort_values("symbol", kind="stable").reset_index(drop=True)
+    context = sector.sector_context(frame)
+    for column in context.columns:
+        frame[column] = context[column]
+    out = frame.sort_values(["session_date", "symbol"], kind="stable").reset_index(drop=True)
+    for column in DATE_COLUMNS:
+        out[column] = _dates(out[column])
+    return out[list(COLUMNS)]
 
 
-def as_records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as plain Python values, NaN as None (for the warehouse and JSON)."""
-    records = []
-    for row in frame.to_dict("records"):
-        records.append({k: (None if _missing(v) else _plain(v)) for k, v in row.items()})
-    return records
+def _with_latest_trade(frame: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """Each row with its company's latest traded session up to the row's session (`as_of`) and its fields."""
+    right = features[["security_id", "business_date", *_AS_OF_FIELDS]].sort_values(
+        "business_date", kind="stable"
+    )
+    merged = pd.merge_asof(
+        frame.reset_index().sort_values("session_date", kind="stable"),
+        right.assign(as_of=right["business_date"]),
+        left_on="session_date",
+        right_on="business_date",
+        by="security_id",
+        direction="backward",
+    )
+    merged = merged.set_index("index").reindex(frame.index).drop(columns=["business_date"])
+    merged["nepse_market_cap"] = merged.pop("market_capitalization").astype(float) * 1e6
+    return merged
+
+
+def _with_technicals(frame: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    stored = indicators[["security_id", "business_date", *TECHNICALS, "volume_sma_20"]].rename(
+        columns={"business_date": "as_of"}
+    )
+    stored = stored.assign(as_of=pd.to_datetime(stored["as_of"]))
+    merged = frame.reset_index().merge(stored, on=["security_id", "as_of"], how="left").set_index("index")
+    return merged.reindex(frame.index)
+
+
+def _with_shares(frame: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """listed_shares, market_cap and the ownership split known at each row's session."""
+    fetched = shares.assign(fetched=pd.to_datetime(shares["fetched_on"])).dropna(subset=["fetched"])
+    columns = ("listed_shares", "promoter_shares", "public_shares")
+    if fetched.empty:
+        known = pd.DataFrame(np.nan, index=frame.index, columns=list(columns))
+    else:
+        merged = pd.merge_asof(
+            frame[["session_date", "security_id"]].reset_index().sort_values("session_date", kind="stable"),
+            fetched[["security_id", "fetched", *columns]].sort_values("fetched", kind="stable"),
+            left_on="session_date",
+            right_on="fetched",
+            by="security_id",
+            direction="backward",
+        )
+        known = merged.set_index("index").reindex(frame.index)
+    listed = known["listed_shares"].astype(float)
+    # Before the first fetch: NEPSE's own market capitalization of the session, over its close.
+    from_nepse = (frame["nepse_market_cap"] / frame["close"]).round()
+    frame["listed_shares"] = listed.fillna(from_nepse.where(frame["nepse_market_cap"] > 0))
+    frame["market_cap"] = frame["listed_shares"] * frame["close"]
+    total = listed.where(listed > 0)
+    frame["promoter_shares_pct"] = known["promoter_shares"].astype(float) / total * 100.0
+    frame["public_shares_pct"] = known["public_shares"].astype(float) / total * 100.0
+    return frame
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain Python values, NaN/NaT as None, integers as int (for the warehouse and JSON)."""
+    columns = list(frame.columns)
+    values = [_plain_column(frame[column], column) for column in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _plain_column(series: pd.Series, name: str) -> list[Any]:
+    if name in DATE_COLUMNS:
+        return [value if isinstance(value, dt.date) else None for value in series]
+    if name in INT_COLUMNS:
+        numbers = pd.to_numeric(series, errors="coerce")
+        return [None if math.isnan(v) else int(v) for v in numbers.astype(float)]
+    if pd.api.types.is_numeric_dtype(series):
+        floats = series.astype(float).to_numpy()
+        return [None if not math.isfinite(v) else v for v in floats.tolist()]
+    return [None if _missing(v) else (v.item() if isinstance(v, np.generic) else v) for v in series]
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    stamps = pd.to_datetime(values)
+    return pd.Series([None if pd.isna(v) else v.date() for v in stamps], index=values.index, dtype=object)
 
 
 def _logo_url(base_url: str, path: object) -> str | None:
@@ -122,57 +236,16 @@ def _logo_url(base_url: str, path: object) -> str | None:
     return f"{base_url.rstrip('/')}{LOGO_PATH}{quote(path.strip(), safe='/')}"
 
 
-def _floats(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").astype(float)
-
-
 def _ratio(numerator: pd.Series, denominator: pd.Series, *, positive_numerator: bool = True) -> pd.Series:
     """numerator / denominator where the denominator is > 0 (and, for price ratios, so is the numerator)."""
+    numerator, denominator = numerator.astype(float), denominator.astype(float)
     valid = denominator > 0
     if positive_numerator:
         valid &= numerator > 0
     return (numerator / denominator).where(valid)
 
 
-def _trailing_return(adjusted: pd.DataFrame, sessions: int) -> pd.Series:
-    if adjusted.empty:
-        return pd.Series(dtype=float)
-    ordered = adjusted.sort_values(["security_id", "business_date"])
-    closes = _floats(ordered["close"])
-    earlier = closes.groupby(ordered["security_id"]).shift(sessions)
-    returns = closes / earlier - 1.0
-    return returns.groupby(ordered["security_id"]).last()
-
-
-def _latest_reports(reports: pd.DataFrame) -> pd.DataFrame:
-    if reports.empty:
-        return pd.DataFrame()
-    ranked = reports.assign(
-        _rank=np.where(reports["report_type"] == "annual", ANNUAL_RANK, reports["quarter"].fillna(0)),
-        _modified=pd.to_datetime(reports["modified_at"]),
-    )
-    ranked = ranked.sort_values(["security_id", "fiscal_year", "_rank", "_modified"], na_position="first")
-    return ranked.groupby("security_id").last()
-
-
-def _latest_action(actions: pd.DataFrame, column: str) -> pd.Series:
-    if actions.empty:
-        return pd.Series(dtype=float)
-    values = actions[_floats(actions[column]) > 0]
-    values = values.assign(_announced=pd.to_datetime(values["announced_on"]))
-    ordered = values.sort_values(["security_id", "_announced"], na_position="first")
-    return _floats(ordered.groupby("security_id")[column].last())
-
-
 def _missing(value: object) -> bool:
     if value is None or value is pd.NaT:
         return True
     return isinstance(value, float) and not math.isfinite(value)
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    return value

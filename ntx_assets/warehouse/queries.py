@@ -3,6 +3,7 @@ companies" means the same thing in the universe asset, prices, filings and the t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 
 import pandas as pd
@@ -17,6 +18,12 @@ def included_companies(conn: Connection, symbols: Collection[str] | None = None)
     if symbols is not None:
         query = query.where(companies.c.symbol.in_(list(symbols)))
     return {int(security_id): str(symbol) for security_id, symbol in conn.execute(query)}
+
+
+def included_listing_dates(conn: Connection) -> dict[int, dt.date | None]:
+    """Security id -> listing date (None when unknown) of every company in the universe."""
+    query = select(companies.c.security_id, companies.c.listing_date).where(companies.c.included)
+    return {int(security_id): listing for security_id, listing in conn.execute(query)}
 
 
 def read_frame(conn: Connection, query: Select) -> pd.DataFrame:

@@ -113,6 +113,12 @@ filings = Table(
     _amount("profit"),
     _amount("paid_up_capital"),
     Column("modified_at", DateTime),
+    # When the report became public: its documents' earliest submittedDate, else its modifiedDate's day
+    # (ntx_assets/filings.py). first_fetched_on is the day a refresh first stored it (never overwritten):
+    # the point-in-time screener takes a report as known from known_on, or from first_fetched_on when NEPSE
+    # gave no date at all.
+    Column("known_on", Date),
+    Column("first_fetched_on", Date),
 )
 Index("ix_filings_security", filings.c.security_id)
 
@@ -175,6 +181,35 @@ corporate_actions = Table(
 )
 Index("ix_corporate_actions_security", corporate_actions.c.security_id)
 
+# Announced book closures (the last day the register is open before an AGM, a bonus, a right or a
+# dividend), from NEPSE's AGM notices: keyed on NEPSE's id of the row within its source.
+book_closures = Table(
+    "book_closures",
+    metadata,
+    Column("source", String(32), primary_key=True),  # agm_notice
+    Column("nepse_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("security_id", Integer, nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("fiscal_year", String(16)),
+    Column("announced_on", Date),
+    Column("book_close_date", Date, nullable=False),
+    Column("agm_date", Date),
+)
+Index("ix_book_closures_security", book_closures.c.security_id)
+
+# Every security detail fetched (listed, promoter and public shares), one row per company and day: the
+# point-in-time screener takes the latest fetch on or before a session.
+security_shares = Table(
+    "security_shares",
+    metadata,
+    Column("security_id", Integer, primary_key=True, autoincrement=False),
+    Column("fetched_on", Date, primary_key=True),
+    Column("listed_shares", BigInteger),
+    Column("promoter_shares", BigInteger),
+    Column("public_shares", BigInteger),
+    _amount("paid_up_capital"),
+)
+
 # Every re-basing found in the stored prices (ntx_assets.adjustments.detect_adjustments) and the announced
 # action that explains it, if any. factor_to_latest is the product of this factor and every later one of
 # the security: what the `adjusted_prices` view multiplies the rows before ex_date by.
@@ -199,9 +234,12 @@ price_adjustments = Table(
 # right after a new re-basing as soon as price_adjustments has run.
 ADJUSTED_PRICES_VIEW = "adjusted_prices"
 
-# The screener an app reads as it is: one row per included company (ntx_assets/screener/table.py says
-# what each column means). Rewritten whole by the `screener` asset in one transaction.
+# The screener, point in time: one row per company in the universe of each session (session_date) as
+# known at that session's close (ntx_assets/screener/table.py says what each column means). The
+# `screener` asset rewrites the rows of the sessions it runs for; `screener_latest` (a view) is the
+# latest session's rows, which the app and the exports read.
 SCREENER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("session_date", "date"),
     ("security_id", "int"),
     ("symbol", "text"),
     ("name", "text"),
@@ -239,9 +277,13 @@ SCREENER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("return_5d", "float"),
     ("return_20d", "float"),
     ("volume_vs_20d", "float"),
+    ("days_traded_20", "int"),
+    ("avg_turnover_20", "float"),
+    ("circuit_hits_20", "int"),
     ("fiscal_year", "text"),
     ("quarter", "int"),
     ("report_type", "text"),
+    ("report_known_on", "date"),
     ("eps_annualized", "float"),
     ("pe", "float"),
     ("book_value_per_share", "float"),
@@ -249,19 +291,40 @@ SCREENER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("roe", "float"),
     ("paid_up_capital", "float"),
     ("profit", "float"),
+    ("eps_growth_yoy", "float"),
+    ("profit_growth_yoy", "float"),
+    ("bvps_growth_yoy", "float"),
+    ("pe_sector_median", "float"),
+    ("pb_sector_median", "float"),
+    ("roe_sector_median", "float"),
+    ("pe_vs_sector", "float"),
+    ("pe_rank_sector", "float"),
+    ("pb_rank_sector", "float"),
+    ("roe_rank_sector", "float"),
+    ("return_20d_rank_sector", "float"),
+    ("turnover_rank_sector", "float"),
+    ("promoter_shares_pct", "float"),
+    ("public_shares_pct", "float"),
     ("last_bonus_pct", "float"),
     ("last_cash_dividend_pct", "float"),
     ("last_right_ratio", "float"),
     ("dividend_yield", "float"),
+    ("cash_dividend_3y_avg_pct", "float"),
+    ("bonus_3y_total_pct", "float"),
+    ("years_with_dividend_5y", "int"),
+    ("payout_ratio", "float"),
+    ("next_book_close_date", "date"),
 )
+SCREENER_KEY = ("session_date", "security_id")
+SCREENER_LATEST_VIEW = "screener_latest"
 _SCREENER_TYPES = {"int": Integer, "text": Text, "date": Date, "float": Float}
 
 screener = Table(
     "screener",
     metadata,
     *(
-        Column(name, _SCREENER_TYPES[kind], primary_key=name == "security_id", autoincrement=False)
-        if name == "security_id"
+        Column(name, _SCREENER_TYPES[kind], primary_key=True, autoincrement=False)
+        if name in SCREENER_KEY
         else Column(name, _SCREENER_TYPES[kind])
         for name, kind in SCREENER_COLUMNS
     ),

@@ -9,7 +9,8 @@ Measures, in one run, each figure against its bound:
      and the same year through `dagster asset materialize --partition-range`, whole process; then both
      again at the product's default rate (--live-rate), against a stand-in limited to it;
   3. a daily update (one new session, all symbols: prices then indicators, one in-process run) on
-     SQLite and PostgreSQL.
+     SQLite and PostgreSQL;
+  4. the screener: a year's sessions in one run and one session, in-asset (no API call).
 Its last line is `BENCH {json}`, so runs can be compared over time.
 """
 
@@ -110,6 +111,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     pipe.add_argument("--skip-live-rate", action="store_true", help="skip the live-rate UI backfill")
     pipe.add_argument("--skip-cli", action="store_true", help="skip the CLI --partition-range runs")
     pipe.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for a backfill")
+    pipe.add_argument(
+        "--skip-screener", action="store_true", help="skip the screener's year and daily figures"
+    )
     parser.add_argument(
         "--pg-admin-url",
         default=os.environ.get("NTX_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -230,6 +234,10 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
                 load_in_process(server, urls[history_on], window, args.rate)
             if history_on is not None:
                 out["indicators_compute"] = report_compute(p, urls[history_on], window)
+            if history_on is not None and not args.skip_screener:
+                out["screener_backfill"] = screener_backfill(
+                    config, urls[history_on], window, scratch, server.base_url
+                )
             # Seed every other warehouse of the daily update before any daily update writes its day.
             for backend in daily_on:
                 if history_on is not None and backend not in backfill_on and backend != history_on:
@@ -243,6 +251,8 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
             for backend in daily_on:
                 daily = p.measure_daily(server, urls[backend], window.daily, args.rate)
                 out[f"daily_{backend}"] = report_daily(daily)
+            if history_on in daily_on and not args.skip_screener:
+                out["screener_daily"] = screener_daily(urls[history_on], window, scratch, server.base_url)
     if args.keep or args.scratch:
         say(f"kept {scratch}")
     else:
@@ -389,6 +399,39 @@ def load_in_process(server: Any, url: str, window: Any, rate: float) -> None:
             run = dg.materialize([asset], instance=instance, resources=resources, tags=tags, run_config=QUIET)
             if not run.success:
                 raise RuntimeError(f"{asset.key.to_user_string()} failed")
+
+
+# Goals of the screener's in-asset time on 2 cores (issue 26): a year's sessions, and one session.
+SCREENER_YEAR_GOAL_SECONDS = 30.0
+SCREENER_DAILY_GOAL_SECONDS = 2.0
+
+
+def screener_backfill(config: Any, url: str, window: Any, scratch: Path, base_url: str) -> dict[str, Any]:
+    from ntx_assets_tests.tools.bench import screener as s
+
+    loaded = s.load_announcements(config, url, scratch / "exports")
+    say(f"screener: filings, announcements and share counts of every company loaded in {loaded:.1f} s")
+    run = s.measure(url, window.first, window.last, scratch / "exports", base_url)
+    say(
+        f"  screener over {run.dates} dates ({run.sessions} sessions, {run.rows:,} rows): {run.runs} run, "
+        f"in-asset {run.seconds:.1f} s (read {run.read_seconds:.1f}, compute {run.compute_seconds:.1f}, "
+        f"write {run.seconds - run.read_seconds - run.compute_seconds:.1f}) against a goal of "
+        f"{SCREENER_YEAR_GOAL_SECONDS:g} s = {run.seconds / SCREENER_YEAR_GOAL_SECONDS:.2f}; run wall "
+        f"{run.wall_seconds:.1f} s"
+    )
+    return {"load_seconds": round(loaded, 1), **s.report(run, SCREENER_YEAR_GOAL_SECONDS)}
+
+
+def screener_daily(url: str, window: Any, scratch: Path, base_url: str) -> dict[str, Any]:
+    from ntx_assets_tests.tools.bench import screener as s
+
+    run = s.measure(url, window.daily, window.daily, scratch / "exports", base_url)
+    say(
+        f"screener for the daily session {window.daily} ({run.rows} rows): in-asset {run.seconds:.2f} s "
+        f"against a goal of {SCREENER_DAILY_GOAL_SECONDS:g} s = "
+        f"{run.seconds / SCREENER_DAILY_GOAL_SECONDS:.2f}"
+    )
+    return s.report(run, SCREENER_DAILY_GOAL_SECONDS)
 
 
 def report_backfill(b: Any) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from ntx_assets_tests.tools.demo.summary import (
     calls_by_label,
     data_calls,
     included_count,
+    past_screen,
     rebasings,
     render,
     screener,
@@ -101,6 +102,7 @@ def run_demo(
             demo.prices()
             demo.filings()
             demo.derived()
+            demo.screens()
         except KeyboardInterrupt:
             interrupted = True
             demo.notes.append("interrupted (Ctrl-C): the next demo carries on from what is materialized")
@@ -124,6 +126,7 @@ def run_demo(
             notes=demo.notes,
             interrupted=interrupted,
             rebasings=rebasings(engine),
+            past_screen=past_screen(engine, settings.warehouse_url),
         )
         _write_previous(settings, report)
     stream.write(render(report) + "\n")

@@ -73,7 +73,10 @@ class Phases:
         self.skipped: list[str] = []
         self.notes: list[str] = []
         self.accounting = Accounting()
-        self.steps = 1 + bool(graph.by_date) + bool(graph.by_symbol) + bool(graph.derived)
+        self.steps = (
+            1 + bool(graph.by_date) + bool(graph.by_symbol) + bool(graph.derived) + bool(graph.screens)
+        )
+        self.window: plan.SessionWindow | None = None  # the prices' sessions, which the screens cover too
         if graph.skipped:
             names = ", ".join(k.to_user_string() for k in graph.skipped)
             self.notes.append(f"not run by the demo (partitioned neither by date nor by symbol): {names}")
@@ -122,6 +125,7 @@ class Phases:
         if window is None:
             self._skip(number, "prices", f"no closed session on or after {first_partition}")
             return
+        self.window = window
         if len(window.sessions) < self.options.sessions:
             clipped = f" (the partitions start {window.clipped_to})" if window.clipped_to else ""
             self.notes.append(
@@ -212,7 +216,7 @@ class Phases:
         without_shares = self._without_share_counts(
             [security_ids[s] for s in announcing if s in security_ids]
         )
-        planned = len(reports) + 2 * len(announcing) + without_shares + expected_documents
+        planned = len(reports) + 3 * len(announcing) + without_shares + expected_documents
         with self.progress.step(number, self.steps, "filings", runs=len(runs), planned_calls=planned) as step:
             for group, keys in runs:
                 step.note = f"symbols {group[0]}...{group[-1]}"
@@ -221,7 +225,9 @@ class Phases:
         if reports:
             self.accounting.add("reports (filings)", len(reports), "one per symbol")
         if announcing:
-            self.accounting.add("corporate actions + dividend notices", 2 * len(announcing), "two per symbol")
+            self.accounting.add(
+                "announcements", 3 * len(announcing), "corporate actions, dividend and AGM notices per symbol"
+            )
             self.accounting.add(
                 "security detail (listed shares)", without_shares, "one per company without a share count"
             )
@@ -271,14 +277,40 @@ class Phases:
     def derived(self) -> None:
         if not self.graph.derived:
             return
+        number = 1 + bool(self.graph.by_date) + bool(self.graph.by_symbol) + 1
         names = "+".join(k.to_user_string() for k in self.graph.derived)
         loaded = any(run.phase in ("prices", "filings") for run in self.runs)
         done = all(self.instance.get_latest_materialization_event(k) for k in self.graph.derived)
         if done and not loaded:
-            self._skip(self.steps, names, f"{names}: already materialized, and no prices or filings ran")
+            self._skip(number, names, f"{names}: already materialized, and no prices or filings ran")
+            return
+        with self.progress.step(number, self.steps, names, runs=1, planned_calls=0) as step:
+            outcome = self._run("derived", self.graph.derived)
+            step.run_done("" if outcome.success else f"FAILED {outcome.label}")
+
+    # --- phase 5: every session's screen over the prices' dates (date-partitioned, after filings) ------
+    def screens(self) -> None:
+        partitions = self.graph.date_partitions
+        if not self.graph.screens or partitions is None:
+            return
+        names = "+".join(k.to_user_string() for k in self.graph.screens)
+        if self.window is None:
+            self._skip(self.steps, names, "no session window (no prices phase)")
+            return
+        keys = [d.strftime(partitions.fmt) for d in self.window.dates()]
+        missing = {
+            k
+            for key in self.graph.screens
+            for k in plan.missing(keys, self.instance.get_materialized_partitions(key))
+        }
+        # New prices, filings or announcements change the screens of every session they reach.
+        loaded = any(run.phase in ("prices", "filings") for run in self.runs)
+        if not missing and not loaded:
+            self._skip(self.steps, names, f"{names}: all {len(keys)} dates already materialized")
             return
         with self.progress.step(self.steps, self.steps, names, runs=1, planned_calls=0) as step:
-            outcome = self._run("derived", self.graph.derived)
+            step.note = f"{len(self.window.sessions)} sessions in [{keys[0]}...{keys[-1]}]"
+            outcome = self._run("screens", self.graph.screens, (keys[0], keys[-1]))
             step.run_done("" if outcome.success else f"FAILED {outcome.label}")
 
     def _sessions_without_rows(self, key: dg.AssetKey, sessions: Sequence[dt.date]) -> list[dt.date]:

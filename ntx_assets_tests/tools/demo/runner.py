@@ -18,13 +18,15 @@ DEFAULT_GROUP_SIZE = 25
 
 @dataclass(frozen=True)
 class Graph:
-    """The definitions' assets sorted by how the demo runs them: unpartitioned, by date, by symbol, and
-    derived (unpartitioned, downstream of a partitioned asset: price_adjustments, run last)."""
+    """The definitions' assets sorted by how the demo runs them: unpartitioned, by date, by symbol,
+    derived (unpartitioned, downstream of a partitioned asset: price_adjustments), and screens (by date,
+    downstream of a symbol-partitioned asset: the screener, run last over the prices' dates)."""
 
     unpartitioned: tuple[dg.AssetKey, ...]
     by_date: tuple[dg.AssetKey, ...]
     by_symbol: tuple[dg.AssetKey, ...]
     derived: tuple[dg.AssetKey, ...]
+    screens: tuple[dg.AssetKey, ...]
     date_partitions: dg.TimeWindowPartitionsDefinition | None
     symbol_partitions: dg.DynamicPartitionsDefinition | None
     symbol_group_size: int
@@ -32,12 +34,13 @@ class Graph:
 
     @property
     def all_keys(self) -> tuple[dg.AssetKey, ...]:
-        return self.unpartitioned + self.by_date + self.by_symbol + self.derived
+        return self.unpartitioned + self.by_date + self.by_symbol + self.derived + self.screens
 
     @classmethod
     def of(cls, defs: dg.Definitions) -> Graph:
         unpartitioned: list[dg.AssetKey] = []
         derived: list[dg.AssetKey] = []
+        screens: list[dg.AssetKey] = []
         by_date: list[dg.AssetKey] = []
         by_symbol: list[dg.AssetKey] = []
         skipped: list[dg.AssetKey] = []
@@ -56,7 +59,8 @@ class Graph:
                 partitions,
             ):
                 date_partitions = partitions
-                by_date.append(spec.key)
+                upstream = {dep.asset_key for dep in spec.deps}
+                (screens if upstream & {*by_symbol, *derived, *screens} else by_date).append(spec.key)
             elif isinstance(partitions, dg.DynamicPartitionsDefinition) and symbol_partitions in (
                 None,
                 partitions,
@@ -73,6 +77,7 @@ class Graph:
             tuple(by_date),
             tuple(by_symbol),
             tuple(derived),
+            tuple(screens),
             date_partitions,
             symbol_partitions,
             min(group_sizes, default=DEFAULT_GROUP_SIZE),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,8 +32,9 @@ _ENDPOINTS: tuple[tuple[str, str], ...] = (
     ("/holiday/list", "holiday lists"),
     ("/nepse-data/market-open", "market status"),
     ("/application/reports/", "reports (filings)"),
-    ("/security/corporate-actions/", "corporate actions + dividend notices"),
-    ("/application/dividend/", "corporate actions + dividend notices"),
+    ("/security/corporate-actions/", "announcements"),
+    ("/application/dividend/", "announcements"),
+    ("/application/agm/", "announcements"),
     ("POST /api/nots/security/{id}", "security detail (listed shares)"),
     ("fetchFiles", "document downloads"),
 )
@@ -44,7 +46,7 @@ ENDPOINT_ORDER = (
     "holiday lists",
     "today-price (prices)",
     "reports (filings)",
-    "corporate actions + dividend notices",
+    "announcements",
     "security detail (listed shares)",
     "document downloads",
     "auth handshake",
@@ -119,6 +121,7 @@ class DemoReport:
     notes: list[str] = field(default_factory=list)
     interrupted: bool = False
     rebasings: list[Rebasing] = field(default_factory=list)
+    past_screen: PastScreen | None = None
 
     @property
     def checks(self) -> list[CheckOutcome]:
@@ -171,7 +174,7 @@ def screener(engine: Engine, rows: int = SCREENER_ROWS) -> tuple[dt.date | None,
     with engine.connect() as conn:
         if not inspect(conn).has_table(t.name):
             return None, []
-        latest = conn.execute(select(func.max(t.c.as_of))).scalar_one()
+        latest = conn.execute(select(func.max(t.c.session_date))).scalar_one()
         if latest is None:
             return None, []
         query = (
@@ -189,12 +192,52 @@ def screener(engine: Engine, rows: int = SCREENER_ROWS) -> tuple[dt.date | None,
                 t.c.low_52w,
                 t.c.high_52w,
             )
-            .where(t.c.as_of == latest)
+            .where(t.c.session_date == latest)
             .order_by(t.c.turnover.desc(), t.c.symbol)
             .limit(rows)
         )
         found = [ScreenerRow(**row) for row in conn.execute(query).mappings()]
     return _as_date(latest), found
+
+
+# The screen the demo runs as of a past session: value within its sector, by the product's command.
+PAST_SCREEN = "pe < pe_sector_median and roe > roe_sector_median"
+FORWARD_SESSIONS = 20
+
+
+@dataclass(frozen=True)
+class PastScreen:
+    """A screen run as of a past session with `python -m ntx_assets.screener`, and what it printed."""
+
+    session: dt.date
+    forward: int
+    command: str
+    output: str
+
+
+def past_screen(engine: Engine, database_url: str) -> PastScreen | None:
+    """The demo's screen as of the stored session FORWARD_SESSIONS before the latest (fewer when fewer are
+    stored), with its forward return; None with fewer than two stored sessions."""
+    from ntx_assets.screener.__main__ import main as screener_command
+
+    t = screener_table
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(t.name):
+            return None
+        sessions = list(
+            conn.execute(select(t.c.session_date).distinct().order_by(t.c.session_date)).scalars()
+        )
+    if len(sessions) < 2:
+        return None
+    forward = min(FORWARD_SESSIONS, len(sessions) - 1)
+    session = _as_date(sessions[-1 - forward])
+    args = ["--as-of", session.isoformat(), "--where", PAST_SCREEN, "--sort", "-turnover", "--limit", "10"]
+    args += ["--columns", "symbol,sector,close,pe,pe_sector_median,roe,roe_sector_median,turnover"]
+    args += ["--forward", str(forward), "--changes"]
+    out = io.StringIO()
+    screener_command(["--database-url", database_url, *args], out=out)
+    shown = " ".join(f"'{arg}'" if " " in arg else arg for arg in args)
+    return PastScreen(session, forward, f"python -m ntx_assets.screener {shown}", out.getvalue())
 
 
 def rebasings(engine: Engine) -> list[Rebasing]:
@@ -259,6 +302,7 @@ def render(report: DemoReport) -> str:
 
     lines += _rebasings_section(report)
     lines += ["", *_screener_section(report)]
+    lines += _past_screen_section(report)
     lines += [f"Note: {note}" for note in report.notes]
     if report.ok:
         lines.append("Result: OK")
@@ -320,6 +364,20 @@ def _screener_section(report: DemoReport) -> list[str]:
             "ntx_assets_tests.tools.demo --sessions 240` fills them; P/E needs the company's filings)"
         )
     return lines
+
+
+def _past_screen_section(report: DemoReport) -> list[str]:
+    screen = report.past_screen
+    if screen is None:
+        return []
+    return [
+        "",
+        f"Screening history: the screen as of {screen.session}, knowing only what was known at its close, "
+        f"and what its picks did over the next {screen.forward} sessions:",
+        f"  $ {screen.command}",
+        *(f"  {line}" for line in screen.output.rstrip().splitlines()),
+        "",
+    ]
 
 
 def _rebasings_section(report: DemoReport) -> list[str]:
