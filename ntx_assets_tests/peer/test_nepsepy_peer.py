@@ -295,7 +295,8 @@ def test_corporate_actions(peer: PeerClient, standin: StandinServer) -> None:
         assert all(
             a.bonus_percentage is None and a.right_percentage is None for a in actions if a is not action
         )
-        assert action.sd_id == event.sd_id and action.submitted_date == event.announced.isoformat()
+        assert action.sd_id == event.sd_id and action.submitted_date is not None
+        assert action.submitted_date.startswith(event.announced.isoformat() + "T")
         assert (action.bonus_percentage, action.right_percentage, action.cash_dividend) == (
             event.bonus_pct or None,
             event.right_pct or None,
@@ -312,23 +313,25 @@ def test_dividends(peer: PeerClient, standin: StandinServer) -> None:
         assert _dumped(notices) == standin.data.dividend_notices(event.security_id)
         if event.kind == "right":
             assert event.notice_id is None and all(
-                n.company_news.dividends_notice.bonus_share is None for n in notices
+                not n.company_news.dividends_notice.bonus_share for n in notices
             )
             continue
         (notice,) = [n for n in notices if n.id == event.notice_id]
         assert notice.company_news is not None and notice.company_news.dividends_notice is not None
+        assert notice.modified_date is None and notice.company_news.added_date is not None  # 2026-09 shape
         terms = notice.company_news.dividends_notice
         assert (terms.bonus_share, terms.right_share, terms.cash_dividend) == (
-            event.bonus_pct or None,
-            event.right_pct or None,
-            event.cash_pct or None,
+            event.bonus_pct,
+            event.right_pct,
+            event.cash_pct,
         )
     assert peer.dividends(999_999) == []
 
 
 def test_agm_notices(peer: PeerClient, standin: StandinServer) -> None:
     """nepsepy `agm` (GET /application/agm/{id}): one AGM notice per declaration, the right issue's too,
-    each with the book-close date (the one field seen on the live site; the rest of the shape is ours)."""
+    newest first, each with the book-close date and the terms it approves (`agmNotice` keys as a public
+    probe recorded them; the rest of the shape is ours)."""
     from ntx_assets.nepse.models import AgmApplication  # the product's model of the new endpoint
 
     data = standin.data
@@ -340,5 +343,9 @@ def test_agm_notices(peer: PeerClient, standin: StandinServer) -> None:
         (declaration,) = [d for d in data.dividend_history if d.seeded and d.security_id == event.security_id]
         (notice,) = [n for n in notices if n.id == declaration.agm_notice_id]
         assert notice.company_news is not None and notice.company_news.agm_notice is not None
-        assert notice.company_news.agm_notice.book_close_date == event.book_close_date
+        terms = notice.company_news.agm_notice
+        assert terms.book_close_date == event.book_close_date
+        assert (terms.cash_dividend, terms.bonus_share) == (event.cash_pct, event.bonus_pct)
+        added = [row["companyNews"]["addedDate"] for row in rows]
+        assert added == sorted(added, reverse=True)
     assert peer.agm(999_999) == []

@@ -227,7 +227,8 @@ def test_corporate_actions_are_served_and_parse(standin: StandinServer, salter: 
         assert action.sd_id == event.sd_id and action.sd_id not in sd_ids
         sd_ids.add(action.sd_id)
         assert action.active_status == status[event.kind]
-        assert action.submitted_date == event.announced.isoformat()
+        assert action.submitted_date is not None
+        assert action.submitted_date.startswith(event.announced.isoformat() + "T")
         assert action.fiscal_year == event.fiscal_year and len(event.fiscal_year) == 9
         assert action.bonus_percentage == (event.bonus_pct or None)
         assert action.right_percentage == (event.right_pct or None)
@@ -236,8 +237,8 @@ def test_corporate_actions_are_served_and_parse(standin: StandinServer, salter: 
         assert action.ratio_num is not None and action.ratio_den == 1_000_000
         assert action.ratio_num / action.ratio_den == pytest.approx((event.bonus_pct + event.right_pct) / 100)
         assert isinstance(seeded["authorizationComments"], str)
+        # the captured row's keys in its order (public-captures/ca_pratap22.json; test_announcements.py)
         assert list(seeded) == [
-            "sdId",
             "activeStatus",
             "authorizationComments",
             "submittedDate",
@@ -250,6 +251,7 @@ def test_corporate_actions_are_served_and_parse(standin: StandinServer, salter: 
             "rightAmountPerShare",
             "bonusPercentage",
             "rightPercentage",
+            "sdId",
         ]
 
 
@@ -268,22 +270,23 @@ def test_dividend_notices_are_served_and_parse(standin: StandinServer, salter: S
         (notice,) = [DividendApplication.model_validate(row) for row in seeded]
         assert notice.id not in ids and notice.active_status == "A"
         ids.add(notice.id)
-        assert notice.modified_date is not None and notice.modified_date.startswith(
-            event.announced.isoformat()
-        )
+        # the 2026-09 shape: dated by companyNews.addedDate, no modifiedDate
+        assert notice.modified_date is None and "modifiedDate" not in seeded[0]
         news = notice.company_news
         assert news is not None and news.news_type == "Dividend Declaration"
+        assert news.added_date is not None and news.added_date.startswith(event.announced.isoformat() + "T")
         assert news.dividends_notice is not None
         terms = news.dividends_notice
+        # a term not declared is 0.0, as the capture's rightShare
         assert (terms.bonus_share, terms.right_share, terms.cash_dividend) == (
-            event.bonus_pct or None,
-            event.right_pct or None,
-            event.cash_pct or None,
+            event.bonus_pct,
+            event.right_pct,
+            event.cash_pct,
         )
         assert terms.financial_year is not None and terms.financial_year.fy_name_nepali == event.fiscal_year
         raw = seeded[0]
         assert isinstance(raw["applicationType"], int) and isinstance(raw["applicationStatus"], int)
-        assert len(raw["modifiedDate"]) == len("2026-01-01T10:00:00.000")
+        assert len(raw["companyNews"]["addedDate"]) == len("2026-09-06T14:02:26.493")
 
 
 def test_securities_without_events_and_unknown_ids_get_empty_lists(

@@ -10,13 +10,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
 from ntx_assets.sessions import is_session
 from ntx_assets_tests.standin.salter import SalterClient
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, holidays
-from ntx_assets_tests.tools.standin.book_closures import corporate_action_row, dividend_notice_row
+from ntx_assets_tests.tools.standin.book_closures import (
+    BookClosure,
+    corporate_action_row,
+    dividend_notice_row,
+)
 from ntx_assets_tests.tools.standin.data import StandinData
 from ntx_assets_tests.tools.standin.dividend_history import Declaration
 from ntx_assets_tests.tools.standin.reports import fiscal_year_start
@@ -30,7 +35,11 @@ NEWS_KEYS = [
     "id", "newsSource", "newsHeadline", "newsBody", "newsType", "expiryDate", "addedDate", "dividendsNotice",
     "bookCloseNotice", "agmNotice",
 ]  # fmt: skip
-NOTICE_KEYS = ["id", "activeStatus", "agmDate", "bookCloseDate", "venue", "agenda", "financialYear"]
+# agmNotice: the keys, in order, of the AGM row a public probe recorded in 2026-09 (public-captures/README.md)
+NOTICE_KEYS = [
+    "id", "activeStatus", "agmType", "agmDate", "agmNo", "bookCloseDate", "cashDividend", "bonusShare",
+    "agenda", "venue", "remarks",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -193,24 +202,30 @@ def test_ids_never_collide(standin: StandinServer) -> None:
 # --- the served rows -------------------------------------------------------------------------------------
 
 
-def test_both_endpoints_serve_the_record_newest_first(standin: StandinServer) -> None:
+def _notice_row(data: StandinData, d: Declaration | BookClosure) -> dict[str, Any] | None:
+    name = data.universe.company_by_id[d.security_id]["companyName"].strip()
+    return dividend_notice_row(d, name, security=data.objects.security(d.security_id), seed=data.seed)
+
+
+def test_both_endpoints_serve_the_record_in_the_captured_order(standin: StandinServer) -> None:
+    """Corporate actions oldest announcement first, dividend notices newest first."""
     data = standin.data
     by_company: dict[int, list[Declaration]] = {}
     for d in data.dividend_history:
         by_company.setdefault(d.security_id, []).append(d)
     for security_id, declarations in by_company.items():
-        name = data.universe.company_by_id[security_id]["companyName"].strip()
-        newest_first = sorted(declarations, key=lambda d: (d.announced, d.sd_id), reverse=True)
-        assert data.corporate_actions(security_id) == [corporate_action_row(d) for d in newest_first]
-        notices = [row for d in newest_first if (row := dividend_notice_row(d, name)) is not None]
+        oldest_first = sorted(declarations, key=lambda d: (d.announced, d.sd_id))
+        assert data.corporate_actions(security_id) == [corporate_action_row(d) for d in oldest_first]
+        notices = [row for d in oldest_first[::-1] if (row := _notice_row(data, d)) is not None]
         assert data.dividend_notices(security_id) == notices
         dates = [row["submittedDate"] for row in data.corporate_actions(security_id)]
-        assert dates == sorted(dates, reverse=True)
+        assert dates == sorted(dates)
+        added = [row["companyNews"]["addedDate"] for row in data.dividend_notices(security_id)]
+        assert added == sorted(added, reverse=True)
     # the seeded rows are what book_closures.py made of the events
     for event in data.book_closures:
         assert corporate_action_row(event) in data.corporate_actions(event.security_id)
-        name = data.universe.company_by_id[event.security_id]["companyName"].strip()
-        notice = dividend_notice_row(event, name)
+        notice = _notice_row(data, event)
         assert notice is None or notice in data.dividend_notices(event.security_id)
     # mixed: a seeded company's rows hold its history too, most of them
     assert sum(len(data.corporate_actions(e.security_id)) > 1 for e in data.book_closures) >= 8
@@ -244,19 +259,25 @@ def test_agm_rows_are_served_with_their_book_close_dates(
             assert list(row) == AGM_KEYS and list(row["companyNews"]) == NEWS_KEYS
             news = row["companyNews"]
             notice = news["agmNotice"]
-            assert list(notice) == NOTICE_KEYS
+            assert list(notice) == NOTICE_KEYS and "financialYear" not in notice
             assert notice["bookCloseDate"] == d.book_close_date.isoformat()
             assert notice["agmDate"] == d.agm_date.isoformat() == news["expiryDate"]
-            assert notice["financialYear"] == {"fyName": d.fy_name, "fyNameNepali": d.fiscal_year}
+            assert notice["agmType"] == "AGM" and notice["agmNo"] == d.agm_no
+            assert type(notice["id"]) is int and type(notice["agmNo"]) is int and notice["remarks"] is None
+            # the declaration's terms as numbers, 0.0 for a term not declared
+            assert (notice["cashDividend"], notice["bonusShare"]) == (d.cash_pct, d.bonus_pct)
+            assert type(notice["cashDividend"]) is float and type(notice["bonusShare"]) is float
+            assert notice["venue"] == d.venue and d.fiscal_year in notice["agenda"]
             assert news["addedDate"].startswith(d.agm_published.isoformat() + "T")
             assert len(news["addedDate"]) == len("2026-09-06T14:02:26.493")
-            assert news["newsType"] == "AGM" and news["dividendsNotice"] is None
+            assert news["newsType"] == "Annual General Meeting" and news["newsSource"] == "Letter/Newspaper"
+            assert news["dividendsNotice"] is None and news["bookCloseNotice"] is None
             name, symbol = company["companyName"].strip(), company["symbol"]
             assert news["newsHeadline"] == f"Notice of the annual general meeting of {name} ({symbol})"
             assert isinstance(row["applicationType"], int) and isinstance(row["applicationStatus"], int)
             assert row["fiscalReport"] is None and row["applicationDocumentDetailsList"] == []
         added = [row["companyNews"]["addedDate"] for row in rows]
-        assert added == sorted(added, reverse=True)
+        assert added == sorted(added, reverse=True)  # newest first
     # the seeded events, the right issue included, close their books on the served date
     for event in data.book_closures:
         dates = {
@@ -265,6 +286,29 @@ def test_agm_rows_are_served_with_their_book_close_dates(
         assert event.book_close_date.isoformat() in dates, event
     assert salter.http.get(AGM.format(companies[0])).status_code == 401  # the Salter token is needed
     assert salter.get(AGM.format(999_999)).json() == []
+
+
+def test_agm_numbers_count_each_company_s_meetings(standin: StandinServer) -> None:
+    """agmNo: one meeting a fiscal year, counted from the year the company listed in (or its record's
+    first year when that is earlier): a company's numbers rise with the fiscal year and never repeat."""
+    data = standin.data
+    by_company: dict[int, list[Declaration]] = {}
+    for d in data.dividend_history:
+        by_company.setdefault(d.security_id, []).append(d)
+    for security_id, declarations in by_company.items():
+        listed = data.facts.securities[security_id].listing_date.year
+        first = min(listed, *(_start_year(d.fiscal_year) for d in declarations))
+        for d in declarations:
+            assert d.agm_no == _start_year(d.fiscal_year) - first + 1 >= 1, d
+        numbers = [d.agm_no for d in declarations]
+        assert len(set(numbers)) == len(numbers), security_id
+    # served: the AGM rows of a company carry distinct numbers, the newest notice the highest
+    nabil = data.agm_notices(131)
+    numbers = [row["companyNews"]["agmNotice"]["agmNo"] for row in nabil]
+    assert (
+        len(numbers) >= 3 and numbers == sorted(numbers, reverse=True) and len(set(numbers)) == len(numbers)
+    )
+    assert max(d.agm_no for d in data.dividend_history) > 30  # long-listed companies count decades
 
 
 def test_the_agm_endpoint_is_counted_as_its_own_route(standin: StandinServer, salter: SalterClient) -> None:

@@ -19,11 +19,15 @@ seed and the session calendar; `prices.generate_prices` applies the plan and rec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from ntx_assets_tests.tools.standin.config import DividendNoticeShape
+from ntx_assets_tests.tools.standin.documents import Document, encrypted_id
+from ntx_assets_tests.tools.standin.fiscal_years import financial_year
 from ntx_assets_tests.tools.standin.seeding import python_rng
+from ntx_assets_tests.tools.standin.sessions import NPT
 from ntx_assets_tests.tools.standin.universe import Universe
 
 if TYPE_CHECKING:
@@ -37,7 +41,10 @@ ACTIVE_STATUS: dict[ClosureKind, str] = {
     "bonus_right": "BONUS_RIGHT_APPROVED",
     "cash": "CASH_DIVIDEND_APPROVED",
 }
-RATIO_DEN = 1_000_000.0  # ratioNum / ratioDen as in go-nepse's sample (185000 / 1000000 = 18.5%)
+RATIO_DEN = 1_000_000  # ratioNum / ratioDen, JSON integers as captured (185000 / 1000000 = 18.5%)
+# documentId of every corporate-action row: the two captures both send 1 with filePath "" (its meaning is
+# unknown; no corporate action links a document here).
+CORPORATE_ACTION_DOCUMENT_ID = 1
 RIGHT_PRICE = 100.0  # rights are issued at the Rs 100 par
 # Integer codes of a dividend application; their meaning on the live site is unknown (as for reports).
 DIVIDEND_APPLICATION_TYPE = 7
@@ -45,6 +52,21 @@ DIVIDEND_APPLICATION_STATUS = 2
 FIRST_SD_ID = 7_101  # the seeded events' sdIds: FIRST_SD_ID + 13 * position (7101..7257 for 13 events)
 FIRST_NOTICE_ID = 61_001  # their dividend notice ids: FIRST_NOTICE_ID + 3 * k
 FIRST_NEWS_ID = 88_001  # a notice's companyNews id: FIRST_NEWS_ID + (notice id - FIRST_NOTICE_ID)
+# 2026-09 shape only: companyNews.dividendsNotice.id and the attached document's id, offset like the news id
+# (the document ids stay clear of the reports' 40001.. and of encrypted-id collisions).
+FIRST_DIVIDENDS_NOTICE_ID = 10_001
+FIRST_DIVIDEND_DOCUMENT_ID = 160_001
+DIVIDEND_DOCUMENT_TYPE = 54  # documentType of both captured dividend and report documents
+# companyNews.security of the 2026-09 capture: these keys of the full security object, in this order (no
+# companyId, tradingStartDate, networthBasePrice, securityTradeCycle, isPromoter; shareGroupId without its
+# modifiedBy and modifiedDate).
+NEWS_SECURITY_KEYS = (
+    "id", "symbol", "isin", "permittedToTrade", "listingDate", "creditRating", "tickSize", "instrumentType",
+    "capitalGainBaseDate", "faceValue", "highRangeDPR", "issuerName", "meInstanceNumber", "parentId",
+    "recordType", "schemeDescription", "schemeName", "secured", "series", "shareGroupId", "activeStatus",
+    "divisor", "cdsStockRefId", "securityName",
+)  # fmt: skip
+NEWS_SHARE_GROUP_KEYS = ("id", "name", "description", "capitalRangeMin", "activeStatus", "isDefault")
 # Fewer sessions than this and the window gets no events (a short window is a unit-test window).
 _MIN_SESSIONS = 30
 # The demo loads the last 20 closed sessions (tools/demo/options.py); the last one may still be open.
@@ -125,6 +147,8 @@ class Announcement(Protocol):
     """What the corporate-action and dividend rows are made of: a seeded `BookClosure` or a historical
     `dividend_history.Declaration`."""
 
+    @property
+    def security_id(self) -> int: ...
     @property
     def symbol(self) -> str: ...
     @property
@@ -271,41 +295,182 @@ def terms_text(event: Announcement) -> str:
     return " and ".join(parts)
 
 
+def announcement_moment(event: Announcement) -> str:
+    """When the declaration was announced, `YYYY-MM-DDTHH:MM:SS.mmm` (as captured, 2026-09-06T14:02:26.493):
+    the corporate action's submittedDate and the dividend notice's modifiedDate (2026-04 shape) or
+    companyNews.addedDate (2026-09 shape); between 10:00 and 16:00 of the announcement day."""
+    seconds = 10 * 3600 + (event.sd_id * 37) % (6 * 3600)
+    clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{event.sd_id % 1000:03d}"
+    return f"{event.announced.isoformat()}T{clock}"
+
+
 def corporate_action_row(event: Announcement) -> dict[str, Any]:
-    """A row of `GET /api/nots/security/corporate-actions/{securityId}` (go-nepse `types.go` names).
+    """A row of `GET /api/nots/security/corporate-actions/{securityId}`, with the keys, key order and JSON
+    types of the live captures (public-captures/ca_pratap22.json): submittedDate a timestamp, filePath "",
+    documentId, ratioNum and ratioDen integers, absent amounts null.
 
     ratioNum / ratioDen is the new shares per old share (b + r) as a fraction; 0 for a cash dividend."""
-    ratio = (_fraction(event.bonus_pct) + _fraction(event.right_pct)) / 100
+    ratio = (_fraction(event.bonus_pct) + _fraction(event.right_pct)) / 100 * RATIO_DEN
+    if ratio.denominator != 1:
+        raise ValueError(f"{event.symbol}: b + r = {float(ratio)} / {RATIO_DEN} is no whole ratioNum")
     return {
-        "sdId": event.sd_id,
         "activeStatus": ACTIVE_STATUS[event.kind],
         "authorizationComments": f"{terms_text(event)} for FY {event.fiscal_year} approved.",
-        "submittedDate": event.announced.isoformat(),
-        "filePath": None,
-        "documentId": None,
-        "ratioNum": float(ratio * int(RATIO_DEN)),
+        "submittedDate": announcement_moment(event),
+        "filePath": "",
+        "documentId": CORPORATE_ACTION_DOCUMENT_ID,
+        "ratioNum": int(ratio),
         "ratioDen": RATIO_DEN,
         "cashDividend": event.cash_pct or None,
         "fiscalYear": event.fiscal_year,
         "rightAmountPerShare": event.right_price,
         "bonusPercentage": event.bonus_pct or None,
         "rightPercentage": event.right_pct or None,
+        "sdId": event.sd_id,
     }
 
 
-def dividend_notice_row(event: Announcement, company_name: str) -> dict[str, Any] | None:
-    """A row of `GET /api/nots/application/dividend/{securityId}` (nepsepy's names); None for a right
-    without bonus."""
+def dividend_notice_row(
+    event: Announcement,
+    company_name: str,
+    *,
+    shape: DividendNoticeShape = "2026-09",
+    security: dict[str, Any] | None = None,
+    seed: int = 7,  # the document's encryptedId and text; StandinConfig.seed
+) -> dict[str, Any] | None:
+    """A row of `GET /api/nots/application/dividend/{securityId}`; None for a right without bonus.
+
+    "2026-09" (default): the keys and nesting of the 2026-09 capture (public-captures/
+    div_ghaleyanish_asstored.json): no modifiedDate or modifiedBy; companyNews with the company's security
+    object (`security`, trimmed to the captured keys; id and symbol when not given), addedDate (the
+    announcement moment), dividendsNotice with ids and a full financialYear, and one attached document
+    (`dividend_document`, downloadable). Amounts the capture sends as 0.0 (its rightShare) are 0.0, not null.
+    "2026-04": the row the stand-in served before, dated by modifiedDate (div_pratap22.json has it)."""
     if event.notice_id is None:
         return None
+    if shape == "2026-04":
+        return _dividend_notice_row_2026_04(event, company_name)
+    offset = event.notice_id - FIRST_NOTICE_ID
     fy_name, fy_nepali = fiscal_year_names(event.announced)
-    seconds = 10 * 3600 + (event.sd_id * 37) % (6 * 3600)
-    clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{event.sd_id % 1000:03d}"
-    remarks = "Cash dividend for the tax on the bonus share." if is_bonus_tax(event) else None
+    year = financial_year(int(fy_name[:4]))
+    document = dividend_document(event, company_name, seed)
     return {
         "id": event.notice_id,
         "activeStatus": "A",
-        "modifiedDate": f"{event.announced.isoformat()}T{clock}",
+        "applicationType": DIVIDEND_APPLICATION_TYPE,
+        "applicationStatus": DIVIDEND_APPLICATION_STATUS,
+        "companyNews": {
+            "id": FIRST_NEWS_ID + offset,
+            "activeStatus": "A",
+            "newsSource": "Letter",
+            "newsHeadline": f"Declaration of Dividend-{company_name} [{event.symbol}] ",
+            "newsBody": _news_body(event, fy_nepali),
+            "newsType": "Dividend Declaration",
+            "security": _news_security(event, security),
+            "boardMeetingDate": None,
+            "expiryDate": event.book_close_date.isoformat(),
+            "oldNewsReference": None,
+            "publishToWebsite": True,
+            "remarks": None,
+            "dividendsNotice": {
+                "id": FIRST_DIVIDENDS_NOTICE_ID + offset,
+                "activeStatus": "A",
+                "financialYear": {
+                    "id": year["id"],
+                    "activeStatus": "A",
+                    "fyName": year["fyName"],
+                    "fromYear": year["fromYear"],
+                    "toYear": year["toYear"],
+                    "fyNameNepali": year["fyNameNepali"],
+                },
+                "cashDividend": float(event.cash_pct),
+                "bonusShare": float(event.bonus_pct),
+                "rightShare": float(event.right_pct),
+                "remarks": _remarks(event),
+            },
+            "bookCloseNotice": None,
+            "agmNotice": None,
+            "addedDate": announcement_moment(event),
+        },
+        "fiscalReport": None,
+        "applicationDocumentDetailsList": [
+            {
+                "id": document.document_id,
+                "activeStatus": "A",
+                "application": event.notice_id,
+                "documentType": DIVIDEND_DOCUMENT_TYPE,
+                "submittedDate": event.announced.isoformat(),
+                "filePath": document.file_path,
+                "encryptedId": document.encrypted_id,
+            }
+        ],
+    }
+
+
+def dividend_document(event: Announcement, company_name: str, seed: int) -> Document:
+    """The letter attached to a 2026-09 dividend row, named as captured
+    (`nabil_user/2026-09-06/Nabil Bank Limited -Dividend Declaration_1788682541081.pdf`: the number is the
+    upload moment in epoch milliseconds)."""
+    if event.notice_id is None:
+        raise ValueError(f"{event.symbol}: a right issue alone has no dividend notice")
+    document_id = FIRST_DIVIDEND_DOCUMENT_ID + (event.notice_id - FIRST_NOTICE_ID)
+    moment = datetime.fromisoformat(announcement_moment(event)).replace(tzinfo=NPT)
+    millis = int(moment.timestamp() * 1000)
+    day = event.announced.isoformat()
+    fy_name, fy_nepali = fiscal_year_names(event.announced)
+    lines = [
+        f"{company_name} ({event.symbol})",
+        "Dividend Declaration",
+        f"Fiscal year {fy_nepali} ({fy_name})",
+        *_news_body(event, fy_nepali).splitlines()[2:],
+        f"Book closure date: {event.book_close_date.isoformat()}",
+        "",
+        f"Synthetic filing generated by the ntx_assets NEPSE stand-in (seed {seed}).",
+    ]
+    return Document(
+        document_id=document_id,
+        file_path=f"{event.symbol.lower()}_user/{day}/{company_name} -Dividend Declaration_{millis}.pdf",
+        encrypted_id=encrypted_id(seed, document_id),
+        title=lines[0],
+        lines=tuple(lines),
+    )
+
+
+def _news_body(event: Announcement, fy_nepali: str) -> str:
+    """As captured: "Dividend Declaration of NABIL\nFiscal Year: 2082-2083\nCash Dividend: 10.8%\nBonus
+    Shares: 5%". A term of 0 is left out, as the capture leaves out its rightShare of 0.0 [assumed]."""
+    lines = [f"Dividend Declaration of {event.symbol}", f"Fiscal Year: {fy_nepali}"]
+    if event.cash_pct:
+        lines.append(f"Cash Dividend: {_pct(event.cash_pct)}")
+    if event.bonus_pct:
+        lines.append(f"Bonus Shares: {_pct(event.bonus_pct)}")
+    if event.right_pct:
+        lines.append(f"Right Shares: {_pct(event.right_pct)}")
+    return "\n".join(lines)
+
+
+def _news_security(event: Announcement, security: dict[str, Any] | None) -> dict[str, Any]:
+    if security is None:
+        return {"id": event.security_id, "symbol": event.symbol}
+    out = {key: security[key] for key in NEWS_SECURITY_KEYS if key in security}
+    group = out.get("shareGroupId")
+    if isinstance(group, dict):
+        out["shareGroupId"] = {key: group[key] for key in NEWS_SHARE_GROUP_KEYS if key in group}
+    return out
+
+
+def _remarks(event: Announcement) -> str | None:
+    return "Cash dividend for the tax on the bonus share." if is_bonus_tax(event) else None
+
+
+def _dividend_notice_row_2026_04(event: Announcement, company_name: str) -> dict[str, Any]:
+    """The stand-in's row before the 2026-09 capture (nepsepy's names; modifiedDate)."""
+    assert event.notice_id is not None
+    fy_name, fy_nepali = fiscal_year_names(event.announced)
+    return {
+        "id": event.notice_id,
+        "activeStatus": "A",
+        "modifiedDate": announcement_moment(event),
         "applicationType": DIVIDEND_APPLICATION_TYPE,
         "applicationStatus": DIVIDEND_APPLICATION_STATUS,
         "fiscalReport": None,  # nepsepy lists both keys; a declaration has no report or documents [assumed]
@@ -325,7 +490,7 @@ def dividend_notice_row(event: Announcement, company_name: str) -> dict[str, Any
                 "cashDividend": event.cash_pct or None,
                 "bonusShare": event.bonus_pct or None,
                 "rightShare": event.right_pct or None,
-                "remarks": remarks,
+                "remarks": _remarks(event),
             },
         },
     }

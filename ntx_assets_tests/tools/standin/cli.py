@@ -6,7 +6,13 @@ import argparse
 from collections.abc import Sequence
 from datetime import date
 
-from ntx_assets_tests.tools.standin.config import TODAY_PRICE_VARIANTS, FaultConfig, StandinConfig
+from ntx_assets_tests.tools.standin.config import (
+    DIVIDEND_NOTICE_SHAPES,
+    DRIFTS,
+    TODAY_PRICE_VARIANTS,
+    FaultConfig,
+    StandinConfig,
+)
 from ntx_assets_tests.tools.standin.server import StandinServer
 
 # (flag, FaultConfig field, type, help)
@@ -54,9 +60,38 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--faults-on-auth", action="store_true", help="let faults hit /prove and css.wasm too"
     )
+    parser.add_argument(
+        "--announcements-reversed",
+        action="store_true",
+        help="reverse the order of corporate actions (default oldest first), dividend and AGM notices "
+        "(default newest first)",
+    )
+    parser.add_argument(
+        "--dividend-notice-shape",
+        choices=DIVIDEND_NOTICE_SHAPES,
+        default=StandinConfig.dividend_notice_shape,
+        help="dividend rows as captured in 2026-09 (addedDate, default) or 2026-04 (modifiedDate)",
+    )
+    parser.add_argument(
+        "--drift",
+        type=_drift_names,
+        default=(),
+        metavar="NAME,NAME",
+        help="serve changed shapes: " + "; ".join(f"{name}: {text}" for name, text in DRIFTS.items()),
+    )
     for flag, field, kind, help_text in _FAULT_FLAGS:
         parser.add_argument(flag, dest=field, type=kind, default=None, help=help_text)
     return parser.parse_args(argv)
+
+
+def _drift_names(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = [name for name in names if name not in DRIFTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown drift {', '.join(map(repr, unknown))}; the names are: {', '.join(DRIFTS)}"
+        )
+    return names
 
 
 def config_from_args(args: argparse.Namespace) -> StandinConfig:
@@ -75,6 +110,9 @@ def config_from_args(args: argparse.Namespace) -> StandinConfig:
         oversize_bytes=args.oversize_bytes,
         escaping_document_symbol=args.escaping_symbol,
         oversize_document_symbol=args.oversize_symbol,
+        announcements_reversed=args.announcements_reversed,
+        dividend_notice_shape=args.dividend_notice_shape,
+        drift=args.drift,
     )
 
 
@@ -88,4 +126,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"market id {data.market_id}; Ctrl-C to stop",
         flush=True,
     )
+    if server.config.drift:
+        print(f"drift: {', '.join(server.config.drift)}", flush=True)
     server.serve_forever()

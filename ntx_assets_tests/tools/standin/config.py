@@ -9,6 +9,18 @@ from typing import Literal
 
 TodayPriceVariant = Literal["B", "C", "either"]
 TODAY_PRICE_VARIANTS: tuple[TodayPriceVariant, ...] = ("B", "C", "either")
+# The dividend row as captured in 2026-09 (no modifiedDate, companyNews.addedDate, a document) or as the
+# stand-in served it from a 2026-04 capture (modifiedDate); book_closures.dividend_notice_row.
+DividendNoticeShape = Literal["2026-09", "2026-04"]
+DIVIDEND_NOTICE_SHAPES: tuple[DividendNoticeShape, ...] = ("2026-09", "2026-04")
+# Changed shapes served on request, each applied to every answer of its endpoint (drift.py).
+DRIFTS: dict[str, str] = {
+    "text_prices": 'today-price and todays-price rows send closePrice as text ("512.3")',
+    "unknown_fields": 'company list rows gain "lotSize": 10 and each report\'s fiscalReport '
+    '"auditStatus": "Unaudited"',
+    "renamed_field": "dividend rows send dividendsNotice.cashDividend as cashDividendPercent",
+    "missing_bookclose": "AGM rows' agmNotice loses bookCloseDate",
+}
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,13 @@ class StandinConfig:
     classification_missing: tuple[str, ...] = ()
     classification_extra: tuple[str, ...] = ()
     not_permitted_to_trade: tuple[str, ...] = ()
+    # The three announcement endpoints list a company's rows in the order the public captures suggest:
+    # corporate actions oldest announcement first, dividend notices newest announcement first, AGM notices
+    # newest published first. True reverses all three. What the captures show of the live order: README.
+    announcements_reversed: bool = False
+    dividend_notice_shape: DividendNoticeShape = "2026-09"
+    # Names of DRIFTS: shape changes for testing a client's models against a site that changed.
+    drift: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -100,3 +119,12 @@ class StandinConfig:
             raise ValueError("oversize_bytes must be at least 1024")
         if self.market_id is not None and not 0 <= self.market_id <= 99:
             raise ValueError("market_id must lie in 0..99")
+        if self.dividend_notice_shape not in DIVIDEND_NOTICE_SHAPES:
+            raise ValueError(f"dividend_notice_shape must be one of {DIVIDEND_NOTICE_SHAPES}")
+        if isinstance(self.drift, str):
+            raise ValueError(f"drift must be a tuple of names, not the string {self.drift!r}")
+        unknown = [name for name in self.drift if name not in DRIFTS]
+        if unknown:
+            raise ValueError(
+                f"unknown drift {', '.join(map(repr, unknown))}; the names are: {', '.join(DRIFTS)}"
+            )

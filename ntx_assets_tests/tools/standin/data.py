@@ -13,6 +13,7 @@ from ntx_assets_tests.tools.standin.book_closures import (
     BookClosure,
     build_book_closures,
     corporate_action_row,
+    dividend_document,
     dividend_notice_row,
     plan_book_closures,
 )
@@ -54,7 +55,7 @@ class StandinData:
         # Bonus/right issues and cash dividends inside the window, by book-closure date (book_closures.py).
         self.book_closures: list[BookClosure] = build_book_closures(plans, self.prices)
         # Everything declared by the end date: six years of history and the seeded events, oldest
-        # announcement first, each with its AGM notice (dividend_history.py).
+        # announcement first, each with its AGM notice and meeting number (dividend_history.py).
         self.dividend_history: list[Declaration] = build_dividend_history(
             self.universe,
             self.sessions[0] if self.sessions else self.start_date,
@@ -62,6 +63,7 @@ class StandinData:
             config.seed,
             self.book_closures,
             holidays.holiday_dates(),
+            {sid: facts.listing_date for sid, facts in self.facts.securities.items()},
         )
         self._share_changes: dict[int, list[tuple[date, Fraction]]] = {}
         for plan, event in zip(plans, self.book_closures, strict=True):
@@ -69,22 +71,6 @@ class StandinData:
                 self._share_changes.setdefault(event.security_id, []).append(
                     (event.ex_date, plan.share_factor)
                 )
-        self._corporate_actions: dict[int, list[dict[str, Any]]] = {}
-        self._dividend_notices: dict[int, list[dict[str, Any]]] = {}
-        self._agm_notices: dict[int, list[dict[str, Any]]] = {}
-        for declaration in sorted(self.dividend_history, key=lambda d: (d.announced, d.sd_id), reverse=True):
-            security_id = declaration.security_id
-            self._corporate_actions.setdefault(security_id, []).append(corporate_action_row(declaration))
-            name = self.universe.company_by_id[security_id]["companyName"].strip()
-            notice = dividend_notice_row(declaration, name)
-            if notice is not None:
-                self._dividend_notices.setdefault(security_id, []).append(notice)
-        published = [d for d in self.dividend_history if d.agm_published <= self.end_date]
-        for declaration in sorted(published, key=lambda d: (d.agm_published, d.agm_notice_id), reverse=True):
-            name = self.universe.company_by_id[declaration.security_id]["companyName"].strip()
-            self._agm_notices.setdefault(declaration.security_id, []).append(
-                agm_notice_row(declaration, name)
-            )
         self.objects = SecurityObjects(self.universe, self.facts)
         self._reports = build_reports(
             self.universe,
@@ -97,6 +83,7 @@ class StandinData:
             config.escaping_document_symbol,
             config.oversize_document_symbol,
         )
+        self._build_announcements(config)
         self.market_id: int = (
             config.market_id
             if config.market_id is not None
@@ -106,6 +93,48 @@ class StandinData:
         self.oversize_document_symbol: str = self._reports.oversize_document_symbol
         self._today_rows: dict[date, list[dict[str, Any]]] = {}
         self._history_rows: dict[int, list[dict[str, Any]]] = {}
+
+    def _build_announcements(self, config: StandinConfig) -> None:
+        """The rows of the three announcement endpoints, per company, in the order the public captures
+        suggest (tools/standin/README.md): corporate actions oldest announcement first, dividend notices
+        newest announcement first, AGM notices newest published first; all three reversed when
+        `config.announcements_reversed`. Dividend rows in `config.dividend_notice_shape`, their attached
+        documents (2026-09) downloadable like the reports'."""
+        self._corporate_actions: dict[int, list[dict[str, Any]]] = {}
+        self._dividend_notices: dict[int, list[dict[str, Any]]] = {}
+        self._agm_notices: dict[int, list[dict[str, Any]]] = {}
+        oldest_first = sorted(self.dividend_history, key=lambda d: (d.announced, d.sd_id))
+        for declaration in oldest_first:
+            security_id = declaration.security_id
+            self._corporate_actions.setdefault(security_id, []).append(corporate_action_row(declaration))
+            name = self.universe.company_by_id[security_id]["companyName"].strip()
+            notice = dividend_notice_row(
+                declaration,
+                name,
+                shape=config.dividend_notice_shape,
+                security=self.objects.security(security_id),
+                seed=config.seed,
+            )
+            if notice is None:
+                continue
+            self._dividend_notices.setdefault(security_id, []).append(notice)
+            if notice["applicationDocumentDetailsList"]:
+                self._reports.documents.add(dividend_document(declaration, name, config.seed))
+        published = [d for d in self.dividend_history if d.agm_published <= self.end_date]
+        for declaration in sorted(published, key=lambda d: (d.agm_published, d.agm_notice_id)):
+            name = self.universe.company_by_id[declaration.security_id]["companyName"].strip()
+            self._agm_notices.setdefault(declaration.security_id, []).append(
+                agm_notice_row(declaration, name)
+            )
+        # Built oldest first; each endpoint's default order, or the reverse of it on request.
+        for by_company, newest_first in (
+            (self._corporate_actions, False),
+            (self._dividend_notices, True),
+            (self._agm_notices, True),
+        ):
+            if newest_first != config.announcements_reversed:
+                for rows in by_company.values():
+                    rows.reverse()
 
     # --- lists -----------------------------------------------------------------------------------
     @property
@@ -266,18 +295,21 @@ class StandinData:
         return shares
 
     def corporate_actions(self, security_id: int) -> list[dict[str, Any]]:
-        """GET /security/corporate-actions/{securityId}: every declaration of `dividend_history`, newest
-        announcement first; [] for a security with none or an unknown id (as /application/reports
-        answers)."""
+        """GET /security/corporate-actions/{securityId}: every declaration of `dividend_history`, oldest
+        announcement first (newest first when `announcements_reversed`); [] for a security with none or an
+        unknown id (as /application/reports answers)."""
         return self._corporate_actions.get(security_id, [])
 
     def dividend_notices(self, security_id: int) -> list[dict[str, Any]]:
-        """GET /application/dividend/{securityId}: one per bonus or cash declaration, newest first."""
+        """GET /application/dividend/{securityId}: one per bonus or cash declaration, newest announcement
+        first (the reverse of `corporate_actions`; oldest first when `announcements_reversed`), in the
+        configured shape (book_closures.dividend_notice_row)."""
         return self._dividend_notices.get(security_id, [])
 
     def agm_notices(self, security_id: int) -> list[dict[str, Any]]:
         """GET /application/agm/{securityId}: one AGM notice per declaration (the right issue's too), with
-        its book-close date, once published (addedDate on or before the end date); newest first."""
+        its book-close date, once published (addedDate on or before the end date); newest published first
+        (oldest first when `announcements_reversed`)."""
         return self._agm_notices.get(security_id, [])
 
     # --- filings ---------------------------------------------------------------------------------

@@ -17,16 +17,19 @@ in the record once announced by the window's end.
   or after the announcement and 7-20 days before the book closure; the AGM 1-5 days after it. The seeded
   events get an AGM notice too (their book-close date is their `book_close_date`, the last session on the
   old basis), the right issue included.
+- The AGM's number (`agmNo`): the company's meetings counted one a fiscal year, the first for the year it
+  listed in (or for the first year of its record, when that is earlier), so a company's numbers rise by
+  one a year and never repeat (one declaration per company and fiscal year).
 
 Draws come from the "dividend-history" stream only, so the book closures and prices stay as they were.
 The corporate-action and dividend rows are made by `book_closures.corporate_action_row` and
-`dividend_notice_row`; the AGM row's shape is assumed (see `agm_notice_row`).
+`dividend_notice_row`, the AGM row by `agm_notice_row` (its `agmNotice` keys as a public probe recorded them).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -39,7 +42,7 @@ from ntx_assets_tests.tools.standin.book_closures import (
     fiscal_year_names,
     terms_text,
 )
-from ntx_assets_tests.tools.standin.reports import fiscal_year_start
+from ntx_assets_tests.tools.standin.fiscal_years import fiscal_year_start
 from ntx_assets_tests.tools.standin.seeding import python_rng
 from ntx_assets_tests.tools.standin.universe import Universe
 
@@ -69,6 +72,11 @@ EXPLAINER_DAYS = 400
 # AGM rows: integer codes as for the other applications; their meaning on the live site is unknown.
 AGM_APPLICATION_TYPE = 9
 AGM_APPLICATION_STATUS = 2
+# companyNews.newsType and newsSource of the AGM row a public probe recorded in 2026-09 (public-captures
+# README); agmNotice.agmType is the stand-in's own value, an ordinary annual meeting.
+AGM_NEWS_TYPE = "Annual General Meeting"
+AGM_NEWS_SOURCE = "Letter/Newspaper"
+AGM_TYPE = "AGM"
 _VENUES = (
     "Hotel Yak & Yeti, Durbarmarg, Kathmandu",
     "Hotel Annapurna, Durbarmarg, Kathmandu",
@@ -92,11 +100,12 @@ class Declaration:
     bonus_pct: float  # 0.0 when none
     right_pct: float  # seeded rights only
     right_price: float | None
-    announced: date  # corporate action submittedDate; dividend notice modifiedDate
+    announced: date  # the day of the corporate action's submittedDate and the notice's addedDate/modifiedDate
     book_close_date: date  # a session day (for the seeded events: the last session on the old basis)
     agm_published: date  # companyNews.addedDate of the AGM notice; served once on or before the end date
     agm_date: date
     venue: str
+    agm_no: int  # the company's meeting number, one a fiscal year (module docstring)
     sd_id: int  # corporate-actions row
     notice_id: int | None  # dividend row; None for a right without bonus (a right is no dividend)
     agm_notice_id: int  # AGM row
@@ -143,10 +152,12 @@ def build_dividend_history(
     seed: int,
     book_closures: list[BookClosure],
     holidays: Collection[date],
+    listed: Mapping[int, date] | None = None,
 ) -> list[Declaration]:
     """Every declaration announced by `end`: the history and the seeded events, oldest announcement first.
 
-    `first_session` is the window's first session (its start when it has none)."""
+    `first_session` is the window's first session (its start when it has none); `listed` the listing date
+    by security id, which numbers the AGMs (a company missing from it counts from its first declaration)."""
     rng = python_rng(seed, "dividend-history")
     current = fiscal_year_start(end)
     seeded_of: dict[int, BookClosure] = {}
@@ -206,6 +217,7 @@ def build_dividend_history(
                     agm_published=announced,  # set below
                     agm_date=book_close,
                     venue="",
+                    agm_no=0,
                     sd_id=0,
                     notice_id=None,
                     agm_notice_id=0,
@@ -233,6 +245,7 @@ def build_dividend_history(
             agm_published=e.announced,
             agm_date=e.book_close_date,
             venue="",
+            agm_no=0,
             sd_id=e.sd_id,
             notice_id=e.notice_id,
             agm_notice_id=0,
@@ -241,6 +254,14 @@ def build_dividend_history(
         for e in book_closures
     ]
     record = sorted(history + seeded_declarations, key=lambda d: (d.announced, d.sd_id))
+    # The first fiscal year each company counts its AGMs from: the one it listed in, or its record's first.
+    first_year: dict[int, int] = {}
+    for d in record:
+        year = _start_year(d)
+        first_year[d.security_id] = min(first_year.get(d.security_id, year), year)
+    for security_id, day in (listed or {}).items():
+        if security_id in first_year:
+            first_year[security_id] = min(first_year[security_id], day.year)
     # The AGM notices, in announcement order.
     out: list[Declaration] = []
     for i, d in enumerate(record):
@@ -252,10 +273,20 @@ def build_dividend_history(
         venue = rng.choice(_VENUES)
         out.append(
             replace(
-                d, agm_published=published, agm_date=agm_date, venue=venue, agm_notice_id=FIRST_AGM_ID + i
+                d,
+                agm_published=published,
+                agm_date=agm_date,
+                venue=venue,
+                agm_no=_start_year(d) - first_year[d.security_id] + 1,
+                agm_notice_id=FIRST_AGM_ID + i,
             )
         )
     return out
+
+
+def _start_year(d: Declaration) -> int:
+    """The Gregorian year the declaration's fiscal year starts in (2024 for 2024-2025)."""
+    return int(d.fy_name[:4])
 
 
 def _agenda(d: Declaration) -> str:
@@ -271,10 +302,19 @@ def _agenda(d: Declaration) -> str:
 def agm_notice_row(d: Declaration, company_name: str) -> dict[str, Any]:
     """A row of `GET /api/nots/application/agm/{securityId}`.
 
-    Only `companyNews.agmNotice.bookCloseDate` is known from the live site (NEPSE_API.md section 8,
-    corrections); everything else is ASSUMED: the envelope and companyNews follow the captured dividend
-    row (public-captures/div_ghaleyanish_asstored.json) and the stand-in's dividend rows, the agmNotice
-    fields (id, activeStatus, agmDate, venue, agenda, financialYear) are our guess."""
+    From the AGM row a public probe recorded on 2026-09-28 (public-captures/README.md; keys only, its
+    values were stored as text): `companyNews.newsType` "Annual General Meeting", `newsSource`
+    "Letter/Newspaper", and `agmNotice` with exactly the keys id, activeStatus, agmType, agmDate, agmNo,
+    bookCloseDate, cashDividend, bonusShare, agenda, venue, remarks, in that order (no financialYear).
+    The values are the stand-in's own, in the natural JSON types: agmType "AGM", agmNo the company's
+    meeting number, cashDividend and bonusShare the declaration's percentages (0.0 when none, as the
+    dividend rows send an undeclared term), remarks null.
+
+    The rest keeps the stand-in's earlier row and is ASSUMED (codes, headline, body, expiryDate). Its
+    companyNews keys are a subset of the recorded row's, which has the dividend row's full set (activeStatus,
+    security, boardMeetingDate, oldNewsReference, publishToWebsite, remarks too) and one attached document;
+    those are not served here. `companyNews.addedDate`, the publication moment the product dates a notice
+    by, is kept: the recorded row has that key too, the time of day and its format here are ours."""
     offset = d.agm_notice_id - FIRST_AGM_ID
     seconds = 10 * 3600 + (d.agm_notice_id * 53) % (7 * 3600)
     clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{d.agm_notice_id % 1000:03d}"
@@ -286,26 +326,31 @@ def agm_notice_row(d: Declaration, company_name: str) -> dict[str, Any]:
         "applicationStatus": AGM_APPLICATION_STATUS,  # assumed
         "fiscalReport": None,  # assumed
         "applicationDocumentDetailsList": [],  # assumed
-        "companyNews": {  # assumed, as on the captured dividend row
+        "companyNews": {  # a subset of the recorded keys (docstring), in the stand-in's earlier order
             "id": FIRST_AGM_NEWS_ID + offset,
-            "newsSource": "Letter",
+            "newsSource": AGM_NEWS_SOURCE,  # as recorded
             "newsHeadline": f"Notice of the annual general meeting of {company_name} ({d.symbol})",
             "newsBody": f"The annual general meeting of {company_name} will be held on "
             f"{d.agm_date.isoformat()} at {d.venue}. Agenda: {agenda}. Book closure date: "
             f"{d.book_close_date.isoformat()}.",
-            "newsType": "AGM",
-            "expiryDate": d.agm_date.isoformat(),
+            "newsType": AGM_NEWS_TYPE,  # as recorded
+            "expiryDate": d.agm_date.isoformat(),  # assumed
+            # the publication moment (the key as recorded; the clock ours, as on the dividend rows)
             "addedDate": f"{d.agm_published.isoformat()}T{clock}",
             "dividendsNotice": None,
             "bookCloseNotice": None,
-            "agmNotice": {
-                "id": FIRST_AGM_NOTICE_ID + offset,  # assumed
-                "activeStatus": "A",  # assumed
-                "agmDate": d.agm_date.isoformat(),  # assumed
-                "bookCloseDate": d.book_close_date.isoformat(),  # the one field seen on the live site
-                "venue": d.venue,  # assumed
-                "agenda": agenda,  # assumed
-                "financialYear": {"fyName": d.fy_name, "fyNameNepali": d.fiscal_year},  # assumed
+            "agmNotice": {  # the recorded keys, in the recorded order; the values ours
+                "id": FIRST_AGM_NOTICE_ID + offset,
+                "activeStatus": "A",
+                "agmType": AGM_TYPE,
+                "agmDate": d.agm_date.isoformat(),
+                "agmNo": d.agm_no,
+                "bookCloseDate": d.book_close_date.isoformat(),
+                "cashDividend": float(d.cash_pct),
+                "bonusShare": float(d.bonus_pct),
+                "agenda": agenda,
+                "venue": d.venue,
+                "remarks": None,
             },
         },
     }

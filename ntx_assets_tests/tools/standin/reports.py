@@ -18,6 +18,7 @@ import numpy as np
 
 from ntx_assets_tests.tools.standin.documents import Document, DocumentStore, encrypted_id
 from ntx_assets_tests.tools.standin.facts import FactBook
+from ntx_assets_tests.tools.standin.fiscal_years import financial_year, fiscal_year_start
 from ntx_assets_tests.tools.standin.market_rows import close_on_or_before
 from ntx_assets_tests.tools.standin.prices import PriceTable
 from ntx_assets_tests.tools.standin.seeding import numpy_rng
@@ -38,21 +39,6 @@ ANNUAL_DELAY_DAYS = (120, 200)
 
 def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
-
-
-def fiscal_year_start(day: date) -> int:
-    """Gregorian year in which the Nepali fiscal year containing `day` starts (Shrawan 1, ~July 17)."""
-    return day.year if day >= date(day.year, 7, 17) else day.year - 1
-
-
-def financial_year(start_year: int) -> dict[str, Any]:
-    return {
-        "id": start_year - 1990,
-        "fyName": f"{start_year}-{start_year + 1}",
-        "fyNameNepali": f"{start_year + 57}-{start_year + 58}",
-        "fromYear": f"{start_year}-07-17",
-        "toYear": f"{start_year + 1}-07-16",
-    }
 
 
 def period_ends(start_year: int) -> tuple[date, date, date, date]:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ntx_assets_tests.tools.standin import payload_id
+from ntx_assets_tests.tools.standin import drift, payload_id
 from ntx_assets_tests.tools.standin.documents import Document
 from ntx_assets_tests.tools.standin.paging import page_request, spring_page
 from ntx_assets_tests.tools.standin.responses import empty_200, error, json_bytes, json_response
@@ -78,7 +78,7 @@ async def market_open(request: Request) -> Response:
 
 
 async def company_list(request: Request) -> Response:
-    return _cached_json(request, "companies", lambda s: s.data.companies)
+    return _cached_json(request, "companies", lambda s: drift.companies(s.data.companies, s.config.drift))
 
 
 async def security_list(request: Request) -> Response:
@@ -146,12 +146,13 @@ async def _today_rows(request: Request) -> list[dict[str, Any]] | Response:
     """The rows of the requested businessDate (default: the last session), or the error/empty answer."""
     if not await _payload_id_ok(request, "today-price"):
         return empty_200()
-    data = _state(request).data
+    state = _state(request)
+    data = state.data
     try:
         day = _date_param(request, "businessDate") or data.last_session
     except ValueError:
         return error(400, request.url.path, "businessDate must be yyyy-MM-dd")
-    return data.today_rows(day) if day is not None else []
+    return drift.today_rows(data.today_rows(day), state.config.drift) if day is not None else []
 
 
 async def today_price(request: Request) -> Response:
@@ -188,7 +189,9 @@ async def security_history(request: Request) -> Response:
 # --- filings ---------------------------------------------------------------------------------------
 async def reports(request: Request) -> Response:
     security_id = _security_id(request, "securityId")
-    return json_response(_state(request).data.reports(security_id) if security_id is not None else [])
+    state = _state(request)
+    rows = state.data.reports(security_id) if security_id is not None else []
+    return json_response(drift.reports(rows, state.config.drift))
 
 
 async def corporate_actions(request: Request) -> Response:
@@ -199,14 +202,16 @@ async def corporate_actions(request: Request) -> Response:
 
 async def dividend_notices(request: Request) -> Response:
     security_id = _security_id(request, "securityId")
-    data = _state(request).data
-    return json_response(data.dividend_notices(security_id) if security_id is not None else [])
+    state = _state(request)
+    rows = state.data.dividend_notices(security_id) if security_id is not None else []
+    return json_response(drift.dividend_notices(rows, state.config.drift))
 
 
 async def agm_notices(request: Request) -> Response:
     security_id = _security_id(request, "securityId")
-    data = _state(request).data
-    return json_response(data.agm_notices(security_id) if security_id is not None else [])
+    state = _state(request)
+    rows = state.data.agm_notices(security_id) if security_id is not None else []
+    return json_response(drift.agm_notices(rows, state.config.drift))
 
 
 def _document_response(request: Request, document: Document | None) -> Response:
