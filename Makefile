@@ -18,7 +18,7 @@ PROD_DAGSTER_HOME ?= $(CURDIR)/.dagster_home_prod
 CODE_SERVER_PORT ?= 4266
 PG_READY = pg_isready -h 127.0.0.1 -p 5432 -q
 
-.PHONY: help install test test-fast test-calendar lint postgres chromium faketime dagster-home dev prod-local standin demo bench clean
+.PHONY: help install test test-fast test-calendar lint postgres chromium faketime dagster-home dev prod-local standin demo bench live-check clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -88,6 +88,12 @@ demo: install dagster-home  ## Backfill the whole graph against the stand-in and
 
 bench: install postgres dagster-home  ## Measure API calls, rate, upsert and indicator throughput
 	$(PY) -m ntx_assets_tests.tools.bench
+
+# e.g. LIVE_CHECK_FLAGS="--symbols NABIL,ACLBSL --save captures/$$(date +%F)"
+LIVE_CHECK_FLAGS ?=
+
+live-check: install  ## Read-only probe of NEPSE (NTX_NEPSE_BASE_URL, default the live site) with the product's models
+	$(PY) -m ntx_assets.nepse.check $(LIVE_CHECK_FLAGS)
 
 clean:  ## Remove local state (warehouse, Dagster home); keeps .venv
 	rm -rf data $(DAGSTER_HOME)

@@ -139,6 +139,8 @@ def closure_rows(agms: Iterable[AgmApplication], *, security_id: int, symbol: st
                 "announced_on": _date(news.added_date if news else None, symbol, agm.id, "addedDate"),
                 "book_close_date": notice.book_close_date,
                 "agm_date": notice.agm_date,
+                "bonus_pct": notice.bonus_share,
+                "cash_dividend_pct": notice.cash_dividend,
             }
         )
     return rows
@@ -163,6 +165,7 @@ class _Candidate:
     right: float
     right_price: float
     cash: float  # rupees per share
+    closes_on: dt.date | None = None  # the book closure announced for it, when known
 
     def expected_base(self, prior_close: float) -> float:
         if self.kind == CASH_DIVIDEND:
@@ -170,19 +173,46 @@ class _Candidate:
         return (prior_close + self.right_price * self.right) / (1.0 + self.bonus + self.right)
 
 
-def explain_rebasings(rebasings: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+def explain_rebasings(
+    rebasings: pd.DataFrame, actions: pd.DataFrame, closures: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """`rebasings` (security_id, ex_date, prior_close, adjusted_base, ...) with EXPLANATION_COLUMNS added:
     the kind of action whose formula gives adjusted_base from prior_close (or `unexplained`), the base it
     gives, and the action's (source, nepse_id) ("+"-joined ids when a bonus row and a right row together
-    explain it). `actions`: rows as `action_rows` makes them. Re-basings are explained in ex-date order."""
+    explain it). `actions`: rows as `action_rows` makes them; `closures`: book_closures rows
+    (security_id, fiscal_year, book_close_date). Re-basings are explained in ex-date order, and the result
+    does not depend on the order of the rows given (NEPSE lists them oldest first; the stand-in could do
+    either).
+
+    Among the actions whose formula fits, the one whose announced book closure precedes the re-basing
+    wins (the closest such closure), then one with no closure known, then one whose closure comes later;
+    then the closest fit, then the latest announcement. An action's closure: `assign_closures`."""
     out = rebasings.sort_values(["security_id", "ex_date"], kind="stable").reset_index(drop=True)
     explained: list[tuple[str, float | None, str | None, str | None]] = []
     used: set[tuple[str, int]] = set()
-    by_security = {sid: group for sid, group in actions.groupby("security_id")} if len(actions) else {}
+    by_security = (
+        {
+            sid: group
+            for sid, group in actions.sort_values(
+                ["security_id", "announced_on", "source", "nepse_id"], kind="stable", na_position="first"
+            ).groupby("security_id")
+        }
+        if len(actions)
+        else {}
+    )
+    closures_of = _closures_by_security(closures)
+    closing = {
+        security_id: assign_closures(group, closures_of.get(security_id, []))
+        for security_id, group in by_security.items()
+    }
     for row in out.itertuples(index=False):
         group = by_security.get(row.security_id)
-        candidates = _candidates(group, row.ex_date, used) if group is not None else []
-        best = _best(candidates, float(row.prior_close), float(row.adjusted_base))
+        candidates = (
+            _candidates(group, row.ex_date, used, closing.get(row.security_id, {}))
+            if group is not None
+            else []
+        )
+        best = _best(candidates, float(row.prior_close), float(row.adjusted_base), row.ex_date)
         if best is None:
             explained.append((UNEXPLAINED, None, None, None))
             continue
@@ -206,17 +236,91 @@ def matches(expected: float, served: float) -> bool:
     return abs(expected - served) <= max(ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE * abs(served))
 
 
-def _best(candidates: list[_Candidate], prior_close: float, served: float) -> tuple[_Candidate, float] | None:
+def _best(
+    candidates: list[_Candidate], prior_close: float, served: float, ex_date: dt.date
+) -> tuple[_Candidate, float] | None:
     scored = [(abs(c.expected_base(prior_close) - served), c) for c in candidates]
     fitting = [(error, c) for error, c in scored if matches(c.expected_base(prior_close), served)]
     if not fitting:
         return None
-    # The closest fit; on a tie the latest announcement (the one for this book closure).
-    _, candidate = min(fitting, key=lambda item: (item[0], -_ordinal(item[1].announced_on)))
+
+    def preference(item: tuple[float, _Candidate]) -> tuple[int, int, float, int]:  # smaller is better
+        error, candidate = item
+        closes = candidate.closes_on
+        # 0: its closure precedes the re-basing (the latest such first); 1: none known; 2: it closes later.
+        timing = 1 if closes is None else 0 if closes < ex_date else 2
+        return (timing, -_ordinal(closes) if timing == 0 else 0, error, -_ordinal(candidate.announced_on))
+
+    _, candidate = min(fitting, key=preference)
     return candidate, candidate.expected_base(prior_close)
 
 
-def _candidates(actions: pd.DataFrame, ex_date: dt.date, used: set[tuple[str, int]]) -> list[_Candidate]:
+@dataclass(frozen=True)
+class _Closure:
+    closes: dt.date
+    fiscal_year: str | None
+    bonus: float | None  # % the AGM approves, when its notice says
+    cash: float | None
+
+
+def _closures_by_security(closures: pd.DataFrame | None) -> dict[int, list[_Closure]]:
+    """security id -> its announced book closures, earliest first."""
+    if closures is None or closures.empty:
+        return {}
+    out: dict[int, list[_Closure]] = {}
+    columns = ["security_id", "book_close_date", "fiscal_year", "bonus_pct", "cash_dividend_pct"]
+    for row in closures.reindex(columns=columns).itertuples(index=False):
+        if isinstance(row.book_close_date, dt.date):
+            year = row.fiscal_year if isinstance(row.fiscal_year, str) else None
+            closure = _Closure(
+                row.book_close_date, year, _number(row.bonus_pct), _number(row.cash_dividend_pct)
+            )
+            out.setdefault(int(row.security_id), []).append(closure)
+    return {security_id: sorted(found, key=lambda c: c.closes) for security_id, found in out.items()}
+
+
+def assign_closures(actions: pd.DataFrame, closures: list[_Closure]) -> dict[tuple[str, int], dt.date]:
+    """Each action's book closure, for one company: in announcement order, the first closure on or after
+    the action's announcement not yet taken by an earlier action of the same source (each endpoint lists a
+    declaration once, and one closure serves one declaration), that is of the same fiscal year (when both
+    name one), else approves the same bonus and cash percentages (an AGM notice gives those, not its fiscal
+    year), else names neither."""
+    assigned: dict[tuple[str, int], dt.date] = {}
+    taken: set[tuple[str, dt.date]] = set()
+    ordered = actions.sort_values(["announced_on", "nepse_id"], kind="stable", na_position="first")
+    for action in ordered.itertuples(index=False):
+        announced = action.announced_on if isinstance(action.announced_on, dt.date) else None
+        year = action.fiscal_year if isinstance(action.fiscal_year, str) else None
+        terms = (_number(action.bonus_pct) or 0.0, _number(action.cash_dividend_pct) or 0.0)
+        free = [
+            c
+            for c in closures
+            if (announced is None or c.closes >= announced) and (action.source, c.closes) not in taken
+        ]
+        for fits in (
+            lambda c, year=year: c.fiscal_year is not None and c.fiscal_year == year,
+            lambda c, terms=terms: (c.bonus is not None or c.cash is not None) and _same_terms(c, terms),
+            lambda c: c.fiscal_year is None and c.bonus is None and c.cash is None,
+        ):
+            found = [c.closes for c in free if fits(c)]
+            if found:
+                assigned[(action.source, int(action.nepse_id))] = found[0]
+                taken.add((action.source, found[0]))
+                break
+    return assigned
+
+
+def _same_terms(closure: _Closure, terms: tuple[float, float]) -> bool:
+    bonus, cash = terms
+    return abs((closure.bonus or 0.0) - bonus) < 0.005 and abs((closure.cash or 0.0) - cash) < 0.005
+
+
+def _candidates(
+    actions: pd.DataFrame,
+    ex_date: dt.date,
+    used: set[tuple[str, int]],
+    closing: dict[tuple[str, int], dt.date],
+) -> list[_Candidate]:
     earliest = ex_date - dt.timedelta(days=CANDIDATE_DAYS)
     singles: list[_Candidate] = []
     for action in actions.itertuples(index=False):
@@ -227,13 +331,14 @@ def _candidates(actions: pd.DataFrame, ex_date: dt.date, used: set[tuple[str, in
         bonus, right = _fraction(action.bonus_pct), _fraction(action.right_pct)
         price = _number(action.right_price) or PAR_VALUE
         cash = _number(action.cash_dividend_pct) or 0.0
+        closes = closing.get(key)
         if bonus or right:
             kind = BONUS_AND_RIGHT if bonus and right else BONUS if bonus else RIGHT
-            singles.append(_Candidate(kind, (key,), announced, bonus, right, price, 0.0))
+            singles.append(_Candidate(kind, (key,), announced, bonus, right, price, 0.0, closes))
         if cash:
             # Rupees per share: c% of the face value.
             singles.append(
-                _Candidate(CASH_DIVIDEND, (key,), announced, 0.0, 0.0, price, cash * PAR_VALUE / 100)
+                _Candidate(CASH_DIVIDEND, (key,), announced, 0.0, 0.0, price, cash * PAR_VALUE / 100, closes)
             )
     pairs = [
         _Candidate(
@@ -244,6 +349,7 @@ def _candidates(actions: pd.DataFrame, ex_date: dt.date, used: set[tuple[str, in
             right=right.right,
             right_price=right.right_price,
             cash=0.0,
+            closes_on=bonus.closes_on or right.closes_on,
         )
         for bonus, right in itertools.permutations(singles, 2)
         if bonus.kind == BONUS and right.kind == RIGHT and bonus.keys != right.keys

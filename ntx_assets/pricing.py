@@ -4,6 +4,8 @@ The client has already typed each row (`TodayPrice`: numbers are numbers, counts
 refused it; what is checked here is what a type cannot say. A session is accepted whole or not at all:
 one bad row (a missing field, a negative or inverted price, a row of another date) raises
 `BadPriceData` naming the symbol, the date and the field, and the caller writes nothing of that session.
+A row in NEPSE's intraday shape (no close, no market capitalization) raises `CloseNotPublished`: the
+session is pending, not bad.
 """
 
 from __future__ import annotations
@@ -42,6 +44,24 @@ _POSITIVE = {
     "previous_close",
     "average_traded_price",
 }
+
+
+class CloseNotPublished(RuntimeError):
+    """A session whose closing prices NEPSE has not published yet: not bad data, nothing to load yet.
+
+    During the session today-price rows carry `closePrice: null` and `marketCapitalization: null`
+    (ACLBSL at 11:53 on 2026-04-02, a public capture: ntx_assets_tests/data/public-captures/
+    tp_pratap22.json); both are filled at the close. A row missing its close alone is bad data.
+    """
+
+    def __init__(self, *, symbol: str, business_date: dt.date) -> None:
+        self.symbol, self.business_date = symbol, business_date
+        super().__init__(
+            f"today-price for {business_date}: {symbol} has no closePrice and no marketCapitalization yet, "
+            "as NEPSE serves rows during the session: its closing prices are not published yet, so nothing "
+            f"of {business_date} was loaded. new_session_sensor requests it again (or re-execute from "
+            "failure)."
+        )
 
 
 class BadPriceData(ValueError):
@@ -93,6 +113,8 @@ def _row(record: TodayPrice, business_date: dt.date) -> dict[str, Any]:
         "business_date": business_date,
         "symbol": record.symbol,
     }
+    if record.close_price is None and record.market_capitalization is None:
+        raise CloseNotPublished(symbol=record.symbol, business_date=business_date)
     for attribute, (field, column) in (_REQUIRED | _OPTIONAL).items():
         value = getattr(record, attribute)
         if value is None and attribute in _REQUIRED:

@@ -242,20 +242,16 @@ def test_book_closures_and_share_counts_are_stored_as_nepse_announced_them(world
                 row["id"],
                 dt.date.fromisoformat(row["companyNews"]["addedDate"][:10]),
                 dt.date.fromisoformat(row["companyNews"]["agmNotice"]["bookCloseDate"]),
-                row["companyNews"]["agmNotice"]["financialYear"]["fyNameNepali"],
+                row["companyNews"]["agmNotice"].get("bonusShare") or 0.0,
+                row["companyNews"]["agmNotice"].get("cashDividend") or 0.0,
             )
             for row in served
             if row["companyNews"]["agmNotice"].get("bookCloseDate")
         }
         mine = stored[stored["security_id"] == event.security_id]
-        assert (
-            set(
-                mine[["nepse_id", "announced_on", "book_close_date", "fiscal_year"]].itertuples(
-                    index=False, name=None
-                )
-            )
-            == expected
-        )
+        mine = mine.fillna({"bonus_pct": 0.0, "cash_dividend_pct": 0.0})
+        columns = ["nepse_id", "announced_on", "book_close_date", "bonus_pct", "cash_dividend_pct"]
+        assert set(mine[columns].itertuples(index=False, name=None)) == expected
         assert event.book_close_date in set(mine["book_close_date"])  # the seeded closure itself
         detail = world.standin.data.security_detail(event.security_id)
         assert detail is not None

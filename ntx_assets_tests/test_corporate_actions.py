@@ -5,6 +5,8 @@ The expected bases are NEPSE's published examples (NEPSE_API.md section 8), writ
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,11 +23,13 @@ from ntx_assets.corporate_actions import (
     UNEXPLAINED,
     BadCorporateAction,
     action_rows,
+    assign_closures,
     explain_rebasings,
 )
 from ntx_assets.nepse.models import CorporateAction, DividendApplication
 
 D = dt.date
+CAPTURES = Path(__file__).parent / "data" / "public-captures"
 
 # go-nepse's sample row shape (NEPSE_API.md section 8): an 18.5% bonus given as a ratio only.
 ACTION: dict[str, Any] = {
@@ -204,3 +208,96 @@ def test_the_ratio_stands_for_a_bonus_only_when_no_percentage_is_given() -> None
     right["ratioDen"] = 1.0
     (row,) = action_rows([CorporateAction.model_validate(right)], [], security_id=1, symbol="X")
     assert (row["bonus_pct"], row["right_pct"]) == (None, 100.0)
+
+
+def closures(*rows: tuple[dt.date, str | None]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"security_id": 1, "book_close_date": closes, "fiscal_year": year} for closes, year in rows]
+    )
+
+
+def test_the_action_whose_book_closure_precedes_the_rebasing_wins() -> None:
+    """Two 10% bonuses fit one re-basing: last year's (its book closed long ago) and this year's (its book
+    closed the session before). The announced closure picks this year's, in either order of the rows."""
+    announced = actions(
+        {"bonus_pct": 10.0, "fiscal_year": "2081-2082", "announced_on": D(2025, 3, 1)},
+        {"bonus_pct": 10.0, "fiscal_year": "2082-2083", "announced_on": D(2025, 2, 1)},
+    )
+    book = closures((D(2025, 4, 1), "2081-2082"), (D(2026, 1, 30), "2082-2083"))
+    for order in (announced, announced.iloc[::-1]):
+        out = explain_rebasings(pd.DataFrame([rebasing(327.0, 297.27)]), order, book)
+        assert out["action_id"].tolist() == ["2"]
+    # Without closures the later announcement wins (the old rule); with closures named by no fiscal year,
+    # an action's closure is the first on or after its announcement.
+    assert explain([rebasing(327.0, 297.27)], announced) == [(BONUS, "1")]
+    unnamed = closures((D(2025, 2, 20), None), (D(2026, 1, 30), None))
+    later = actions(
+        {"bonus_pct": 10.0, "announced_on": D(2025, 2, 10)},
+        {"bonus_pct": 10.0, "announced_on": D(2026, 1, 5)},
+    )
+    out = explain_rebasings(pd.DataFrame([rebasing(327.0, 297.27)]), later, unnamed)
+    assert out["action_id"].tolist() == ["2"]
+    # A closure after the re-basing makes an action the last choice.
+    future = closures((D(2026, 3, 1), "2082-2083"))
+    both = actions(
+        {"bonus_pct": 10.0, "fiscal_year": "2082-2083", "announced_on": D(2026, 1, 20)},
+        {"bonus_pct": 10.0, "fiscal_year": "2081-2082", "announced_on": D(2025, 6, 1)},
+    )
+    out = explain_rebasings(pd.DataFrame([rebasing(327.0, 297.27)]), both, future)
+    assert out["action_id"].tolist() == ["2"]
+
+
+def test_an_agm_closure_without_a_fiscal_year_belongs_to_the_action_with_its_terms() -> None:
+    """NEPSE's AGM notice names the bonus and cash it approves, not its fiscal year. Two 10% bonuses fit a
+    re-basing on 2026-02-02: the one announced 2025-12-01, whose closure (the first 10% one after it) was on
+    2026-01-30, and the one announced 2026-01-20, whose closure (the next 10% one) comes 2026-03-10. The
+    earlier announcement explains it, although the later one would win without the closures."""
+    announced = actions(
+        {"bonus_pct": 10.0, "announced_on": D(2025, 12, 1)},
+        {"bonus_pct": 10.0, "announced_on": D(2026, 1, 20)},
+    )
+    book = pd.DataFrame(
+        [
+            {"security_id": 1, "book_close_date": D(2026, 1, 30), "fiscal_year": None, "bonus_pct": 10.0},
+            {"security_id": 1, "book_close_date": D(2026, 3, 10), "fiscal_year": None, "bonus_pct": 10.0},
+            {"security_id": 1, "book_close_date": D(2026, 1, 25), "fiscal_year": None, "bonus_pct": 15.0},
+        ]
+    )
+    for order in (announced, announced.iloc[::-1]):
+        out = explain_rebasings(pd.DataFrame([rebasing(330.0, 300.0)]), order, book)
+        assert out["action_id"].tolist() == ["1"]
+    assert explain([rebasing(330.0, 300.0)], announced) == [(BONUS, "2")]  # without closures
+    assert assign_closures(announced, []) == {}
+
+
+def test_live_captures_parse_in_either_order_and_date_a_notice_by_added_date() -> None:
+    """The public captures: corporate actions oldest first (NABIL's 18.5% bonus row), and a 2026-09
+    dividend notice with no modifiedDate, dated by companyNews.addedDate."""
+    captured = json.loads((CAPTURES / "ca_pratap22.json").read_text())
+    rows = action_rows(
+        [CorporateAction.model_validate(r) for r in captured], [], security_id=131, symbol="NABIL"
+    )
+    assert rows[0]["bonus_pct"] == 18.5 and rows[0]["announced_on"] == D(2023, 1, 1)
+    notice = json.loads((CAPTURES / "div_ghaleyanish_asstored.json").read_text())[0]
+    # The probe stored every value as text: typed here as NEPSE sends them (ids and amounts numbers).
+    typed = {
+        "id": 47328,
+        "activeStatus": "A",
+        "companyNews": {
+            "id": 70585,
+            "newsType": notice["companyNews"]["newsType"],
+            "addedDate": notice["companyNews"]["addedDate"],
+            "dividendsNotice": {
+                "financialYear": notice["companyNews"]["dividendsNotice"]["financialYear"],
+                "cashDividend": 10.8,
+                "bonusShare": 5.0,
+                "rightShare": 0.0,
+            },
+            "bookCloseNotice": None,
+            "agmNotice": None,
+        },
+    }
+    assert "modifiedDate" not in notice
+    (row,) = action_rows([], [DividendApplication.model_validate(typed)], security_id=131, symbol="NABIL")
+    assert row["announced_on"] == D(2026, 9, 6)
+    assert (row["fiscal_year"], row["cash_dividend_pct"], row["bonus_pct"]) == ("2082-2083", 10.8, 5.0)

@@ -3,11 +3,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
 from ntx_assets.nepse.models import TodayPrice
-from ntx_assets.pricing import BadPriceData
+from ntx_assets.pricing import BadPriceData, CloseNotPublished
 from ntx_assets.pricing import price_rows as price_rows_of_records
 from ntx_assets_tests.tools.standin.snapshots import SNAPSHOT_DIR
 
@@ -100,3 +101,24 @@ def test_a_security_twice_in_one_session_is_rejected(payload: list[dict]) -> Non
     doubled = [payload[0], dict(payload[0])]
     with pytest.raises(BadPriceData, match="appears twice"):
         price_rows(doubled, SESSION, {payload[0]["securityId"]: "X"})
+
+
+CAPTURES = Path(__file__).parent / "data" / "public-captures"
+
+
+def test_the_live_intraday_row_makes_the_session_pending_not_bad() -> None:
+    """ACLBSL at 11:53 on 2026-04-02 (public capture, tp_pratap22.json): no close and no market
+    capitalization yet. Refused as not published, whatever the rest of the session holds."""
+    intraday = json.loads((CAPTURES / "tp_pratap22.json").read_text())
+    day = dt.date(2026, 4, 2)
+    with pytest.raises(CloseNotPublished, match="closing prices are not published yet") as raised:
+        price_rows(intraday, day, {2790: "ACLBSL"})
+    assert (raised.value.symbol, raised.value.business_date) == ("ACLBSL", day)
+    assert not isinstance(raised.value, BadPriceData)
+    # The same row with its market capitalization filled but still no close is bad data, named.
+    half = [{**intraday[0], "marketCapitalization": 3708.15}]
+    with pytest.raises(BadPriceData, match="field 'closePrice' is missing"):
+        price_rows(half, day, {2790: "ACLBSL"})
+    # Once NEPSE publishes both, the row loads.
+    closed = [{**intraday[0], "closePrice": 1019.2, "marketCapitalization": 3741.7}]
+    assert price_rows(closed, day, {2790: "ACLBSL"})[0]["close"] == 1019.2

@@ -127,13 +127,71 @@ def test_a_closed_session_is_requested_once_as_one_run_for_every_symbol(
     assert request.partition_key == day.isoformat()
     assert new_session_sensor.job_name == new_session_job.name  # universe, prices, indicators
     assert request.run_key == f"session-{day.isoformat()}"
-    assert json.loads(str(result.cursor)) == {CURSOR_KEY: day.isoformat()}
+    assert json.loads(str(result.cursor)) == {CURSOR_KEY: day.isoformat(), "attempts": 1}
 
     # The next tick (the daemon stores the cursor, so it survives restarts) finds nothing new.
     again = evaluate(nepse_resource, sensor_instance, result.cursor)
     assert isinstance(again, dg.SkipReason)
     assert f"NEPSE's latest close is {day}" in str(again.skip_message)
     assert f"{day} was already requested" in str(again.skip_message)
+
+
+def test_a_session_whose_close_is_not_published_is_pending_and_requested_again(
+    market: StandinServer, nepse_resource: NepseResource, warehouse_url: str
+) -> None:
+    """NEPSE still serves the intraday shape (closePrice and marketCapitalization null, the public
+    capture's ACLBSL row) after its CLOSE: the run loads nothing of the session and fails it as pending,
+    not as bad data; the sensor requests it again once that run ended, and stops once the prices landed."""
+    day = past_sessions(market)[-1]
+    market.set_market_status("CLOSE", dt.datetime.combine(day, CLOSE))
+    aclbsl = next(c["id"] for c in market.data.companies if c["symbol"] == "ACLBSL")
+    market.data.amend_today_price(day, aclbsl, closePrice=None, marketCapitalization=None)
+    job = project_defs().resolve_job_def(new_session_job.name)
+    resources = run_resources(nepse_resource, warehouse_url)
+    try:
+        with dg.instance_for_test() as instance:
+            first = evaluate(nepse_resource, instance)
+            assert isinstance(first, dg.SensorResult) and first.run_requests
+            pending = job.execute_in_process(
+                partition_key=day.isoformat(),
+                instance=instance,
+                resources=resources,
+                raise_on_error=False,
+                tags={"dagster/partition": day.isoformat()},
+            )
+            assert not pending.success
+            failure = pending.get_step_failure_events()[0].step_failure_data.error
+            assert failure is not None and "closing prices are not published yet" in failure.message
+            assert "BadPriceData" not in failure.message and "nothing of session" not in failure.message
+            assert day.isoformat() not in instance.get_materialized_partitions(daily_prices.key)
+            engine = create_warehouse_engine(warehouse_url)
+            with engine.connect() as conn:
+                stored = conn.execute(
+                    select(func.count()).where(prices_table.c.business_date == day)
+                ).scalar_one()
+            engine.dispose()
+            assert stored == 0
+
+            again = evaluate(nepse_resource, instance, first.cursor)
+            assert isinstance(again, dg.SensorResult) and again.run_requests is not None
+            assert again.run_requests[0].run_key == f"session-{day.isoformat()}-attempt-2"
+            assert again.run_requests[0].partition_key == day.isoformat()
+            assert json.loads(str(again.cursor)) == {CURSOR_KEY: day.isoformat(), "attempts": 2}
+
+            market.data.restore_today_prices(day)  # NEPSE publishes the close
+            loaded = job.execute_in_process(
+                partition_key=day.isoformat(),
+                instance=instance,
+                resources=resources,
+                tags={"dagster/partition": day.isoformat()},
+            )
+            assert loaded.success
+            done = evaluate(nepse_resource, instance, again.cursor)
+            assert isinstance(done, dg.SkipReason) and f"{day} was already requested" in str(
+                done.skip_message
+            )
+    finally:
+        market.data.restore_today_prices(day)
 
 
 def _latest_holiday_on_a_trading_weekday(standin: StandinServer) -> tuple[dt.date, str]:

@@ -150,7 +150,8 @@ def price_adjustments(warehouse: WarehouseResource) -> Iterator[dg.MaterializeRe
     with warehouse.engine.connect() as conn:
         prices = read_frame(conn, select(*_PRICE_COLUMNS))
         actions = read_frame(conn, select(actions_table))
-    rows = adjustment_rows(prices, actions)
+        closures = read_frame(conn, select(book_closures_table))
+    rows = adjustment_rows(prices, actions, closures)
     with warehouse.engine.begin() as conn:
         counts = upsert(conn, adjustments_table, rows)
         removed = _remove_stale(conn, rows)
@@ -194,8 +195,10 @@ _PRICE_COLUMNS = (
 )
 
 
-def adjustment_rows(prices: pd.DataFrame, actions: pd.DataFrame) -> list[dict]:
-    """The price_adjustments rows of the stored prices and announced actions (pure)."""
+def adjustment_rows(
+    prices: pd.DataFrame, actions: pd.DataFrame, closures: pd.DataFrame | None = None
+) -> list[dict]:
+    """The price_adjustments rows of the stored prices, announced actions and book closures (pure)."""
     found = detect_adjustments(prices)
     if found.empty:
         return []
@@ -204,7 +207,7 @@ def adjustment_rows(prices: pd.DataFrame, actions: pd.DataFrame) -> list[dict]:
     found["adjusted_base"] = served.loc[keys, "previous_close"].astype(float).to_numpy()
     found["symbol"] = served.loc[keys, "symbol"].to_numpy()
     found["prior_close"] = found["adjusted_base"] / found["factor"]
-    explained = explain_rebasings(found, actions)
+    explained = explain_rebasings(found, actions, closures)
     # The product of this factor and every later one of the security, for the adjusted_prices view.
     explained["factor_to_latest"] = explained.groupby("security_id")["factor"].transform(
         lambda factors: np.cumprod(factors.to_numpy()[::-1])[::-1]

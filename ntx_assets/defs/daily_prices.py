@@ -12,7 +12,7 @@ from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.partial_success import fail_the_rest, materialized
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.nepse import NepseClient, NepseRowError
-from ntx_assets.pricing import BadPriceData, price_rows
+from ntx_assets.pricing import BadPriceData, CloseNotPublished, price_rows
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.sessions import holiday_dates, plan_price_fetches
 from ntx_assets.warehouse import UpsertCounts, upsert
@@ -66,6 +66,7 @@ def daily_prices(
     # oldest partitions leave NEPSE's window, and a backfill of every partition must still load the rest.
     too_old = plan.too_old_error()
     failures: dict[dt.date, Exception] = dict.fromkeys(plan.too_old, too_old) if too_old else {}
+    unpublished: dict[dt.date, CloseNotPublished] = {}
     for day in plan.sessions:
         if day == now.date() and not _session_closed(client, day, now):
             pending.append(day)
@@ -77,6 +78,11 @@ def daily_prices(
                 closed.append(day)
                 continue
             rows = price_rows(records, day, universe)
+        except CloseNotPublished as error:
+            # NEPSE still serves the session's intraday rows: pending like a session not over, not bad.
+            context.log.warning(str(error))
+            unpublished[day] = error
+            continue
         except (NepseRowError, BadPriceData) as error:
             bad = _bad_price(error, day)
             context.log.error(str(bad))
@@ -96,7 +102,7 @@ def daily_prices(
                 "closed": len(closed),
             }
         ),
-        "not_closed_yet": dg.MetadataValue.json([d.isoformat() for d in pending]),
+        "not_closed_yet": dg.MetadataValue.json([d.isoformat() for d in [*pending, *unpublished]]),
         **totals.as_metadata(),
         "api_calls": client.stats.total_calls - calls_before,
         "planned_calls": plan.planned_calls,
@@ -107,6 +113,7 @@ def daily_prices(
     # missing partitions" still finds it.
     for day in [*pending, *plan.future]:
         failures[day] = SessionNotOver(day, now)
+    failures.update(unpublished)
     if failures:
         _report_partial(context, dates, failures, metadata)
     yield dg.MaterializeResult(metadata=metadata)

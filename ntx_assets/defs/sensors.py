@@ -31,6 +31,11 @@ from ntx_assets.sessions import holiday_dates, is_session, is_trading_weekday
 NEW_SESSION_ASSETS = (company_universe, daily_prices, indicators)
 NEW_SESSION_INTERVAL_SECONDS = 300
 CURSOR_KEY = "last_requested_session"
+ATTEMPTS_KEY = "attempts"
+# A requested session whose prices did not land (NEPSE had not published its closing prices yet, or the run
+# failed) is requested again at the next tick after its run ended, up to this many runs in all: an hour
+# of 5-minute ticks.
+MAX_ATTEMPTS = 12
 
 new_session_job = dg.define_asset_job(
     "new_session_job",
@@ -64,8 +69,17 @@ def read_cursor(cursor: str | None) -> dt.date | None:
             ) from None
 
 
-def write_cursor(session: dt.date) -> str:
-    return json.dumps({CURSOR_KEY: session.isoformat()})
+def read_attempts(cursor: str | None) -> int:
+    """How many runs the cursor's session has been requested in (1 for a cursor without the count)."""
+    try:
+        value = json.loads(cursor) if cursor else None
+    except ValueError:
+        return 1
+    return int(value.get(ATTEMPTS_KEY, 1)) if isinstance(value, dict) else 1
+
+
+def write_cursor(session: dt.date, attempts: int = 1) -> str:
+    return json.dumps({CURSOR_KEY: session.isoformat(), ATTEMPTS_KEY: attempts})
 
 
 def closed_session_to_request(
@@ -106,8 +120,10 @@ def closed_session_to_request(
     description=(
         "Every 5 minutes, reads NEPSE's market status. When a session has closed (CLOSE, asOf newer than "
         "the cursor's last requested session, a session per NEPSE's calendar), requests ONE run: "
-        "company_universe, then that date's daily_prices and indicators partition for every symbol. "
-        'Cursor: {"last_requested_session": "YYYY-MM-DD"}.'
+        "company_universe, then that date's daily_prices and indicators partition for every symbol. A "
+        "requested session whose prices did not land (closing prices not published yet) is requested again "
+        f"once its run ended, up to {MAX_ATTEMPTS} runs. "
+        'Cursor: {"last_requested_session": "YYYY-MM-DD", "attempts": N}.'
     ),
 )
 def new_session_sensor(
@@ -115,11 +131,10 @@ def new_session_sensor(
 ) -> dg.SensorResult | dg.SkipReason:
     first = dt.date.fromisoformat(str(session_date_partitions.get_first_partition_key()))
     last = dt.date.fromisoformat(str(session_date_partitions.get_last_partition_key()))
-    decision = closed_session_to_request(
-        nepse.client.market_status(), read_cursor(context.cursor), nepal_now(), first, last
-    )
+    requested = read_cursor(context.cursor)
+    decision = closed_session_to_request(nepse.client.market_status(), requested, nepal_now(), first, last)
     if isinstance(decision, str):
-        return dg.SkipReason(decision)
+        return _request_again(context, requested, read_attempts(context.cursor)) or dg.SkipReason(decision)
     session = decision
 
     holidays = nepse.client.holidays(session.year)
@@ -140,6 +155,30 @@ def new_session_sensor(
             dg.RunRequest(run_key=f"session-{session.isoformat()}", partition_key=session.isoformat())
         ],
         cursor=write_cursor(session),
+    )
+
+
+def _request_again(
+    context: dg.SensorEvaluationContext, session: dt.date | None, attempts: int
+) -> dg.SensorResult | dg.SkipReason | None:
+    """The last requested session again when its runs ended without its prices landing (NEPSE had not
+    published its closing prices yet, or the run failed); None when there is nothing to retry (loaded, no
+    run made yet, or MAX_ATTEMPTS runs already)."""
+    if session is None or attempts >= MAX_ATTEMPTS:
+        return None
+    key = session.isoformat()
+    if key in context.instance.get_materialized_partitions(daily_prices.key):
+        return None
+    runs = context.instance.get_run_records(
+        filters=dg.RunsFilter(job_name=new_session_job.name, tags={"dagster/partition": key})
+    )
+    if not runs:
+        return None  # requested, and the daemon has not made its run: nothing failed yet
+    if any(not record.dagster_run.is_finished for record in runs):
+        return dg.SkipReason(f"{key} was requested and its run has not finished yet")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"session-{key}-attempt-{attempts + 1}", partition_key=key)],
+        cursor=write_cursor(session, attempts + 1),
     )
 
 

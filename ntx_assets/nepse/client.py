@@ -100,6 +100,7 @@ class NepseClient:
         self._lock = threading.Lock()
         self._market_id: tuple[date, int] | None = None  # (Nepal date, market-open id)
         self._today_price_variant: dict[date, Variant] = {}  # Nepal date -> variant NEPSE accepted
+        self._observers: list[Callable[[Call, Any], None]] = []
 
     @property
     def base_url(self) -> str:
@@ -124,12 +125,12 @@ class NepseClient:
     def company_list(self) -> list[Company]:
         """Every listed company incl. delisted (status D); no promoter shares."""
         call = Call("GET", "/api/nots/company/list")
-        return _rows(call, Company, self._session.get_json(call))
+        return self._rows(call, Company, self._session.get_json(call))
 
     def security_list(self) -> list[Security]:
         """Active and suspended securities, promoter shares included."""
         call = Call("GET", "/api/nots/security", params={"nonDelisted": "true"})
-        return _rows(call, Security, self._session.get_json(call))
+        return self._rows(call, Security, self._session.get_json(call))
 
     def promoters(self) -> list[SecurityDetail]:
         return self._paged_get("/api/nots/security/promoters", SecurityDetail, key=_field("id"))
@@ -144,12 +145,12 @@ class NepseClient:
             f"/api/nots/security/profile/{int(security_id)}",
             template="/api/nots/security/profile/{id}",
         )
-        return _one(call, SecurityProfile, self._session.get_json(call))
+        return self._one(call, SecurityProfile, self._session.get_json(call))
 
     def security_shares(self, security_id: int) -> SecurityShares:
         """Listed shares and paid-up capital (the security detail; POST with the raw payload id)."""
         call = Call("POST", f"/api/nots/security/{int(security_id)}", template="/api/nots/security/{id}")
-        return _one(call, SecurityShares, self._session.post_json(call, [self._body(Variant.RAW)]))
+        return self._one(call, SecurityShares, self._session.post_json(call, [self._body(Variant.RAW)]))
 
     # --- prices --------------------------------------------------------------------------------------
 
@@ -165,7 +166,7 @@ class NepseClient:
             )
 
         rows = collect_pages(call_for_page, self._post_today_price, key=_field("securityId"))
-        return _rows(call_for_page(0), TodayPrice, rows)
+        return self._rows(call_for_page(0), TodayPrice, rows)
 
     def price_history(self, security_id: int, start: date, end: date) -> list[PriceHistoryRow]:
         """Daily bars, newest first, without an open price; NEPSE serves only about one year back."""
@@ -185,20 +186,20 @@ class NepseClient:
             )
 
         rows = collect_pages(call_for_page, self._session.get_json, key=_field("businessDate"))
-        return _rows(call_for_page(0), PriceHistoryRow, rows)
+        return self._rows(call_for_page(0), PriceHistoryRow, rows)
 
     # --- calendar ------------------------------------------------------------------------------------
 
     def market_status(self) -> MarketStatus:
         call = Call("GET", "/api/nots/nepse-data/market-open")
-        status = _one(call, MarketStatus, self._session.get_json(call))
+        status = self._one(call, MarketStatus, self._session.get_json(call))
         with self._lock:
             self._market_id = (nepal_today(), status.id)
         return status
 
     def holidays(self, year: int) -> list[Holiday]:
         call = Call("GET", "/api/nots/holiday/list", params={"year": int(year)})
-        return _rows(call, Holiday, self._session.get_json(call))
+        return self._rows(call, Holiday, self._session.get_json(call))
 
     # --- filings -------------------------------------------------------------------------------------
 
@@ -209,7 +210,7 @@ class NepseClient:
             f"/api/nots/application/reports/{int(security_id)}",
             template="/api/nots/application/reports/{id}",
         )
-        return _rows(call, Report, self._session.get_json(call))
+        return self._rows(call, Report, self._session.get_json(call))
 
     # --- corporate actions ---------------------------------------------------------------------------
 
@@ -220,7 +221,7 @@ class NepseClient:
             f"/api/nots/security/corporate-actions/{int(security_id)}",
             template="/api/nots/security/corporate-actions/{id}",
         )
-        return _rows(call, CorporateAction, self._session.get_json(call))
+        return self._rows(call, CorporateAction, self._session.get_json(call))
 
     def dividend_notices(self, security_id: int) -> list[DividendApplication]:
         """Dividend declarations (cash, bonus and right percentages per fiscal year) of one security."""
@@ -229,7 +230,7 @@ class NepseClient:
             f"/api/nots/application/dividend/{int(security_id)}",
             template="/api/nots/application/dividend/{id}",
         )
-        return _rows(call, DividendApplication, self._session.get_json(call))
+        return self._rows(call, DividendApplication, self._session.get_json(call))
 
     def agm_notices(self, security_id: int) -> list[AgmApplication]:
         """AGM notices of one security, with the book-close date each announces."""
@@ -238,7 +239,7 @@ class NepseClient:
             f"/api/nots/application/agm/{int(security_id)}",
             template="/api/nots/application/agm/{id}",
         )
-        return _rows(call, AgmApplication, self._session.get_json(call))
+        return self._rows(call, AgmApplication, self._session.get_json(call))
 
     def download(
         self,
@@ -257,7 +258,22 @@ class NepseClient:
             self._session, file_path=file_path, encrypted_id=encrypted_id, max_bytes=max_bytes, sink=sink
         )
 
+    def observe(self, observer: Callable[[Call, Any], None]) -> None:
+        """Call `observer(call, payload)` with every answer's decoded JSON before it is parsed (all pages
+        of a paged call together): what `python -m ntx_assets.nepse.check` reports and saves."""
+        self._observers.append(observer)
+
     # --- helpers -------------------------------------------------------------------------------------
+
+    def _rows(self, call: Call, model: type[M], data: Any) -> list[M]:
+        for observer in self._observers:
+            observer(call, data)
+        return _rows(call, model, data)
+
+    def _one(self, call: Call, model: type[M], data: Any) -> M:
+        for observer in self._observers:
+            observer(call, data)
+        return _one(call, model, data)
 
     def _paged_get(
         self, path: str, model: type[M], *, key: Callable[[Any], Hashable] | None = None
@@ -266,7 +282,7 @@ class NepseClient:
             return Call("GET", path, params={"page": page, "size": self._page_size})
 
         rows = collect_pages(call_for_page, self._session.get_json, key=key)
-        return _rows(call_for_page(0), model, rows)
+        return self._rows(call_for_page(0), model, rows)
 
     def _current_market_id(self) -> int:
         """The market-open id, fetched once per Nepal calendar day (it feeds every POST payload id)."""

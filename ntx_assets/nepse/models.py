@@ -334,13 +334,18 @@ class DividendsNotice(NepseModel):
 
 
 class AgmNotice(NepseModel):
-    """`companyNews.agmNotice` of an AGM row: only `bookCloseDate` is known from live captures (NEPSE_API.md,
-    corrections); the AGM date and fiscal year are the stand-in's assumption, read when present."""
+    """`companyNews.agmNotice` of an AGM row. A public probe of 2026-09 recorded its keys (id, activeStatus,
+    agmType, agmDate, agmNo, bookCloseDate, cashDividend, bonusShare, agenda, venue, remarks); their types
+    were not kept, so each is read as NEPSE's other rows type such a value. No fiscal year: the closure is
+    linked to its action by the terms it approves (ntx_assets/corporate_actions.py)."""
 
     id: Count | None = None
     agm_date: IsoDate | None = None
+    agm_no: Count | None = None
     book_close_date: IsoDate | None = None
-    financial_year: FinancialYear | None = None
+    cash_dividend: Amount | None = None  # %
+    bonus_share: Amount | None = None  # %
+    financial_year: FinancialYear | None = None  # not in the recorded keys; read if NEPSE sends it
 
 
 class CompanyNews(NepseModel):

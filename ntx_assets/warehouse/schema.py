@@ -194,6 +194,9 @@ book_closures = Table(
     Column("announced_on", Date),
     Column("book_close_date", Date, nullable=False),
     Column("agm_date", Date),
+    # The terms the AGM approves (agmNotice.cashDividend / bonusShare): they link a closure to its action.
+    _amount("bonus_pct"),
+    _amount("cash_dividend_pct"),
 )
 Index("ix_book_closures_security", book_closures.c.security_id)
 

@@ -177,6 +177,8 @@ def upgrade() -> None:
         sa.Column("announced_on", sa.Date(), nullable=True),
         sa.Column("book_close_date", sa.Date(), nullable=False),
         sa.Column("agm_date", sa.Date(), nullable=True),
+        _amount("bonus_pct"),
+        _amount("cash_dividend_pct"),
         sa.PrimaryKeyConstraint("source", "nepse_id"),
     )
     op.create_index("ix_book_closures_security", "book_closures", ["security_id"])
