@@ -51,7 +51,7 @@ lint: install  ## ruff (lint and format check)
 	$(BIN)/ruff check ntx_assets ntx_assets_tests
 	$(BIN)/ruff format --check ntx_assets ntx_assets_tests
 
-test: install postgres chromium dagster-home lint  ## Lint, check the definitions load, run every test (SQLite and PostgreSQL)
+test: install postgres chromium faketime dagster-home lint  ## Lint, check the definitions load, run every test (SQLite and PostgreSQL)
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(BIN)):$$PATH $(BIN)/dg check defs
 	$(BIN)/pytest
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from ntx_assets.artifact_store import ArtifactStore
 from ntx_assets.nepse import NepseClient
+from ntx_assets.run_bounds import DEFAULT_RUN_START_SECONDS
 from ntx_assets.sessions import DEFAULT_HISTORY_DAYS
 from ntx_assets.settings import Settings
 from ntx_assets.warehouse import create_warehouse_engine, migrate
@@ -51,6 +52,8 @@ class NepseResource(dg.ConfigurableResource):
     max_attempts: int = 6
     # How far back NEPSE's price endpoints answer, in calendar days (NTX_API_HISTORY_DAYS); older dates fail.
     history_days: int = DEFAULT_HISTORY_DAYS
+    # Beyond the planned calls, what a NEPSE-calling run may take (NTX_RUN_START_SECONDS): its bound.
+    run_start_seconds: float = DEFAULT_RUN_START_SECONDS
 
     _client: NepseClient | None = PrivateAttr(default=None)
 
@@ -65,6 +68,7 @@ class NepseResource(dg.ConfigurableResource):
             timeout_seconds=settings.request_timeout_seconds,
             max_attempts=settings.max_attempts,
             history_days=settings.api_history_days,
+            run_start_seconds=settings.run_start_seconds,
         )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:

@@ -66,6 +66,14 @@ def is_trading_weekday(day: dt.date) -> bool:
     return day.weekday() in trading_weekdays(day)
 
 
+def next_trading_weekday(after: dt.date) -> dt.date:
+    """The first trading weekday after `after` (holidays aside): the earliest day a new session can close."""
+    day = after + dt.timedelta(days=1)
+    while not is_trading_weekday(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
 def is_session(day: dt.date, holidays: Collection[dt.date]) -> bool:
     """True when `day` is a trading weekday and not a NEPSE holiday."""
     return is_trading_weekday(day) and day not in holidays

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ntx_assets.clock import nepal_today
+from ntx_assets.run_bounds import DEFAULT_RUN_START_SECONDS
 
 ENV_PREFIX = "NTX_"
 
@@ -75,6 +76,11 @@ class Settings(BaseSettings):
     history_start: dt.date = Field(
         default=dt.date(2025, 12, 1),
         description="First session date of the daily_prices/indicators partitions (YYYY-MM-DD).",
+    )
+    run_start_seconds: Annotated[float, Field(ge=0, le=86400)] = Field(
+        default=DEFAULT_RUN_START_SECONDS,
+        description="Seconds allowed, beyond its planned NEPSE calls, to a run that calls NEPSE (its start, "
+        "its other steps and checks): part of the dagster/max_runtime each such run sets for itself.",
     )
     api_history_days: Annotated[int, Field(ge=1, le=10000)] = Field(
         default=365, description="How far back NEPSE's price endpoints answer, in calendar days."

@@ -177,3 +177,20 @@ def test_a_small_bench_reports_what_the_standin_served_and_the_warehouse_holds(t
     assert year["seconds_vs_goal"] == pytest.approx(year["seconds"] / year["goal_seconds"], abs=0.01)
     one = figures["screener_daily"]
     assert one["runs"] == 1 and one["sessions"] == 1 and one["rows"] == len(universe)
+
+    # The daily path through a deployment: from the published close to the export, in order, by the
+    # sensor's run (universe, prices, indicators) and automation's (the screener), with the run's calls.
+    path = figures["daily_path"]
+    assert path["session"] == daily.isoformat()
+    assert (
+        0
+        < path["close_to_prices_seconds"]
+        <= path["close_to_indicators_seconds"]
+        <= path["close_to_screener_seconds"]
+        <= path["close_to_export_seconds"]
+    )
+    jobs = {run["job"] for run in path["per_run"]}
+    assert "new_session_job" in jobs and path["runs"] >= 2
+    assert all(run["status"] == "SUCCESS" for run in path["per_run"]), path["per_run"]
+    assert path["calls_by_endpoint"]["POST /api/nots/nepse-data/today-price"] in (1, 2)
+    assert path["calls_minimum"] == 7 and path["calls_made"] >= path["calls_minimum"]

@@ -14,10 +14,10 @@ from ntx_assets.defs.freshness import (
     GRACE_VARIABLE,
     daily_prices_fresh,
     daily_prices_freshness_job,
-    freshness_grace,
     latest_due_session,
 )
 from ntx_assets.defs.sensors import daily_prices_freshness_schedule
+from ntx_assets.policies import freshness_grace
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.settings import SettingsError, definitions_settings
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert

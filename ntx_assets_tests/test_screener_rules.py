@@ -14,6 +14,7 @@ from ntx_assets.fiscal import fiscal_year_name, fiscal_year_of, fiscal_year_star
 from ntx_assets.screener import dividends, fundamentals, sector
 from ntx_assets.screener.history import changes, forward_returns, summarize
 from ntx_assets.screener.prices import at_band, liquidity, price_features
+from ntx_assets.screener.table import COLUMNS, ScreenerInputs, screener_frame
 from ntx_assets.screener.universe import universe_grid
 
 D = dt.date
@@ -312,3 +313,20 @@ def test_forward_returns_summary_and_changes() -> None:
     assert summary.universe_median == pytest.approx(0.0) and summary.universe_known == 2
     assert changes(["A", "B"], ["B", "C"]) == (["C"], ["A"])
     assert "not known yet" in summarize(5, None, [], []).describe(D(2026, 11, 20))
+
+
+def test_dates_without_a_stored_session_have_no_rows() -> None:
+    """A weekend, a holiday, or an empty warehouse: the run writes nothing and says so, it does not fail."""
+    empty = pd.DataFrame()
+    inputs = ScreenerInputs(
+        companies=empty,
+        prices=pd.DataFrame(columns=["security_id", "business_date"]),
+        sessions=[],
+        indicators=empty,
+        reports=empty,
+        actions=empty,
+        closures=empty,
+        shares=empty,
+    )
+    frame = screener_frame(inputs, [D(2026, 11, 21), D(2026, 11, 22)], logo_base_url="http://nepse")
+    assert frame.empty and list(frame.columns) == list(COLUMNS)

@@ -520,3 +520,34 @@ def test_a_tick_decides_at_the_instant_it_runs(
     else:
         assert isinstance(result, dg.SkipReason)
         assert "before the 15:00 close: wait" in str(result.skip_message)
+
+
+MARKET_OPEN = "GET /api/nots/nepse-data/market-open"
+
+
+@pytest.mark.parametrize(
+    ("instant", "asks"),
+    [
+        (npt(2026, 11, 21, 10, 0), False),  # Saturday: no session can close before Monday 15:00
+        (npt(2026, 11, 23, 14, 59), False),  # Monday before the close
+        (npt(2026, 11, 23, 15, 0), True),  # Monday's close: NEPSE is asked
+    ],
+)
+def test_a_tick_that_cannot_find_a_new_session_asks_nepse_nothing(
+    market: StandinServer,
+    nepse_resource: NepseResource,
+    sensor_instance: dg.DagsterInstance,
+    instant: dt.datetime,
+    asks: bool,
+) -> None:
+    friday = dt.date(2026, 11, 20)
+    before = market.request_counts().get(MARKET_OPEN, 0)
+    with pinned(instant):
+        result = evaluate(nepse_resource, sensor_instance, write_cursor(friday))
+    asked = market.request_counts().get(MARKET_OPEN, 0) - before
+    assert isinstance(result, dg.SkipReason)
+    if asks:
+        assert asked == 1 and f"{friday} was already requested" in str(result.skip_message)
+    else:
+        assert asked == 0, result.skip_message
+        assert "no session can close before 2026-11-23 15:00 Nepal time" in str(result.skip_message)

@@ -16,6 +16,7 @@ from ntx_assets.sessions import (
     holiday_dates,
     is_session,
     is_trading_weekday,
+    next_trading_weekday,
 )
 from ntx_assets_tests.tools.standin.snapshots import SNAPSHOT_DIR
 
@@ -135,3 +136,9 @@ def test_holiday_dates_accepts_a_timestamp_and_merges_years() -> None:
     ]
     assert holiday_dates(Holiday.model_validate(row) for row in rows) == {D(2025, 12, 4), D(2024, 12, 15)}
     assert holiday_dates([]) == set()
+
+
+def test_the_next_trading_weekday_follows_the_week_of_its_regime() -> None:
+    assert next_trading_weekday(dt.date(2026, 11, 20)) == dt.date(2026, 11, 23)  # Friday -> Monday
+    assert next_trading_weekday(dt.date(2026, 11, 23)) == dt.date(2026, 11, 24)
+    assert next_trading_weekday(dt.date(2026, 3, 19)) == dt.date(2026, 3, 22)  # Thursday -> Sunday (Sun-Thu)

@@ -5,7 +5,6 @@ requested when one of its filings materializations says new documents landed.
 """
 
 import datetime as dt
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -29,6 +28,7 @@ from ntx_assets.defs.partial_success import fail_the_rest, materialized
 from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.nepse import DownloadTooLarge, NepseClient, NepseError, NepseHTTPError, UnsafePath
 from ntx_assets.resources import ArtifactStoreResource, NepseResource, WarehouseResource
+from ntx_assets.step_metrics import NepseStep
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.schema import artifacts as artifacts_table
 from ntx_assets.warehouse.schema import filing_documents
@@ -118,14 +118,13 @@ def artifacts(
     warehouse: WarehouseResource,
     artifact_store: ArtifactStoreResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    started = time.monotonic()
-    client = nepse.client
     store = artifact_store.store
-    calls_before = client.stats.total_calls
     symbols = list(context.partition_keys)
     security_ids = symbol_security_ids(warehouse.engine, symbols)
 
     plan = plan_downloads(warehouse.engine, store, security_ids)
+    step = NepseStep(context, nepse, planned_calls=len(plan.pending))  # one download per document
+    client = step.client
     if plan.repaired:
         context.log.warning(f"re-downloading {len(plan.repaired)} stored document(s) that no longer verify")
     outcomes, written = _download_all(
@@ -147,8 +146,7 @@ def artifacts(
         "failed_transiently": len(transient),
         "bytes_downloaded": sum(o.stored.byte_size for o in stored if o.stored),
         **written.as_metadata("rows"),
-        "api_calls": client.stats.total_calls - calls_before,
-        "seconds": round(time.monotonic() - started, 2),
+        **step.metadata(),
     }
     checks = [
         document_coverage_check(warehouse.engine, security_ids.values()),

@@ -1,7 +1,6 @@
 """company_universe: exactly the listed ordinary-share companies, keyed on NEPSE's security id."""
 
 import datetime as dt
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,6 +13,7 @@ from ntx_assets.clock import nepal_now
 from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.nepse import NepseClient, SecurityDetail
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.step_metrics import NepseStep
 from ntx_assets.universe import NOT_LISTED, classify, included_symbols, summarize
 from ntx_assets.warehouse import upsert
 from ntx_assets.warehouse.queries import included_symbols as stored_included_symbols
@@ -34,6 +34,10 @@ _COMPANY_COLUMNS = (
     "included",
     "reason",
 )
+
+
+# The company list, the security list, the promoters and the classification: a refresh's fixed calls.
+UNIVERSE_LIST_CALLS = 4
 
 
 @dg.asset(
@@ -73,9 +77,8 @@ def company_universe(
     warehouse: WarehouseResource,
     check_targets: CheckTargetsResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    started = time.monotonic()
-    client = nepse.client
-    calls_before = client.stats.total_calls
+    step = NepseStep(context, nepse, planned_calls=UNIVERSE_LIST_CALLS)
+    client = step.client
 
     classification = client.classification()
     universe = classify(
@@ -113,6 +116,7 @@ def company_universe(
         upsert(conn, company_symbols, _symbol_rows(universe, today), insert_only={"first_seen"})
         missing_profiles = _missing_profiles(conn)
 
+    step.plan(len(missing_profiles))
     profiles = _fetch_profiles(client, missing_profiles, nepse.max_concurrent_requests)
     if profiles:
         # An UPDATE, not an upsert: profiles only complete rows written above.
@@ -144,8 +148,7 @@ def company_universe(
             "not_listed_any_more": dg.MetadataValue.json(sorted(left)),
             "profiles_fetched": len(profiles),
             **counts.as_metadata("companies"),
-            "api_calls": client.stats.total_calls - calls_before,
-            "seconds": round(time.monotonic() - started, 2),
+            **step.metadata(),
             "preview": dg.MetadataValue.md(_preview(universe)),
         }
     )

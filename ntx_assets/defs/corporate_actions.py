@@ -40,6 +40,7 @@ from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.nepse import NepseError
 from ntx_assets.nepse.models import SecurityShares
 from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.step_metrics import NepseStep
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.queries import read_frame
 from ntx_assets.warehouse.schema import book_closures as book_closures_table
@@ -50,6 +51,8 @@ from ntx_assets.warehouse.schema import price_adjustments as adjustments_table
 from ntx_assets.warehouse.schema import security_shares as shares_table
 
 REBASINGS_EXPLAINED = "rebasings_explained"
+# Corporate actions, dividend notices and AGM notices: the calls per symbol.
+ANNOUNCEMENT_CALLS = 3
 # A company's share counts are fetched again after this many days (one call per company a month).
 SHARES_MAX_AGE_DAYS = 30
 
@@ -72,13 +75,12 @@ SHARES_MAX_AGE_DAYS = 30
 def corporate_actions(
     context: dg.AssetExecutionContext, nepse: NepseResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    started = time.monotonic()
-    client = nepse.client
-    calls_before = client.stats.total_calls
     symbols = list(context.partition_keys)
     security_ids = symbol_security_ids(warehouse.engine, symbols)
     with warehouse.engine.connect() as conn:
         stale_shares = shares_to_fetch(conn, list(security_ids.values()))
+    step = NepseStep(context, nepse, planned_calls=ANNOUNCEMENT_CALLS * len(symbols) + len(stale_shares))
+    client = step.client
     counts = closure_counts = UpsertCounts()
     landed: list[str] = []
     rejected: dict[str, Exception] = {}
@@ -108,8 +110,7 @@ def corporate_actions(
         **counts.as_metadata(),
         **closure_counts.as_metadata("book_closures"),
         "share_counts_fetched": len(stale_shares),
-        "api_calls": client.stats.total_calls - calls_before,
-        "seconds": round(time.monotonic() - started, 2),
+        **step.metadata(),
     }
     if rejected:
         fail_the_rest(

@@ -1,7 +1,6 @@
 """daily_prices: every session's OHLCV for the universe, one today-price fetch per session date."""
 
 import datetime as dt
-import time
 from collections.abc import Iterator, Sequence
 
 import dagster as dg
@@ -12,9 +11,11 @@ from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.partial_success import fail_the_rest, materialized
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.nepse import NepseClient, NepseRowError
+from ntx_assets.policies import latest_session_policy
 from ntx_assets.pricing import BadPriceData, CloseNotPublished, price_rows
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.sessions import holiday_dates, plan_price_fetches
+from ntx_assets.step_metrics import NepseStep
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.queries import included_companies
 from ntx_assets.warehouse.schema import daily_prices as daily_prices_table
@@ -28,6 +29,8 @@ PRICES_ARE_CONSISTENT = "daily_prices_are_consistent"
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[company_universe],
     pool="nepse_api",
+    # The UI's freshness: the latest session by its close + NTX_PRICES_FRESHNESS_GRACE_HOURS (policies.py).
+    freshness_policy=latest_session_policy(),
     group_name="prices",
     kinds={"python", "sql"},
     description=(
@@ -46,16 +49,18 @@ PRICES_ARE_CONSISTENT = "daily_prices_are_consistent"
 def daily_prices(
     context: dg.AssetExecutionContext, nepse: NepseResource, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    started = time.monotonic()
-    client = nepse.client
-    calls_before = client.stats.total_calls
     dates = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
+    years = sorted({d.year for d in dates})
+    # Until the holiday lists are read, every date may be a session.
+    step = NepseStep(context, nepse, planned_calls=len(years) + len(dates))
+    client = step.client
     now = nepal_now()
 
     holidays: set[dt.date] = set()
-    for year in sorted({d.year for d in dates}):
+    for year in years:
         holidays |= holiday_dates(client.holidays(year))
     plan = plan_price_fetches(dates, holidays, today=now.date(), history_days=nepse.history_days)
+    step.plan(plan.planned_calls)
 
     universe = _universe(warehouse)
     totals = UpsertCounts()
@@ -104,9 +109,8 @@ def daily_prices(
         ),
         "not_closed_yet": dg.MetadataValue.json([d.isoformat() for d in [*pending, *unpublished]]),
         **totals.as_metadata(),
-        "api_calls": client.stats.total_calls - calls_before,
         "planned_calls": plan.planned_calls,
-        "seconds": round(time.monotonic() - started, 2),
+        **step.metadata(),
     }
     # A date is reported materialized only once its prices landed or it is proven no session: today
     # before its close (or a date after today, whatever the clocks say) fails alone, so that "backfill

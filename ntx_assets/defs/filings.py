@@ -13,7 +13,6 @@ groups in partition order, without priorities.
 """
 
 import datetime as dt
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +34,7 @@ from ntx_assets.filings import (
 )
 from ntx_assets.nepse import NepseError
 from ntx_assets.resources import NepseResource, WarehouseResource
+from ntx_assets.step_metrics import NepseStep
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.queries import included_companies
 from ntx_assets.warehouse.schema import companies, filing_documents
@@ -76,10 +76,9 @@ class SymbolFilings:
 def filings(
     context: dg.AssetExecutionContext, nepse: NepseResource, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
-    started = time.monotonic()
-    client = nepse.client
-    calls_before = client.stats.total_calls
     symbols = list(context.partition_keys)
+    step = NepseStep(context, nepse, planned_calls=len(symbols))  # one reports call per symbol
+    client = step.client
     security_ids = symbol_security_ids(warehouse.engine, symbols)
 
     loaded: dict[str, SymbolFilings] = {}
@@ -109,8 +108,7 @@ def filings(
         NEW_DOCUMENTS_BY_SYMBOL: dg.MetadataValue.json(
             {s.symbol: s.documents.inserted for s in loaded.values() if s.documents.inserted}
         ),
-        "api_calls": client.stats.total_calls - calls_before,
-        "seconds": round(time.monotonic() - started, 2),
+        **step.metadata(),
     }
     if rejected:
         _report_partial(context, loaded, rejected, metadata)

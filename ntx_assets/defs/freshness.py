@@ -24,21 +24,13 @@ from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.sessions import holiday_dates, is_session
-from ntx_assets.settings import definitions_settings
+from ntx_assets.step_metrics import NepseStep
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 
 DAILY_PRICES_FRESH = "daily_prices_fresh"
 GRACE_VARIABLE = "NTX_PRICES_FRESHNESS_GRACE_HOURS"
 # How far back the due session is looked for: longer than any run of holidays, shorter than forever.
 _MAX_LOOKBACK_DAYS = 60
-
-
-def freshness_grace() -> dt.timedelta:
-    """NTX_PRICES_FRESHNESS_GRACE_HOURS as a timedelta (a bad value raises SettingsError naming it).
-
-    For the schedule's time of day, fixed when the definitions load; the check itself reads the grace
-    from the check_targets resource, so a run can override it."""
-    return dt.timedelta(hours=definitions_settings().prices_freshness_grace_hours)
 
 
 def session_deadline(day: dt.date, grace: dt.timedelta) -> dt.datetime:
@@ -78,9 +70,13 @@ def latest_due_session(
     ),
 )
 def daily_prices_fresh(
-    nepse: NepseResource, warehouse: WarehouseResource, check_targets: CheckTargetsResource
+    context: dg.AssetCheckExecutionContext,
+    nepse: NepseResource,
+    warehouse: WarehouseResource,
+    check_targets: CheckTargetsResource,
 ) -> dg.AssetCheckResult:
-    client = nepse.client
+    # The holiday list of this year (and last year's early in January) and NEPSE's market status.
+    client = NepseStep(context, nepse, planned_calls=3).client
     grace = check_targets.freshness_grace
     now = nepal_now()
     holidays: dict[int, set[dt.date]] = {}

@@ -22,6 +22,7 @@ from ntx_assets.defs.daily_prices import daily_prices
 from ntx_assets.defs.filings import filings
 from ntx_assets.defs.indicators import indicators
 from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.policies import latest_session_policy
 from ntx_assets.resources import ExportResource, WarehouseResource
 from ntx_assets.screener.exports import company_rows, export_document, write_json
 from ntx_assets.screener.table import ScreenerInputs, records, screener_frame
@@ -78,6 +79,7 @@ SCREENER_AUTOMATION = (
         dg.AssetDep(corporate_actions, partition_mapping=dg.AllPartitionMapping()),
     ],
     automation_condition=SCREENER_AUTOMATION,
+    freshness_policy=latest_session_policy(),
     group_name="screener",
     kinds={"python", "sql", "json"},
     description=(

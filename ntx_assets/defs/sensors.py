@@ -17,19 +17,23 @@ import dagster as dg
 from ntx_assets.clock import SESSION_CLOSE, nepal_now
 from ntx_assets.defs.company_universe import company_universe
 from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.freshness import daily_prices_freshness_job, freshness_grace
+from ntx_assets.defs.freshness import daily_prices_freshness_job
 from ntx_assets.defs.indicators import indicators
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.nepse import MarketStatus
+from ntx_assets.policies import freshness_grace
 from ntx_assets.resources import NepseResource
-from ntx_assets.sessions import holiday_dates, is_session, is_trading_weekday
+from ntx_assets.sessions import holiday_dates, is_session, is_trading_weekday, next_trading_weekday
 
 # company_universe is unpartitioned and the other two are date-partitioned: one asset job may mix them
 # (Dagster 1.13 asks for "the same or no partitions definition"), and a run of one date partition runs
 # the universe step first because daily_prices depends on it. The job also runs the checks of the three
 # assets, daily_prices_fresh included, so freshness turns green in the run that loads the session.
 NEW_SESSION_ASSETS = (company_universe, daily_prices, indicators)
-NEW_SESSION_INTERVAL_SECONDS = 300
+# How often the sensor looks. It asks NEPSE only when a session can have closed since the last one it
+# requested (from 15:00 of the next trading weekday on): a tick that cannot find anything new costs no call,
+# so a short interval costs a few market-status calls a day and takes at most this long off the daily path.
+NEW_SESSION_INTERVAL_SECONDS = 30
 CURSOR_KEY = "last_requested_session"
 ATTEMPTS_KEY = "attempts"
 # A requested session whose prices did not land (NEPSE had not published its closing prices yet, or the run
@@ -118,7 +122,8 @@ def closed_session_to_request(
     minimum_interval_seconds=NEW_SESSION_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Every 5 minutes, reads NEPSE's market status. When a session has closed (CLOSE, asOf newer than "
+        "Every 30 s once a session can have closed (from 15:00 of the next trading weekday after the last "
+        "requested session), reads NEPSE's market status. When a session has closed (CLOSE, asOf newer than "
         "the cursor's last requested session, a session per NEPSE's calendar), requests ONE run: "
         "company_universe, then that date's daily_prices and indicators partition for every symbol. A "
         "requested session whose prices did not land (closing prices not published yet) is requested again "
@@ -132,9 +137,19 @@ def new_session_sensor(
     first = dt.date.fromisoformat(str(session_date_partitions.get_first_partition_key()))
     last = dt.date.fromisoformat(str(session_date_partitions.get_last_partition_key()))
     requested = read_cursor(context.cursor)
-    decision = closed_session_to_request(nepse.client.market_status(), requested, nepal_now(), first, last)
+    now = nepal_now()
+    # A requested session whose run ended without its prices is asked for again; a new session comes first.
+    again = _request_again(context, requested, read_attempts(context.cursor))
+    if requested is not None:
+        earliest = next_trading_weekday(requested)
+        if earliest > now.date() or (earliest == now.date() and now.time() < SESSION_CLOSE):
+            return again or dg.SkipReason(
+                f"{requested} was requested; no session can close before {earliest} "
+                f"{SESSION_CLOSE:%H:%M} Nepal time (it is {now:%Y-%m-%d %H:%M}): NEPSE not asked"
+            )
+    decision = closed_session_to_request(nepse.client.market_status(), requested, now, first, last)
     if isinstance(decision, str):
-        return _request_again(context, requested, read_attempts(context.cursor)) or dg.SkipReason(decision)
+        return again or dg.SkipReason(decision)
     session = decision
 
     holidays = nepse.client.holidays(session.year)

@@ -102,6 +102,8 @@ def screener_frame(inputs: ScreenerInputs, dates: Sequence[Any], *, logo_base_ur
     then symbol, with the columns COLUMNS (dates as datetime.date, NaN/None where unknown)."""
     stored = {pd.Timestamp(day) for day in inputs.sessions}
     targets = sorted(pd.Timestamp(day) for day in dates if pd.Timestamp(day) in stored)
+    if not targets or inputs.companies.empty:
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in COLUMNS})
     prices = inputs.prices.assign(business_date=pd.to_datetime(inputs.prices["business_date"]))
     companies = inputs.companies.set_index("security_id")
     frame = universe_grid(inputs.companies, prices, targets)

@@ -1,30 +1,35 @@
-"""A lost host heals: the code server AND the run worker of a running prices backfill are killed with
-SIGKILL (the machine is gone), the code server is started again, and
+"""A lost host heals, under `make dev`'s topology (webserver + daemon, the repository's dagster.yaml, the
+code server a child of the daemon) and production's (ntx_assets/deploy/dagster.yaml, a separate code
+server, PostgreSQL): the code server AND the run worker of a running prices backfill are killed with
+SIGKILL (the machine is gone), and
 
-- the run is marked FAILURE by run monitoring's max runtime, and only by it: with the DefaultRunLauncher
-  nothing checks a run worker's health (Dagster 1.13: ``supports_check_run_worker_health`` is False), so
-  the dead run stays STARTED until ``max_runtime_seconds`` after it started, then fails within one
-  monitoring poll;
+- the run is marked FAILURE by run monitoring's maximum runtime, the bound the run set for itself from its
+  plan (ntx_assets/run_bounds.py: its `dagster/max_runtime` tag, planned calls / rate x 3 + what it had
+  taken + NTX_RUN_START_SECONDS), and only by it: with the DefaultRunLauncher nothing checks a run
+  worker's health (Dagster 1.13: ``supports_check_run_worker_health`` is False), so the dead run stays
+  STARTED until its bound, then fails within one monitoring poll;
 - its ``nepse_api`` pool slot is freed ``free_slots_after_run_end_seconds`` later (same poll);
 - re-executing the backfill from failure completes, and the warehouse equals a clean load's.
 
-The production dagster.yaml (ntx_assets/deploy/dagster.yaml) is used as is except for the bound, made
-short here: max_runtime_seconds=MAX_RUNTIME_SECONDS, and the harness's test-speed monitoring poll (2 s)
-and slot delay (1 s). With the production values (3600 s, poll 30 s, slot delay 30 s) the same
-mechanism fails a lost run at most 3630 s after it started and frees its slot about a minute later.
+NTX_RUN_START_SECONDS is 20 here (120 by default) so the bound falls within the test; the harness's
+test-speed monitoring poll (2 s) and slot delay (1 s) replace the profiles' 30 s. With the defaults, a
+daily run at 2 requests/s is bounded at about 2 min 20 s and a year's prices backfill at about 8 min.
 """
 
 from __future__ import annotations
 
 import contextvars
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.run_bounds import MARGIN, MAX_RUNTIME_TAG, PLANNED_TAG
 from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.deploy.support import (
     backfill_dates,
@@ -39,6 +44,7 @@ from ntx_assets_tests.tools.harness.checksum import checksum_of
 from ntx_assets_tests.tools.harness.deployment import (
     TEST_FREE_SLOTS_AFTER_RUN_END_SECONDS,
     TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS,
+    DagsterDeployment,
 )
 from ntx_assets_tests.tools.harness.production import ProductionDeployment, alive
 from ntx_assets_tests.tools.standin import running_standin
@@ -47,16 +53,28 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 DATES = 30  # ~21 sessions
 RATE = 2.0  # requests/s: the prices step spends >= 10 s on its sessions, time enough to catch it mid-run
-# Long enough for a whole legitimate run of this backfill (two step processes, ~21 calls at 2/s, the
-# indicators) on a loaded 2-core machine: the re-executed run carries the same bound.
-MAX_RUNTIME_SECONDS = 60
-# The daemon's monitoring pass can start late on a busy machine; the bound itself is what the config says.
+RUN_START_SECONDS = 20.0
+# The daemon's monitoring pass can start late on a busy machine; the bound itself is the run's own tag.
 SLACK_SECONDS = 20
 ASSETS = ["daily_prices", "indicators"]
 
 
-def test_a_lost_host_is_failed_by_max_runtime_frees_the_pool_and_resumes_to_a_clean_load(
-    tmp_path: Path,
+@contextmanager
+def deployment_of(topology: str, home: Path, env: dict[str, str]) -> Iterator[DagsterDeployment]:
+    """`make dev`'s topology on the repository's dagster.yaml (Dagster's storage in SQLite under the home),
+    or production's on its own dagster.yaml (PostgreSQL)."""
+    common = {"automation": False, "backfill_interval_seconds": 2.0}
+    if topology == "make dev":
+        with DagsterDeployment(module="ntx_assets.definitions", dagster_home=home, env=env, **common) as made:
+            yield made
+        return
+    with ProductionDeployment(home, env, **common) as made:  # env: production_env, DAGSTER_PG_* included
+        yield made
+
+
+@pytest.mark.parametrize("topology", ["make dev", "production"])
+def test_a_lost_host_is_failed_by_its_own_max_runtime_frees_the_pool_and_resumes_to_a_clean_load(
+    topology: str, tmp_path: Path
 ) -> None:
     with (
         running_standin(standin_config(DATES)) as server,
@@ -67,13 +85,9 @@ def test_a_lost_host_is_failed_by_max_runtime_frees_the_pool_and_resumes_to_a_cl
     ):
         dates = backfill_dates(server, DATES)
         sessions = [d for d in server.data.sessions if dates[0] <= d.isoformat() <= dates[-1]]
-        with ProductionDeployment(
-            tmp_path / "home",
-            production_env(server, dagster_db, warehouse, rate=RATE),
-            instance_overrides={"run_monitoring": {"max_runtime_seconds": MAX_RUNTIME_SECONDS}},
-            automation=False,
-            backfill_interval_seconds=2.0,
-        ) as deployment:
+        env = {**production_env(server, dagster_db, warehouse, rate=RATE)}
+        env["NTX_RUN_START_SECONDS"] = f"{RUN_START_SECONDS:g}"
+        with deployment_of(topology, tmp_path / "home", env) as deployment:
             instance = deployment.instance
             assert dg.materialize(
                 [company_universe], instance=instance, resources=resources(server, warehouse)
@@ -86,6 +100,11 @@ def test_a_lost_host_is_failed_by_max_runtime_frees_the_pool_and_resumes_to_a_cl
                 assert time.monotonic() < deadline, f"the prices run stored nothing\n{deployment.log_tails()}"
                 time.sleep(0.1)
             (run,) = [run for run in deployment.runs(first) if run.status == "STARTED"]
+            tags = instance.get_run_by_id(run.run_id).tags
+            bound = int(tags[MAX_RUNTIME_TAG])  # set by daily_prices from its plan
+            planned = int(tags[PLANNED_TAG])
+            assert planned == len(sessions)
+            assert planned / RATE * MARGIN + RUN_START_SECONDS <= bound <= planned / RATE * MARGIN + 120
             worker = deployment.run_worker_pid(run.run_id)
             killed = deployment.lose_host(run.run_id)
             killed_at = time.time()
@@ -97,14 +116,15 @@ def test_a_lost_host_is_failed_by_max_runtime_frees_the_pool_and_resumes_to_a_cl
             # The dead run still holds the pool's only slot.
             assert run.run_id in instance.event_log_storage.get_concurrency_info("nepse_api").active_run_ids
 
-            deployment.start_code_server()  # the host (or its replacement) comes back
+            if topology == "production":
+                deployment.start_code_server()  # the host (or its replacement) comes back
             # Meanwhile the reference load, in-process (in this test's context: the pinned clock).
             reference_load = background.submit(
                 contextvars.copy_context().run, clean_load, server, dates, reference
             )
 
             failed_at = freed_at = None
-            deadline = time.monotonic() + MAX_RUNTIME_SECONDS + 120
+            deadline = time.monotonic() + bound + 120
             while failed_at is None or freed_at is None:
                 now = time.time()
                 status = instance.get_run_by_id(run.run_id).status
@@ -124,18 +144,15 @@ def test_a_lost_host_is_failed_by_max_runtime_frees_the_pool_and_resumes_to_a_cl
             record = instance.get_run_record_by_id(run.run_id)
             runtime = record.end_time - record.start_time
             print(
-                f"lost host: run started {killed_at - started_at:.1f} s before the kill; FAILURE"
+                f"lost host ({topology}, bound {bound} s for {planned} planned calls): run started"
+                f" {killed_at - started_at:.1f} s before the kill; FAILURE"
                 f" {failed_at - killed_at:.1f} s after the kill ({runtime:.1f} s after its start); pool slot"
                 f" freed {freed_at - killed_at:.1f} s after the kill ({freed_at - failed_at:.1f} s after"
                 " FAILURE)",
                 flush=True,
             )
-            # Failed by the max runtime (not before it) within one monitoring poll (+ slack for a busy host).
-            assert (
-                MAX_RUNTIME_SECONDS
-                <= runtime
-                <= MAX_RUNTIME_SECONDS + TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS + SLACK_SECONDS
-            )
+            # Failed by its own bound (not before it) within one monitoring poll (+ slack for a busy host).
+            assert bound <= runtime <= bound + TEST_RUN_MONITORING_POLL_INTERVAL_SECONDS + SLACK_SECONDS
             messages = [
                 event.event_log_entry.message or ""
                 for event in instance.get_records_for_run(run.run_id, limit=1000).records

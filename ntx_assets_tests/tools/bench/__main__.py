@@ -10,7 +10,9 @@ Measures, in one run, each figure against its bound:
      again at the product's default rate (--live-rate), against a stand-in limited to it;
   3. a daily update (one new session, all symbols: prices then indicators, one in-process run) on
      SQLite and PostgreSQL;
-  4. the screener: a year's sessions in one run and one session, in-asset (no API call).
+  4. the screener: a year's sessions in one run and one session, in-asset (no API call);
+  5. the daily path as deployed: NEPSE publishes a session's close at T; sensors and automation take it
+     to the prices, the screener and its export.
 Its last line is `BENCH {json}`, so runs can be compared over time.
 """
 
@@ -113,6 +115,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     pipe.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for a backfill")
     pipe.add_argument(
         "--skip-screener", action="store_true", help="skip the screener's year and daily figures"
+    )
+    pipe.add_argument(
+        "--skip-daily-path",
+        action="store_true",
+        help="skip the daily path through a deployment (close -> prices -> screener -> export)",
     )
     parser.add_argument(
         "--pg-admin-url",
@@ -238,6 +245,8 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
                 out["screener_backfill"] = screener_backfill(
                     config, urls[history_on], window, scratch, server.base_url
                 )
+            if history_on is not None and not args.skip_daily_path:
+                out["daily_path"] = daily_path(server, urls[history_on], window, scratch, env, args.timeout)
             # Seed every other warehouse of the daily update before any daily update writes its day.
             for backend in daily_on:
                 if history_on is not None and backend not in backfill_on and backend != history_on:
@@ -432,6 +441,16 @@ def screener_daily(url: str, window: Any, scratch: Path, base_url: str) -> dict[
         f"{run.seconds / SCREENER_DAILY_GOAL_SECONDS:.2f}"
     )
     return s.report(run, SCREENER_DAILY_GOAL_SECONDS)
+
+
+def daily_path(
+    server: Any, url: str, window: Any, scratch: Path, env: dict[str, str], timeout: float
+) -> dict[str, Any]:
+    from ntx_assets_tests.tools.bench import daily_path as d
+
+    say(f"daily path through a deployment (sensors and automation on): session {window.daily}")
+    figures = d.measure(server, url, window.daily, scratch=scratch, env=env, timeout=timeout, progress=say)
+    return d.report(figures, say)
 
 
 def report_backfill(b: Any) -> dict[str, Any]:

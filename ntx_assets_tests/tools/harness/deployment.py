@@ -380,6 +380,15 @@ def instance_config_for_tests(config: Mapping[str, Any] | None) -> dict[str, Any
     return merged
 
 
+def alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie (Linux: /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def process_tree(pid: int) -> list[int]:
     """`pid` and all its descendants (children before grandchildren), from /proc (Linux)."""
     children: dict[int, list[int]] = {}
@@ -918,6 +927,26 @@ class DagsterDeployment:
         for pid in tree:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        return tree
+
+    def lose_host(self, run_id: str | None = None) -> list[int]:
+        """SIGKILL the code server that launched ``run_id`` (its worker's parent: here a child of the
+        daemon, as under ``dagster dev``) with everything under it, the run worker included: the machine
+        that ran them is gone. The daemon starts a new code server for its next pass. Returns the pids."""
+        if run_id is None:
+            raise DagsterDeploymentError("lose_host needs the run whose host to lose")
+        worker = self.run_worker_pid(run_id)
+        if worker is None:
+            raise DagsterDeploymentError(f"run {run_id} has no worker process yet")
+        fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
+        tree = process_tree(int(fields[1]))
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in tree:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+        deadline = time.monotonic() + 10  # SIGKILL is delivered at once, the exit takes a moment
+        while any(alive(pid) for pid in tree) and time.monotonic() < deadline:
+            time.sleep(0.05)
         return tree
 
     # ------------------------------------------------------------------ instance

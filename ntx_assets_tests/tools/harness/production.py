@@ -47,6 +47,7 @@ from ntx_assets_tests.tools.harness.deployment import (
     _console_script,
     _free_loopback_port,
     _tail,
+    alive,
     process_tree,
 )
 
@@ -108,15 +109,6 @@ def _kill_tree(pids: list[int]) -> None:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-
-
-def alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie (Linux: /proc)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 class ProductionDeployment(DagsterDeployment):
