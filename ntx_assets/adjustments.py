@@ -2,7 +2,7 @@
 
 When a company's book closes for a bonus or right issue, NEPSE re-bases its price: the next traded
 session's `previousDayClosePrice` is the adjusted base, not the close we stored for the session before
-(NEPSE_API.md, price adjustment: bonus MP / (1 + bonus); right (MP + issue price x right) / (1 + right)).
+(docs/NEPSE_API.md, price adjustment: bonus MP / (1 + bonus); right (MP + issue price x right) / (1 + right)).
 So a re-basing shows in the data itself: a traded session whose previous_close differs from that
 security's previous stored close. Its factor is previous_close / that close (below 1 for a bonus or a
 right below the market price), and multiplying every earlier price by it (dividing volume) puts the

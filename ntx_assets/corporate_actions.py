@@ -1,6 +1,6 @@
 """Announced corporate actions -> warehouse rows, and which action explains each price re-basing (pure).
 
-Two NEPSE endpoints announce what a company distributes (NEPSE_API.md section 8; neither shape verified
+Two NEPSE endpoints announce what a company distributes (docs/NEPSE_API.md section 8; neither shape verified
 against the live site): the corporate actions (`sdId`, bonusPercentage, rightPercentage,
 rightAmountPerShare, cashDividend, fiscalYear, submittedDate) and the dividend notices (`id`,
 companyNews.dividendsNotice: cashDividend, bonusShare, rightShare, financialYear). Both become rows of one

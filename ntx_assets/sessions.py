@@ -2,7 +2,7 @@
 
 A date is a session when it falls on a trading weekday of its regime and is not in NEPSE's holiday list
 (`GET /api/nots/holiday/list?year=`, parsed by `holiday_dates`). The trading week changed in 2026 from
-Sunday-Thursday to Monday-Friday (NEPSE_API.md section 4: the last Sunday session was 2026-04-05, the
+Sunday-Thursday to Monday-Friday (docs/NEPSE_API.md section 4: the last Sunday session was 2026-04-05, the
 first Friday session 2026-04-10). No official notice was found, so the regimes are data in
 `TRADING_WEEK_REGIMES`: another change is one more line there.
 

@@ -20,7 +20,7 @@ from ntx_assets.run_bounds import DEFAULT_RUN_START_SECONDS
 
 ENV_PREFIX = "NTX_"
 
-# The live site. Several hosts serve the same /api paths (NEPSE_API.md section 1); this is the one the
+# The live site. Several hosts serve the same /api paths (docs/NEPSE_API.md section 1); this is the one the
 # reference client uses.
 LIVE_NEPSE_BASE_URL = "https://www.nepalstock.com"
 

@@ -1,6 +1,6 @@
 """Which NEPSE securities the screener covers: the product's one statement of the universe rule.
 
-Inputs are the rows of three endpoints (NEPSE_API.md sections 2.1, 2.2 and 3), as the client typed them
+Inputs are the rows of three endpoints (docs/NEPSE_API.md sections 2.1, 2.2 and 3), as the client typed them
 (ids are integers and symbols text, or the client refused the row):
 
 - `GET /api/nots/company/list` (the primary source; every company ever listed, promoter shares excluded),
@@ -82,7 +82,7 @@ REASONS: tuple[str, ...] = (
 EQUITY = "Equity"
 ACTIVE = "A"
 
-# The four instrumentType strings seen in 2021, 2025 and 2026 (NEPSE_API.md section 3).
+# The four instrumentType strings seen in 2021, 2025 and 2026 (docs/NEPSE_API.md section 3).
 INSTRUMENT_REASONS: Mapping[str, str] = {
     EQUITY: INCLUDED,
     "Mutual Funds": MUTUAL_FUND,

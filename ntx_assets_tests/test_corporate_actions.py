@@ -1,6 +1,6 @@
 """ntx_assets.corporate_actions: announced actions -> rows, and which action explains a re-basing (pure).
 
-The expected bases are NEPSE's published examples (NEPSE_API.md section 8), written out by hand."""
+The expected bases are NEPSE's published examples (docs/NEPSE_API.md section 8), written out by hand."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from ntx_assets.nepse.models import CorporateAction, DividendApplication
 D = dt.date
 CAPTURES = Path(__file__).parent / "data" / "public-captures"
 
-# go-nepse's sample row shape (NEPSE_API.md section 8): an 18.5% bonus given as a ratio only.
+# go-nepse's sample row shape (docs/NEPSE_API.md section 8): an 18.5% bonus given as a ratio only.
 ACTION: dict[str, Any] = {
     "sdId": 501,
     "activeStatus": "BONUS_APPROVED",

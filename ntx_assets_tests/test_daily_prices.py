@@ -73,7 +73,7 @@ def test_range_run_writes_exactly_the_standin_rows_with_one_call_per_session(
     assert result.success
     assert len(dagster_instance.get_runs()) == 1  # ONE run for all 20 dates
     # One today-price call per session (each fits one page of 500), none on non-session days; at most one
-    # more when the payload-id variant tried first is the wrong one for the day (NEPSE_API.md section 1).
+    # more when the payload-id variant tried first is the wrong one for the day (docs/NEPSE_API.md section 1).
     assert len(sessions) <= standin.request_counts()[TODAY_PRICE] - calls_before <= len(sessions) + 1
 
     expected = {

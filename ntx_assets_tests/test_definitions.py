@@ -23,20 +23,52 @@ from ntx_assets_tests.conftest import error_chain
 REPO = Path(__file__).parents[1]
 
 
-def test_definitions_load_with_every_asset_and_check() -> None:
+def test_definitions_load_with_every_asset_check_sensor_schedule_and_job() -> None:
     loaded = defs()
     dg.Definitions.validate_loadable(loaded)
-    keys = {key.to_user_string() for key in loaded.resolve_all_asset_keys()}
-    assert {"company_universe", "daily_prices", "indicators"} <= keys
-    checks = {key.name for key in loaded.resolve_asset_graph().asset_check_keys}
-    assert {
-        "universe_count_matches_target",
-        "universe_has_only_ordinary_shares",
-        "universe_symbols_unique",
-        "daily_prices_are_consistent",
-        "every_price_row_has_indicators",
-        "daily_prices_fresh",
-    } <= checks
+    graph = loaded.resolve_asset_graph()
+    assert {key.to_user_string() for key in loaded.resolve_all_asset_keys()} == {
+        "company_universe",
+        "daily_prices",
+        "indicators",
+        "filings",
+        "artifacts",
+        "corporate_actions",
+        "price_adjustments",
+        "screener",
+    }
+    assert {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys} == {
+        ("company_universe", "universe_count_matches_target"),
+        ("company_universe", "universe_has_only_ordinary_shares"),
+        ("company_universe", "universe_matches_nepse_classification"),
+        ("company_universe", "universe_symbols_unique"),
+        ("daily_prices", "daily_prices_are_consistent"),
+        ("daily_prices", "daily_prices_fresh"),
+        ("indicators", "every_price_row_has_indicators"),
+        ("artifacts", "every_document_has_artifact_or_failure"),
+        ("artifacts", "stored_artifacts_match_sha256"),
+        ("price_adjustments", "rebasings_explained"),
+        ("screener", "screener_one_row_per_included_company"),
+        ("screener", "screener_ratios_finite"),
+        ("screener", "screener_rows_current"),
+    }
+    assert {sensor.name for sensor in loaded.sensors or ()} == {
+        "new_session_sensor",
+        "automation_sensor",
+        "later_indicators_sensor",
+        "new_documents_sensor",
+    }
+    assert {schedule.name for schedule in loaded.schedules or ()} == {
+        "daily_prices_freshness_schedule",
+        "filings_refresh_schedule",
+    }
+    assert {job.name for job in loaded.jobs or ()} == {
+        "new_session_job",
+        "later_indicators_job",
+        "filings_refresh_job",
+        "artifacts_job",
+        "daily_prices_freshness_job",
+    }
 
 
 @pytest.mark.slow  # a dagster CLI process per case

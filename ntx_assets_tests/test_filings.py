@@ -19,7 +19,7 @@ from ntx_assets.filings import (
 from ntx_assets.filings import filing_rows as filing_rows_of_records
 from ntx_assets.nepse.models import Report
 
-# The NABIL sample of NEPSE_API.md section 2.8 (NEPAPI's fixture), with the ids it elides filled in.
+# The NABIL sample of docs/NEPSE_API.md section 2.8 (NEPAPI's fixture), with the ids it elides filled in.
 NABIL_Q4: dict[str, Any] = {
     "id": 46727,
     "activeStatus": "A",

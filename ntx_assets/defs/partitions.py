@@ -2,7 +2,8 @@
 
 Partitions follow the unit of fetch: one today-price call answers every security for one session date,
 so prices and indicators are partitioned by date (symbols live in the data); one reports call answers one
-company, so filings and artifacts are partitioned by symbol. See ARCHITECTURE.md for why not symbol x date.
+company, so filings and artifacts are partitioned by symbol. See docs/ARCHITECTURE.md for why not
+symbol x date.
 """
 
 import dagster as dg

@@ -1,4 +1,4 @@
-"""The Salter token lifecycle: prove, clean, renew (NEPSE_API.md section 1).
+"""The Salter token lifecycle: prove, clean, renew (docs/NEPSE_API.md section 1).
 
 One Authenticator is shared by all threads of a client. Renewal happens under a lock and is keyed on a
 generation number, so when several threads see the same 401 only the first renews and the others pick

@@ -43,7 +43,7 @@ from ntx_assets.nepse.transport import Call, RetryPolicy, Transport
 
 M = TypeVar("M", bound=BaseModel)
 
-# NEPSE_API.md section 1: the clients disagree on today-price's variant; B first, C as the fallback.
+# docs/NEPSE_API.md section 1: the clients disagree on today-price's variant; B first, C as the fallback.
 TODAY_PRICE_VARIANTS: tuple[Variant, ...] = (Variant.B, Variant.C)
 
 

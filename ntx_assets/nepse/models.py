@@ -277,7 +277,7 @@ class ReportDocument(NepseModel):
 
 
 class Report(NepseModel):
-    """A row of `GET /api/nots/application/reports/{securityId}` (NEPSE_API.md section 2.8)."""
+    """A row of `GET /api/nots/application/reports/{securityId}` (docs/NEPSE_API.md section 2.8)."""
 
     id: Count
     active_status: str | None = None
@@ -287,7 +287,7 @@ class Report(NepseModel):
 
 
 class SecurityShares(NepseModel):
-    """`POST /api/nots/security/{id}` (raw payload id): the security with its share counts (NEPSE_API.md
+    """`POST /api/nots/security/{id}` (raw payload id): the security with its share counts (docs/NEPSE_API.md
     section 2.4; field names from go-nepse and nepse-api, not captured live). Only the counts are read."""
 
     security_id: Count | None = None
@@ -302,7 +302,7 @@ class SecurityShares(NepseModel):
 
 
 # --- corporate actions ---------------------------------------------------------------------------------
-# Neither shape below was checked against the live site (NEPSE_API.md section 8: go-nepse types.go and
+# Neither shape below was checked against the live site (docs/NEPSE_API.md section 8: go-nepse types.go and
 # nepsepy's notes). The fields the price-adjustment matching depends on are typed strictly; the rest ride
 # along as extras.
 

@@ -1,7 +1,7 @@
 """Client-side pacing: a token bucket for the request rate and a semaphore for concurrency.
 
 NEPSE publishes no limit, but concurrent bursts have been seen to drop connections and silently lose
-pages (NEPSE_API.md section 4), so every HTTP request of a client, retries and auth included, waits here.
+pages (docs/NEPSE_API.md section 4), so every HTTP request of a client, retries and auth included, waits here.
 """
 
 from __future__ import annotations

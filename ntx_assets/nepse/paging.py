@@ -15,7 +15,7 @@ from ntx_assets.nepse.errors import NepsePagingError, NepseSchemaError, describe
 from ntx_assets.nepse.models import Page
 from ntx_assets.nepse.transport import Call
 
-# Clients ask for 500 rows a page; the server caps `size` at 2000 (NEPSE_API.md section 2).
+# Clients ask for 500 rows a page; the server caps `size` at 2000 (docs/NEPSE_API.md section 2).
 PAGE_SIZE = 500
 MAX_PAGE_SIZE = 2000
 

@@ -1,4 +1,4 @@
-"""The `{"id": N}` body that NEPSE's POST data endpoints demand (NEPSE_API.md section 1).
+"""The `{"id": N}` body that NEPSE's POST data endpoints demand (docs/NEPSE_API.md section 1).
 
 Pure functions only: the client supplies the market id, the salts of the token it is about to send and
 the Nepal calendar day, so every formula here is testable by hand.
@@ -15,7 +15,7 @@ from ntx_assets.clock import NEPAL_TZ
 # Nepal has kept UTC+05:45 without daylight saving since 1986, so a fixed offset is exact and avoids a
 # dependency on the host's tz database.
 
-# Copied from the site's frontend bundle via NEPSE_API.md section 1 (identical in every client).
+# Copied from the site's frontend bundle via docs/NEPSE_API.md section 1 (identical in every client).
 DUMMY: tuple[int, ...] = (
     147, 117, 239, 143, 157, 312, 161, 612, 512, 804,
     411, 527, 170, 511, 421, 667, 764, 621, 301, 106,

@@ -1,6 +1,6 @@
 """Authorized calls: the Salter header, the 401 recovery ladder, POST payload-id variants.
 
-The ladder (NEPSE_API.md section 1, as nepsepy does it): on a 401 refresh the token and resend; still
+The ladder (docs/NEPSE_API.md section 1, as nepsepy does it): on a 401 refresh the token and resend; still
 401, prove from scratch and resend once; still 401, give up with NepseAuthError. It runs inside one
 attempt of the retry loop, so a 5xx on any rung is retried with the current token and a fresh body.
 """

@@ -48,7 +48,7 @@ class CutIndexModule:
         return result
 
     def access_token_cuts(self, salts: Sequence[int]) -> tuple[int, ...]:
-        # Argument orders are NEPSE's, from NEPSE_API.md section 1; they differ per function on purpose.
+        # Argument orders are NEPSE's, from docs/NEPSE_API.md section 1; they differ per function on purpose.
         s1, s2, s3, s4, s5 = _five(salts)
         return (
             self.call("cdx", s1, s2, s3, s4, s5),

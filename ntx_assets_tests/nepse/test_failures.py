@@ -63,8 +63,11 @@ def test_redirects_are_refused() -> None:
     assert not caught.value.retryable and "elsewhere.example" in caught.value.cause
 
 
-def test_success_passes() -> None:
-    check_status(_response(200, b"{}"))
+@pytest.mark.parametrize("status", [200, 201, 204])
+def test_a_success_status_passes_and_is_not_a_failure(status: int) -> None:
+    assert check_status(_response(status, b"{}")) is None  # returns, raising nothing
+    with pytest.raises(CallFailure):
+        check_status(_response(500, b"{}"))
 
 
 def test_read_json_outcomes() -> None:

@@ -22,8 +22,10 @@ from ntx_assets.nepse.models import (
     SecurityDetail,
     TodayPrice,
 )
+from ntx_assets.universe import classify
 
 SNAPSHOTS = Path(ntx_assets_tests.tools.standin.__file__).parent / "snapshots" / "2025-12-04"
+EXPECTED_SYMBOLS = Path(__file__).parents[1] / "data" / "universe_2025-12-04_expected_symbols.txt"
 
 
 def _load(name: str) -> Any:
@@ -66,10 +68,20 @@ def test_holiday_years_snapshot_is_a_list_of_ints() -> None:
     assert years[0] == 2026 and all(isinstance(year, int) for year in years)
 
 
-def test_the_product_rule_count_holds_on_parsed_companies() -> None:
+def test_the_product_rule_selects_the_expected_259_from_the_parsed_lists() -> None:
+    """classify on the 2025-12-04 lists as the client parses them: exactly the 259 symbols listed (made
+    once with jq, independently of ntx_assets.universe)."""
     companies = [Company.model_validate(row) for row in _rows("static__companies.json")]
-    eligible = [c for c in companies if c.status == "A" and c.instrument_type == "Equity"]
-    assert len(eligible) == 259
+    securities = [Security.model_validate(row) for row in _rows("static__non_delisted.json")]
+    promoters = [SecurityDetail.model_validate(row) for row in _rows("static__promoters.json")]
+    universe = classify(companies, securities, promoters)
+    expected = {
+        line.strip()
+        for line in EXPECTED_SYMBOLS.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert len(expected) == 259
+    assert set(universe.loc[universe["included"], "symbol"]) == expected
 
 
 def test_typed_fields_of_the_security_object() -> None:
@@ -102,7 +114,7 @@ def test_unknown_fields_are_kept() -> None:
 
 
 def test_report_model_per_the_documented_shape() -> None:
-    # NEPSE_API.md 2.8 sample (NEPAPI fixture), with the nested ids the go-nepse types declare.
+    # docs/NEPSE_API.md 2.8 sample (NEPAPI fixture), with the nested ids the go-nepse types declare.
     row = {
         "id": 46727,
         "activeStatus": "A",

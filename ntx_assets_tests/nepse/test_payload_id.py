@@ -1,4 +1,4 @@
-"""Payload ids, with vectors worked by hand from NEPSE_API.md section 1.
+"""Payload ids, with vectors worked by hand from docs/NEPSE_API.md section 1.
 
 salts = (salt1..salt5) = (11, 22, 33, 44, 55), so salts[j] is zero-indexed: salts[1] = 22, salts[3] = 44.
 """

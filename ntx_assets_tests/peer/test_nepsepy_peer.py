@@ -1,6 +1,6 @@
 """nepsepy 1.0.4, a public NEPSE client written by others for the live site, against our stand-in.
 
-The stand-in and our client were written from the same notes (NEPSE_API.md), so a mistake in the notes is
+The stand-in and our client were written from the same notes (docs/NEPSE_API.md), so a mistake in the notes is
 made on both sides. nepsepy was not: it runs the served css.wasm with its own argument orders, signs POST
 bodies with its own DUMMY table and salting rules ("verified against live traffic", its checksum.py says),
 and builds its own URLs. Each test below has it call one endpoint the product reads, then checks that the

@@ -1,4 +1,4 @@
-"""The stand-in's book closures (NEPSE_API.md section 8): bonus and right issues re-base the price on the
+"""The stand-in's book closures (docs/NEPSE_API.md section 8): bonus and right issues re-base the price on the
 company's next traded session, cash dividends do not, and every served series tells the same story.
 
 Runs against the suite's session stand-in (seed 7, window ending on the pinned today).

@@ -9,7 +9,7 @@ from ntx_assets_tests.tools.standin import StandinServer, snapshots
 from ntx_assets_tests.tools.standin.holidays import holiday_dates
 from ntx_assets_tests.tools.standin.sessions import session_days
 
-# NEPSE_API.md section 4: the last Sunday session was 2026-04-05, Monday-Friday from 2026-04-06.
+# docs/NEPSE_API.md section 4: the last Sunday session was 2026-04-05, Monday-Friday from 2026-04-06.
 MONDAY_FRIDAY_FROM = date(2026, 4, 6)
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).

@@ -34,14 +34,19 @@ def test_right_id_gets_a_page(client: SalterClient) -> None:
 def test_the_id_uses_the_salts_of_the_token_in_the_header(
     client: SalterClient, server: StandinServer
 ) -> None:
-    other = SalterClient(server.base_url, client.cutter)
-    try:
-        foreign = variant_id(client.market_id(), npt_day(), other.salts, "B")
-        own = variant_id(client.market_id(), npt_day(), client.salts, "B")
+    own = variant_id(client.market_id(), npt_day(), client.salts, "B")
+    # Another token's salts: a new prove until they give another id (each token draws its own salts).
+    for _ in range(20):
+        other = SalterClient(server.base_url, client.cutter)
+        try:
+            foreign = variant_id(client.market_id(), npt_day(), other.salts, "B")
+        finally:
+            other.close()
         if foreign != own:
-            assert client.post(TODAY_PRICE, {"id": foreign}).content == b""
-    finally:
-        other.close()
+            break
+    assert foreign != own, "twenty tokens drew salts giving the same payload id"
+    assert client.post(TODAY_PRICE, {"id": foreign}).content == b""
+    assert client.post(TODAY_PRICE, {"id": own}).json()["totalElements"] > 0
 
 
 def test_variant_table() -> None:

@@ -1,6 +1,6 @@
 """Seeded book closures: bonus and right issues that re-base a price, and cash dividends that do not.
 
-NEPSE_API.md section 8: on the book-closure session of a bonus or right issue NEPSE computes an adjusted
+docs/NEPSE_API.md section 8: on the book-closure session of a bonus or right issue NEPSE computes an adjusted
 base from that session's close MP, and the company's next traded session starts from it (its today-price
 `previousDayClosePrice` is the base, not the stored close):
 

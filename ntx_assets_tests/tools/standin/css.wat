@@ -1,6 +1,6 @@
 ;; The stand-in's own cut-index module, written for this project (NEPSE's css.wasm is not vendored).
 ;;
-;; Contract shared with NEPSE's module, as documented in NEPSE_API.md section 1:
+;; Contract shared with NEPSE's module, as documented in docs/NEPSE_API.md section 1:
 ;;   * exports cdx, rdx, bdx, ndx, mdx; each takes five i32 and returns one i32;
 ;;   * each result depends only on the 2nd argument (the salt that selects the token);
 ;;   * results fall in [25,31], [36,59], [64,87], [91,106], [113,128], so they are strictly ascending.

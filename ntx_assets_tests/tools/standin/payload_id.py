@@ -1,4 +1,4 @@
-"""The `{"id": N}` body that NEPSE's POST endpoints demand (NEPSE_API.md section 1)."""
+"""The `{"id": N}` body that NEPSE's POST endpoints demand (docs/NEPSE_API.md section 1)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from ntx_assets_tests.tools.standin import snapshots
 from ntx_assets_tests.tools.standin.facts import FactBook, company_key
 from ntx_assets_tests.tools.standin.universe import Kind, Listing, Universe
 
-# Sector ids as NEPSE numbers them (NEPSE_API.md 2.3).
+# Sector ids as NEPSE numbers them (docs/NEPSE_API.md 2.3).
 SECTOR_IDS: dict[str, int] = {
     "Commercial Banks": 37,
     "Manufacturing And Processing": 38,
@@ -38,7 +38,7 @@ INSTRUMENT_TYPES: dict[Kind, dict[str, Any]] = {
 CAPITAL_GAIN_BASE_DATE = date(2006, 12, 29)
 TRADING_SYSTEM_START = date(2007, 7, 25)
 
-# The one real profile capture (SCB, NEPSE_API.md 2.4); every other profile is synthesized.
+# The one real profile capture (SCB, docs/NEPSE_API.md 2.4); every other profile is synthesized.
 REAL_PROFILES: dict[int, dict[str, Any]] = {
     133: {
         "companyName": "Standard Chartered Bank  Nepal Limited",
