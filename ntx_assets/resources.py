@@ -12,9 +12,8 @@ from sqlalchemy import Engine
 
 from ntx_assets.artifact_store import ArtifactStore
 from ntx_assets.nepse import NepseClient
-from ntx_assets.run_bounds import DEFAULT_RUN_START_SECONDS
-from ntx_assets.sessions import DEFAULT_HISTORY_DAYS
-from ntx_assets.settings import Settings
+from ntx_assets.nepse.defaults import tls_verify
+from ntx_assets.settings import Settings, default
 from ntx_assets.warehouse import create_warehouse_engine, migrate
 
 
@@ -43,17 +42,18 @@ class WarehouseResource(dg.ConfigurableResource):
 class NepseResource(dg.ConfigurableResource):
     """A paced, retrying NEPSE client per run (its token bucket is per process)."""
 
+    # Each default is the setting's (ntx_assets.settings): the fields mirror NTX_* for the launchpad.
     base_url: str
-    verify_tls: bool = True
+    verify_tls: bool = default("nepse_verify_tls")
     ca_bundle: str | None = None
-    requests_per_second: float = 2.0
-    max_concurrent_requests: int = 4
-    timeout_seconds: float = 30.0
-    max_attempts: int = 6
+    requests_per_second: float = default("requests_per_second")
+    max_concurrent_requests: int = default("max_concurrent_requests")
+    timeout_seconds: float = default("request_timeout_seconds")
+    max_attempts: int = default("max_attempts")
     # How far back NEPSE's price endpoints answer, in calendar days (NTX_API_HISTORY_DAYS); older dates fail.
-    history_days: int = DEFAULT_HISTORY_DAYS
+    history_days: int = default("api_history_days")
     # Beyond the planned calls, what a NEPSE-calling run may take (NTX_RUN_START_SECONDS): its bound.
-    run_start_seconds: float = DEFAULT_RUN_START_SECONDS
+    run_start_seconds: float = default("run_start_seconds")
 
     _client: NepseClient | None = PrivateAttr(default=None)
 
@@ -74,7 +74,7 @@ class NepseResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._client = NepseClient(
             self.base_url,
-            verify=self.ca_bundle or self.verify_tls,
+            verify=tls_verify(self.verify_tls, self.ca_bundle),
             requests_per_second=self.requests_per_second,
             max_concurrent_requests=self.max_concurrent_requests,
             timeout_seconds=self.timeout_seconds,
@@ -96,16 +96,18 @@ class CheckTargetsResource(dg.ConfigurableResource):
     """What the checks expect: shown on the UI's Resources page, and settable per run in the launchpad
     (`resources: {check_targets: {config: {universe_target: 278}}}`)."""
 
-    universe_target: int = 264  # NTX_UNIVERSE_TARGET: listed ordinary-share companies
+    universe_target: int = default("universe_target")  # NTX_UNIVERSE_TARGET: listed ordinary-share companies
     # NTX_UNIVERSE_TARGET=auto: the target is NEPSE's own count (its classification list) on each run.
     universe_target_auto: bool = False
-    prices_freshness_grace_hours: float = 2.0  # NTX_PRICES_FRESHNESS_GRACE_HOURS: after the 15:00 close
+    # NTX_PRICES_FRESHNESS_GRACE_HOURS: after the 15:00 close
+    prices_freshness_grace_hours: float = default("prices_freshness_grace_hours")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "CheckTargetsResource":
         auto = settings.universe_target == "auto"
         return cls(
-            universe_target=264 if auto else int(settings.universe_target),
+            # Under auto the number is unused (each run counts NEPSE's list); keep the field's default.
+            universe_target=default("universe_target") if auto else int(settings.universe_target),
             universe_target_auto=auto,
             prices_freshness_grace_hours=settings.prices_freshness_grace_hours,
         )
@@ -119,7 +121,7 @@ class ArtifactStoreResource(dg.ConfigurableResource):
     """The content-addressed store of filing documents (NTX_ARTIFACT_DIR, NTX_MAX_ARTIFACT_BYTES)."""
 
     root: str
-    max_bytes: int = 50 * 1024 * 1024
+    max_bytes: int = default("max_artifact_bytes")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ArtifactStoreResource":

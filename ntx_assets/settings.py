@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ntx_assets.clock import nepal_today
+from ntx_assets.nepse import defaults as client_defaults
 from ntx_assets.run_bounds import DEFAULT_RUN_START_SECONDS
+from ntx_assets.sessions import DEFAULT_HISTORY_DAYS
 
 ENV_PREFIX = "NTX_"
 
@@ -57,16 +59,19 @@ class Settings(BaseSettings):
         "turning verification off.",
     )
     requests_per_second: Annotated[float, Field(gt=0, le=100)] = Field(
-        default=2.0, description="Sustained NEPSE API requests per second, per client (token bucket)."
+        default=client_defaults.REQUESTS_PER_SECOND,
+        description="Sustained NEPSE API requests per second, per client (token bucket).",
     )
     max_concurrent_requests: Annotated[int, Field(ge=1, le=64)] = Field(
-        default=4, description="NEPSE API requests in flight at once, per client."
+        default=client_defaults.MAX_CONCURRENT_REQUESTS,
+        description="NEPSE API requests in flight at once, per client.",
     )
     request_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
-        default=30.0, description="Timeout of one NEPSE HTTP request."
+        default=client_defaults.TIMEOUT_SECONDS, description="Timeout of one NEPSE HTTP request."
     )
     max_attempts: Annotated[int, Field(ge=1, le=20)] = Field(
-        default=6, description="Attempts per NEPSE request before a retryable fault fails the step."
+        default=client_defaults.MAX_ATTEMPTS,
+        description="Attempts per NEPSE request before a retryable fault fails the step.",
     )
     universe_target: Annotated[int, Field(ge=1, le=5000)] | Literal["auto"] = Field(
         default=264,
@@ -83,7 +88,8 @@ class Settings(BaseSettings):
         "its other steps and checks): part of the dagster/max_runtime each such run sets for itself.",
     )
     api_history_days: Annotated[int, Field(ge=1, le=10000)] = Field(
-        default=365, description="How far back NEPSE's price endpoints answer, in calendar days."
+        default=DEFAULT_HISTORY_DAYS,
+        description="How far back NEPSE's price endpoints answer, in calendar days.",
     )
     prices_freshness_grace_hours: Annotated[float, Field(gt=0, le=72)] = Field(
         default=2.0,
@@ -145,12 +151,21 @@ class Settings(BaseSettings):
     def export_root(self) -> Path:
         return (self.export_dir or self.data_dir / "exports").resolve()
 
-    @property
-    def tls_verify(self) -> bool | str:
-        """What httpx's `verify=` wants: a CA bundle path, or the on/off switch."""
-        if self.nepse_ca_bundle is not None:
-            return str(self.nepse_ca_bundle)
-        return self.nepse_verify_tls
+    def client_options(self) -> dict[str, Any]:
+        """The keyword arguments of `NepseClient` these settings set (for tools that build a client
+        outside Dagster; runs get theirs from `NepseResource`)."""
+        return {
+            "verify": client_defaults.tls_verify(self.nepse_verify_tls, self.nepse_ca_bundle),
+            "requests_per_second": self.requests_per_second,
+            "max_concurrent_requests": self.max_concurrent_requests,
+            "timeout_seconds": self.request_timeout_seconds,
+            "max_attempts": self.max_attempts,
+        }
+
+
+def default(field: str) -> Any:
+    """The default of one setting, for the resources that carry it (so it is written once, here)."""
+    return Settings.model_fields[field].default
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from ntx_assets.resources import ArtifactStoreResource, CheckTargetsResource, NepseResource
 from ntx_assets.settings import LIVE_NEPSE_BASE_URL, SettingsError, load_settings
 
 # Decides by the calendar: rerun under faketime with `make test-calendar` (pytest -m calendar).
@@ -26,9 +27,20 @@ def test_defaults() -> None:
     assert settings.nepse_base_url == LIVE_NEPSE_BASE_URL
     assert settings.requests_per_second == 2.0
     assert settings.universe_target == 264
-    assert settings.nepse_verify_tls is True and settings.tls_verify is True
+    assert settings.nepse_verify_tls is True and settings.client_options()["verify"] is True
     assert settings.warehouse_url == f"sqlite:///{Path('data/warehouse.db').resolve()}"
     assert settings.artifact_root == Path("data/artifacts").resolve()
+
+
+def test_resources_default_to_the_settings_defaults() -> None:
+    # Defaults are written once (settings.py, nepse/defaults.py); a resource built without the environment
+    # equals one built from the default settings.
+    settings = load_settings()
+    assert NepseResource(base_url=LIVE_NEPSE_BASE_URL) == NepseResource.from_settings(settings)
+    assert CheckTargetsResource() == CheckTargetsResource.from_settings(settings)
+    assert ArtifactStoreResource(root=str(settings.artifact_root)) == ArtifactStoreResource.from_settings(
+        settings
+    )
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -47,7 +59,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert settings.universe_target == 259
     assert settings.history_start == dt.date(2026, 1, 1)
     assert settings.warehouse_url == "postgresql+psycopg://postgres@127.0.0.1/ntx"
-    assert settings.tls_verify == str(bundle)
+    assert settings.client_options()["verify"] == str(bundle)
     assert settings.artifact_root == tmp_path / "docs"
 
 

@@ -307,14 +307,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         return 2
     base_url = args.base_url or settings.nepse_base_url
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
-    with NepseClient(
-        base_url,
-        verify=settings.tls_verify,
-        requests_per_second=settings.requests_per_second,
-        max_concurrent_requests=settings.max_concurrent_requests,
-        timeout_seconds=settings.request_timeout_seconds,
-        max_attempts=settings.max_attempts,
-    ) as client:
+    with NepseClient(base_url, **settings.client_options()) as client:
         probes = run_check(client, symbols, max_bytes=settings.max_artifact_bytes, save=args.save)
         calls = client.stats.total_calls
     render(probes, base_url, out)

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ntx_assets.nepse import defaults
 from ntx_assets.nepse.auth import DEFAULT_TOKEN_MAX_AGE_SECONDS, Authenticator, Token
 from ntx_assets.nepse.downloads import Download
 from ntx_assets.nepse.downloads import download as _download
@@ -63,10 +64,10 @@ class NepseClient:
         base_url: str,
         *,
         verify: bool | str = True,
-        requests_per_second: float = 2.0,
-        max_concurrent_requests: int = 4,
-        timeout_seconds: float = 30.0,
-        max_attempts: int = 6,
+        requests_per_second: float = defaults.REQUESTS_PER_SECOND,
+        max_concurrent_requests: int = defaults.MAX_CONCURRENT_REQUESTS,
+        timeout_seconds: float = defaults.TIMEOUT_SECONDS,
+        max_attempts: int = defaults.MAX_ATTEMPTS,
         max_retry_after_seconds: float = 30.0,
         backoff_base_seconds: float = 0.5,
         backoff_max_seconds: float = 20.0,

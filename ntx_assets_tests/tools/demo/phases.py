@@ -420,14 +420,7 @@ def _api_sessions(settings: Settings, count: int) -> list[dt.date]:
     """The session calendar from NEPSE's holiday lists, for a server that is not the demo's stand-in."""
     today = nepal_now().date()
     first_year = today.year - 1 - count // 200
-    with NepseClient(
-        settings.nepse_base_url,
-        verify=settings.tls_verify,
-        requests_per_second=settings.requests_per_second,
-        max_concurrent_requests=settings.max_concurrent_requests,
-        timeout_seconds=settings.request_timeout_seconds,
-        max_attempts=settings.max_attempts,
-    ) as client:
+    with NepseClient(settings.nepse_base_url, **settings.client_options()) as client:
         holidays: set[dt.date] = set()
         for year in range(first_year, today.year + 1):
             holidays |= holiday_dates(client.holidays(year))
