@@ -27,13 +27,22 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ntx_assets.nepse.models import AgmApplication, CorporateAction, DividendApplication, FinancialYear
+from ntx_assets.adjustments import detect_adjustments
+from ntx_assets.nepse.models import (
+    AgmApplication,
+    CorporateAction,
+    DividendApplication,
+    FinancialYear,
+    SecurityShares,
+)
+from ntx_assets.text import clean_text
 
 CORPORATE_ACTION = "corporate_action"
 DIVIDEND_NOTICE = "dividend_notice"
@@ -45,6 +54,8 @@ BONUS_AND_RIGHT = "bonus_and_right"
 CASH_DIVIDEND = "cash_dividend"
 UNEXPLAINED = "unexplained"
 
+# A company's share counts are fetched again after this many days (one call per company a month).
+SHARES_MAX_AGE_DAYS = 30
 PAR_VALUE = 100.0  # NEPSE's face value per share; rights are issued at par unless announced otherwise
 ABSOLUTE_TOLERANCE = 0.01
 RELATIVE_TOLERANCE = 0.001
@@ -88,8 +99,8 @@ def _action_row(action: CorporateAction, security_id: int, symbol: str) -> dict[
         "nepse_id": action.sd_id,
         "security_id": security_id,
         "symbol": symbol,
-        "fiscal_year": _text(action.fiscal_year),
-        "status": _text(action.active_status),
+        "fiscal_year": clean_text(action.fiscal_year),
+        "status": clean_text(action.active_status),
         "announced_on": _date(action.submitted_date, symbol, action.sd_id, "submittedDate"),
         "bonus_pct": bonus,
         "right_pct": action.right_percentage,
@@ -112,7 +123,7 @@ def _notice_row(notice: DividendApplication, security_id: int, symbol: str) -> d
         "security_id": security_id,
         "symbol": symbol,
         "fiscal_year": _fiscal_year(year),
-        "status": _text(notice.active_status),
+        "status": clean_text(notice.active_status),
         "announced_on": _date(dated, symbol, notice.id, field),
         "bonus_pct": details.bonus_share if details else None,
         "right_pct": details.right_share if details else None,
@@ -148,7 +159,7 @@ def closure_rows(agms: Iterable[AgmApplication], *, security_id: int, symbol: st
 
 def _fiscal_year(year: FinancialYear | None) -> str | None:
     """Nepali when given (2082-2083), as the corporate-actions rows write it; else NEPSE's English name."""
-    return _text(year.fy_name_nepali or year.fy_name) if year else None
+    return clean_text(year.fy_name_nepali or year.fy_name) if year else None
 
 
 # --- explaining re-basings ------------------------------------------------------------------------------
@@ -385,6 +396,68 @@ def _date(value: str | None, symbol: str, nepse_id: int, field: str) -> dt.date 
         ) from None
 
 
-def _text(value: str | None) -> str | None:
-    text = (value or "").strip()
-    return text or None
+def adjustment_rows(
+    prices: pd.DataFrame, actions: pd.DataFrame, closures: pd.DataFrame | None = None
+) -> list[dict]:
+    """The price_adjustments rows of the stored prices, announced actions and book closures (pure)."""
+    found = detect_adjustments(prices)
+    if found.empty:
+        return []
+    served = prices.set_index(["security_id", "business_date"])
+    keys = list(zip(found["security_id"], found["ex_date"], strict=True))
+    found["adjusted_base"] = served.loc[keys, "previous_close"].astype(float).to_numpy()
+    found["symbol"] = served.loc[keys, "symbol"].to_numpy()
+    found["prior_close"] = found["adjusted_base"] / found["factor"]
+    explained = explain_rebasings(found, actions, closures)
+    # The product of this factor and every later one of the security, for the adjusted_prices view.
+    explained["factor_to_latest"] = explained.groupby("security_id")["factor"].transform(
+        lambda factors: np.cumprod(factors.to_numpy()[::-1])[::-1]
+    )
+    return [
+        {
+            "security_id": int(row.security_id),
+            "ex_date": row.ex_date,
+            "symbol": str(row.symbol),
+            "prior_close": round(float(row.prior_close), 4),
+            "adjusted_base": float(row.adjusted_base),
+            "factor": float(row.factor),
+            "factor_to_latest": float(row.factor_to_latest),
+            "explanation": str(row.explanation),
+            "expected_base": None if pd.isna(row.expected_base) else float(row.expected_base),
+            "action_source": None if pd.isna(row.action_source) else str(row.action_source),
+            "action_id": None if pd.isna(row.action_id) else str(row.action_id),
+        }
+        for row in explained.itertuples(index=False)
+    ]
+
+
+def shares_row(security_id: int, shares: SecurityShares, fetched_on: dt.date) -> dict[str, Any]:
+    """A `security_shares` row (also what `companies` keeps as the current counts): whole numbers of
+    shares, as NEPSE's float counts mean."""
+    return {
+        "security_id": security_id,
+        "fetched_on": fetched_on,
+        "listed_shares": _whole(shares.stock_listed_shares),
+        "promoter_shares": _whole(shares.promoter_shares),
+        "public_shares": _whole(shares.public_shares),
+        "paid_up_capital": shares.paid_up_capital,
+    }
+
+
+def shares_due(
+    fetched_on: Mapping[int, dt.date | None], last_rebasing: Mapping[int, dt.date], today: dt.date
+) -> set[int]:
+    """Companies whose share counts to fetch: never fetched, re-based on or after the day they were, or
+    fetched more than SHARES_MAX_AGE_DAYS ago (the promoter/public split changes without a re-basing: the
+    screener keeps their history)."""
+    oldest = today - dt.timedelta(days=SHARES_MAX_AGE_DAYS)
+    due = set()
+    for security_id, fetched in fetched_on.items():
+        rebased = last_rebasing.get(security_id)
+        if fetched is None or fetched < oldest or (rebased is not None and rebased >= fetched):
+            due.add(security_id)
+    return due
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None else round(value)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ntx_assets.nepse.models import Quarter, Report, ReportDocument
+from ntx_assets.text import clean_text
 
 # NEPSE's reportTypeMaster.reportName, lower-cased and with single spaces -> filings.report_type.
 _REPORT_TYPES = {
@@ -108,7 +109,7 @@ def _filing_row(report: Report, security_id: int, symbol: str) -> dict[str, Any]
     fiscal = report.fiscal_report
     if fiscal is None:
         raise bad("fiscalReport", "is missing")
-    report_name = _text(fiscal.report_type_master.report_name if fiscal.report_type_master else None)
+    report_name = clean_text(fiscal.report_type_master.report_name if fiscal.report_type_master else None)
     report_type = _REPORT_TYPES.get(_normal(report_name))
     if report_type is None:
         raise bad(
@@ -122,8 +123,8 @@ def _filing_row(report: Report, security_id: int, symbol: str) -> dict[str, Any]
         "security_id": security_id,
         "symbol": symbol,
         "report_type": report_type,
-        "fiscal_year": _text(year.fy_name if year else None),
-        "fiscal_year_nepali": _text(year.fy_name_nepali if year else None),
+        "fiscal_year": clean_text(year.fy_name if year else None),
+        "fiscal_year_nepali": clean_text(year.fy_name_nepali if year else None),
         "quarter": quarter,
     }
     for attribute, column in _AMOUNTS.items():
@@ -145,7 +146,7 @@ def known_on(report: Report, modified_at: dt.datetime | None) -> dt.date | None:
 
 
 def _quarter(master: Quarter | None, bad: Any) -> int:
-    name = _text(master.quarter_name if master else None)
+    name = clean_text(master.quarter_name if master else None)
     quarter = _QUARTERS.get(_normal(name))
     if quarter is None and name is None and master is not None and master.id in (1, 2, 3, 4):
         quarter = master.id
@@ -186,13 +187,6 @@ def _timestamp(value: str | None, bad: Any) -> dt.datetime | None:
         return dt.datetime.fromisoformat(value)
     except ValueError:
         raise bad("modifiedDate", f"is {value!r}, not an ISO timestamp") from None
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _normal(value: str | None) -> str:

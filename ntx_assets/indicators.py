@@ -1,10 +1,12 @@
 """Technical indicators for daily NEPSE price histories, computed with TA-Lib.
 
-`compute(prices)` takes the daily bars of any number of symbols and returns the same rows, sorted by symbol
-then date, with the columns in `INDICATOR_COLUMNS` added. It is pure: no I/O, no logging, no global state of
-its own, and the result does not depend on the order of the input rows.
+`compute(prices, by)` takes the daily bars of any number of series and returns the same rows, sorted by
+series then date, with the columns in `INDICATOR_COLUMNS` added. It is pure: no I/O, no logging, no global
+state of its own, and the result does not depend on the order of the input rows. `indicator_rows` applies
+it to stored histories point in time (each date in its own price basis) and frames warehouse rows;
+`stale_later_dates` says which later dates a changed price makes stale (their lookback holds it).
 
-Definitions are TA-Lib's, with its default parameters, applied to each symbol's date-sorted series on its
+Definitions are TA-Lib's, with its default parameters, applied to each series sorted by date on its
 own; warm-up rows are NaN exactly where TA-Lib's are (including MACD, whose line stays NaN until its signal
 line has warmed up too). TA-Lib has process-wide settings (`talib.set_unstable_period`,
 `talib.set_compatibility`); the results match "TA-Lib's defaults" only while those are left at their
@@ -14,19 +16,26 @@ Two indicators are not TA-Lib's:
 
 - `high_52w` / `low_52w`: highest high / lowest low over the trailing 365 calendar days including the day
   itself (a time-based `'365D'` window, so holidays and suspensions do not stretch it).
-- `return_1d`: close over the symbol's previous session's close, minus one; NaN on its first row.
+- `return_1d`: close over the series' previous session's close, minus one; NaN on its first row.
 
-Indicators are grouped by `symbol`, so a security that changed symbol (NIB -> NIMB) starts its warm-up over
-unless the caller relabels its older rows with the current symbol first.
+Indicators are computed per series, the rows sharing the values of `by` (default `symbol`): the indicators
+asset groups by security id and price basis, so a renamed company (NIB -> NIMB) keeps its warm-up.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import talib
 
-REQUIRED_COLUMNS: tuple[str, ...] = ("symbol", "date", "high", "low", "close", "volume")
+from ntx_assets.adjustments import detect_adjustments, point_in_time_histories
+
+# Beside the series key(s) (`by`).
+REQUIRED_COLUMNS: tuple[str, ...] = ("date", "high", "low", "close", "volume")
 
 # The warehouse schema builds its indicator table from this, so the order is part of the contract.
 INDICATOR_COLUMNS: tuple[str, ...] = (
@@ -49,34 +58,43 @@ INDICATOR_COLUMNS: tuple[str, ...] = (
     "return_1d",
 )
 
+# An indicator of date X reads the prices of dates up to X. 400 calendar days cover the longest window
+# (SMA 200 sessions is about 290 days; the 52-week range is 365), and an EMA's weight on a price that old
+# is below 1e-9, so a corrected price changes the indicators of its own date and the 400 after it.
+LOOKBACK_DAYS = 400
+
 _WINDOW_52W = "365D"
 # How many offending rows an error message quotes; enough to spot a pattern, short enough to read.
 _EXAMPLES = 3
 
 
-def compute(prices: pd.DataFrame) -> pd.DataFrame:
-    """Return `prices` sorted by (symbol, date) with the `INDICATOR_COLUMNS` appended.
+def compute(prices: pd.DataFrame, by: str | Sequence[str] = "symbol") -> pd.DataFrame:
+    """Return `prices` sorted by (`by`, date) with the `INDICATOR_COLUMNS` appended.
 
-    `prices` needs the columns `symbol, date, high, low, close, volume`; `open` is optional (no indicator
-    uses it) and may hold NaN. `date` may hold date/datetime values or ISO 8601 text. Every input column,
-    required or extra (e.g. `security_id`), comes back unchanged in its input order, values included (`date`
-    keeps its input type), followed by the indicators as float64. The index is a fresh RangeIndex.
+    `by` names the column(s) whose values make one series (default `symbol`; the indicators asset uses
+    `security_id` and the price basis). `prices` needs those and `date, high, low, close, volume`; `open` is
+    optional (no indicator uses it) and may hold NaN. `date` may hold date/datetime values or ISO 8601
+    text. Every input column comes back unchanged in its input order, values included (`date` keeps its
+    input type), followed by the indicators as float64. The index is a fresh RangeIndex.
 
-    Raises ValueError, naming the column and an offending (symbol, date) plus the fix, when a required
-    column is missing, an input column already carries an indicator's name, a symbol is missing or not
-    text, a date does not parse, a (symbol, date) pair repeats, or a numeric column holds text, NaN or
-    infinity (NaN is allowed in `open`), a non-positive price or a negative volume.
+    The prices themselves are trusted: they were judged when they were parsed and stored
+    (`ntx_assets.pricing.price_problems`). What is checked here is the frame's shape, since a wrong one
+    would compute silently wrong series: a required column missing, an input column carrying an
+    indicator's name, a series key missing, a date that does not parse, or a (key, date) pair repeated.
+    Each raises ValueError naming the column, an offending row and the fix.
     """
-    dates = _validate(prices)
+    keys = [by] if isinstance(by, str) else list(by)
+    dates = _validate(prices, keys)
     if prices.empty:
         return prices.reset_index(drop=True).assign(**dict.fromkeys(INDICATOR_COLUMNS, np.nan))
 
-    symbol_codes, _ = pd.factorize(_symbols(prices), sort=True)
+    # Group numbers in sorted key order: the series come out sorted by key as documented.
+    series_codes = prices.groupby(keys, sort=True, observed=True).ngroup().to_numpy()
     # int64 nanoseconds order the same as the dates; np.lexsort sorts by its last key first.
     date_ns = dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    order = np.lexsort((date_ns, symbol_codes))
+    order = np.lexsort((date_ns, series_codes))
 
-    codes = symbol_codes[order]
+    codes = series_codes[order]
     stamps = date_ns[order]
     high, low, close, volume = (
         np.ascontiguousarray(prices[column].to_numpy(dtype=np.float64)[order])
@@ -85,7 +103,7 @@ def compute(prices: pd.DataFrame) -> pd.DataFrame:
 
     n = len(prices)
     out = {column: np.full(n, np.nan) for column in INDICATOR_COLUMNS}
-    # Each symbol is one contiguous slice after the sort; slicing numpy arrays once per symbol is far
+    # Each series is one contiguous slice after the sort; slicing numpy arrays once per series is far
     # cheaper than a pandas groupby/apply round trip.
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     ends = np.r_[starts[1:], n]
@@ -102,6 +120,64 @@ def compute(prices: pd.DataFrame) -> pd.DataFrame:
 
     result = prices.iloc[order].reset_index(drop=True)
     return pd.concat([result, pd.DataFrame(out, index=result.index)], axis=1)
+
+
+def indicator_rows(history: pd.DataFrame, dates: Sequence[dt.date]) -> list[dict[str, Any]]:
+    """The indicators rows of `dates`, each computed on its company's whole history in that date's price
+    basis (re-basings up to the date, `ntx_assets.adjustments`), as warehouse rows (NaN -> None).
+
+    `history`: daily_prices rows (`security_id, symbol, business_date, open, high, low, close,
+    previous_close, volume`) up to the last of `dates`; previous_close is NEPSE's, from which the re-basings
+    are found. Each row carries the symbol the company last traded under."""
+    if history.empty:
+        return []
+    in_basis = point_in_time_histories(history, detect_adjustments(history), dates)
+    frame = in_basis.drop(columns=["previous_close"]).rename(columns={"business_date": "date"})
+    frame["date"] = pd.to_datetime(frame["date"])
+    # One series per security id and price basis, not per symbol: a renamed company (NIB -> NIMB) keeps
+    # its warm-up.
+    result = compute(frame, by=["security_id", "basis"])
+    result = result.loc[result["target"].astype(bool)]
+    latest_symbol = history.sort_values("business_date").groupby("security_id")["symbol"].last()
+    out = pd.DataFrame(
+        {
+            "security_id": result["security_id"].astype(int),
+            "business_date": result["date"].dt.date,
+            "symbol": result["security_id"].map(latest_symbol),
+        }
+    )
+    for column in INDICATOR_COLUMNS:
+        values = result[column].astype(float)
+        # Object dtype first: a float column would turn the None back into NaN.
+        out[column] = values.astype(object).where(np.isfinite(values), None)
+    # zip over plain lists: DataFrame.to_dict("records") boxes every cell and costs ~8x the compute.
+    columns = list(out.columns)
+    values = [out[column].tolist() for column in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def later_dates(last_changed: dt.date, newest: dt.date) -> list[dt.date]:
+    """The dates after `last_changed` whose lookback holds it, up to the newest partition."""
+    end = min(newest, last_changed + dt.timedelta(days=LOOKBACK_DAYS))
+    return [last_changed + dt.timedelta(days=i) for i in range(1, (end - last_changed).days + 1)]
+
+
+def stale_later_dates(
+    changes: Iterable[tuple[dt.date, int]],
+    newest: dt.date,
+    materialized: set[str],
+    computed_after: Mapping[str, int],
+) -> list[dt.date]:
+    """Given (last date of a run whose prices changed, storage id of that change), the later dates whose
+    indicators were materialized before the change (`computed_after`: partition -> storage id of its
+    newest indicators materialization, for those recomputed since)."""
+    stale: set[dt.date] = set()
+    for last_changed, storage_id in changes:
+        for day in later_dates(last_changed, newest):
+            key = day.isoformat()
+            if key in materialized and computed_after.get(key, -1) < storage_id:
+                stale.add(day)
+    return sorted(stale)
 
 
 def _talib_indicators(
@@ -143,23 +219,15 @@ def _extremes_52w(
     return rolling["high"].max().to_numpy(), rolling["low"].min().to_numpy()
 
 
-def _symbols(prices: pd.DataFrame) -> pd.Series:
-    symbols = prices["symbol"]
-    # A categorical would factorize in its category order, not alphabetically, and hide its values from
-    # infer_dtype; the plain values sort and validate like any other text column.
-    if isinstance(symbols.dtype, pd.CategoricalDtype):
-        return symbols.astype(object)
-    return symbols
-
-
-def _validate(prices: pd.DataFrame) -> pd.Series:
-    """Check `prices` and return its `date` column parsed to datetimes."""
+def _validate(prices: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Check the frame's shape and return its `date` column parsed to datetimes."""
     if not isinstance(prices, pd.DataFrame):
         raise ValueError(f"prices must be a pandas DataFrame, got {type(prices).__name__}")
-    missing = [column for column in REQUIRED_COLUMNS if column not in prices.columns]
+    required = [*keys, *REQUIRED_COLUMNS]
+    missing = [column for column in required if column not in prices.columns]
     if missing:
         raise ValueError(
-            f"prices is missing required column(s) {missing}; it needs {list(REQUIRED_COLUMNS)} "
+            f"prices is missing required column(s) {missing}; it needs {required} "
             "(open optional): rename or add them before calling compute()"
         )
     if prices.columns.duplicated().any():
@@ -171,20 +239,13 @@ def _validate(prices: pd.DataFrame) -> pd.Series:
             f"prices already has indicator column(s) {clashing}; drop them before calling compute(), "
             "which recomputes them"
         )
-
-    symbols = _symbols(prices)
-    null_symbol = symbols.isna().to_numpy()
-    if null_symbol.any():
-        raise ValueError(
-            f"column 'symbol' is missing on {int(null_symbol.sum())} row(s), e.g. on date(s) "
-            f"{_quote(prices['date'][null_symbol])}; fill in the symbol or drop those rows"
-        )
-    # infer_dtype scans in C; the per-value map only runs to quote the culprits.
-    if pd.api.types.infer_dtype(symbols, skipna=False) not in ("string", "empty"):
-        not_text = ~symbols.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
-        raise ValueError(
-            f"column 'symbol' must hold text, got {_quote(symbols[not_text])}; convert it with .astype(str)"
-        )
+    for key in keys:
+        null_key = prices[key].isna().to_numpy()
+        if null_key.any():
+            raise ValueError(
+                f"column {key!r} is missing on {int(null_key.sum())} row(s), e.g. on date(s) "
+                f"{_quote(prices['date'][null_key])}; fill it in or drop those rows"
+            )
 
     # ISO 8601 only: it is what NEPSE and the warehouse emit, it parses fast even when rows mix
     # "2025-12-03" with "2025-12-03 00:00:00", and it never guesses day/month order. Date and datetime
@@ -194,56 +255,24 @@ def _validate(prices: pd.DataFrame) -> pd.Series:
     if bad_date.any():
         raise ValueError(
             f"column 'date' has {int(bad_date.sum())} missing or unparseable value(s), e.g. "
-            f"{_where(prices, bad_date, show='date')}; give dates as date/datetime values or ISO text "
+            f"{_where(prices, keys, bad_date, show='date')}; give dates as date/datetime values or ISO text "
             "(2025-12-03), or drop those rows"
         )
-    duplicated = pd.DataFrame({"symbol": symbols, "date": dates}).duplicated(keep=False).to_numpy()
+    duplicated = prices[keys].assign(_date=dates).duplicated(keep=False).to_numpy()
     if duplicated.any():
         raise ValueError(
-            f"prices has {int(duplicated.sum())} rows sharing a (symbol, date), e.g. "
-            f"{_where(prices, duplicated)}; keep one row per symbol per session "
-            "(e.g. drop_duplicates(['symbol', 'date']))"
+            f"prices has {int(duplicated.sum())} rows sharing a ({', '.join(keys)}, date), e.g. "
+            f"{_where(prices, keys, duplicated)}; keep one row per series per session "
+            f"(e.g. drop_duplicates({[*keys, 'date']}))"
         )
-
-    for column in ("open", "high", "low", "close", "volume"):
-        if column in prices.columns:
-            _check_numeric(prices, column)
     return dates
 
 
-def _check_numeric(prices: pd.DataFrame, column: str) -> None:
-    raw = prices[column]
-    if pd.api.types.is_bool_dtype(raw):
-        raise ValueError(f"column {column!r} holds booleans, not numbers; pass the numeric column")
-    values = pd.to_numeric(raw, errors="coerce").astype(np.float64).to_numpy()
-    text = np.isnan(values) & raw.notna().to_numpy()
-    if text.any():
-        raise ValueError(
-            f"column {column!r} has {int(text.sum())} non-numeric value(s), e.g. "
-            f"{_where(prices, text, show=column)}; convert the column with pd.to_numeric or fix those rows"
-        )
-    # open feeds no indicator and NEPSE does not always publish it, so only it may be missing.
-    problems: list[tuple[np.ndarray, str]] = [(np.isinf(values), "infinite")]
-    if column != "open":
-        problems.append((np.isnan(values), "missing (NaN/None)"))
-    with np.errstate(invalid="ignore"):
-        if column == "volume":
-            problems.append((values < 0, "negative"))
-        else:
-            problems.append((values <= 0, "zero or negative"))
-    for mask, what in problems:
-        if mask.any():
-            raise ValueError(
-                f"column {column!r} has {int(mask.sum())} {what} value(s), e.g. "
-                f"{_where(prices, mask, show=column)}; fix or drop those rows before calling compute()"
-            )
-
-
-def _where(prices: pd.DataFrame, mask: np.ndarray, show: str | None = None) -> str:
+def _where(prices: pd.DataFrame, keys: list[str], mask: np.ndarray, show: str | None = None) -> str:
     examples = []
     for position in np.flatnonzero(mask)[:_EXAMPLES]:
         row = prices.iloc[position]
-        text = f"symbol {row['symbol']!r} on {row['date']}"
+        text = " ".join(f"{key} {row[key]!r}" for key in keys) + f" on {row['date']}"
         if show is not None:
             text += f" ({show}={row[show]!r})"
         examples.append(text)

@@ -16,34 +16,31 @@ from typing import Any
 
 from ntx_assets.nepse.models import TodayPrice
 
-# TodayPrice attribute -> (NEPSE's field name, warehouse column)
+# TodayPrice attribute -> warehouse column. NEPSE's own field names, which errors quote, are the model's
+# aliases (closePrice for close_price): written once, in ntx_assets.nepse.models.
 _REQUIRED = {
-    "high_price": ("highPrice", "high"),
-    "low_price": ("lowPrice", "low"),
-    "close_price": ("closePrice", "close"),
-    "total_traded_quantity": ("totalTradedQuantity", "volume"),
-    "total_traded_value": ("totalTradedValue", "turnover"),
+    "high_price": "high",
+    "low_price": "low",
+    "close_price": "close",
+    "total_traded_quantity": "volume",
+    "total_traded_value": "turnover",
 }
 _OPTIONAL = {
-    "open_price": ("openPrice", "open"),
-    "previous_day_close_price": ("previousDayClosePrice", "previous_close"),
-    "total_trades": ("totalTrades", "trades"),
-    "average_traded_price": ("averageTradedPrice", "average_traded_price"),
-    "fifty_two_week_high": ("fiftyTwoWeekHigh", "fifty_two_week_high"),
-    "fifty_two_week_low": ("fiftyTwoWeekLow", "fifty_two_week_low"),
-    "market_capitalization": ("marketCapitalization", "market_capitalization"),  # millions of NPR
+    "open_price": "open",
+    "previous_day_close_price": "previous_close",
+    "total_trades": "trades",
+    "average_traded_price": "average_traded_price",
+    "fifty_two_week_high": "fifty_two_week_high",
+    "fifty_two_week_low": "fifty_two_week_low",
+    "market_capitalization": "market_capitalization",  # millions of NPR
 }
-_FIELD_OF_COLUMN = {column: field for field, column in (_REQUIRED | _OPTIONAL).values()}
+_NEPSE_FIELD = {
+    column: TodayPrice.model_fields[attribute].alias or attribute
+    for attribute, column in (_REQUIRED | _OPTIONAL).items()
+}
 # A market capitalization of 0 (NEPSE without a share count) is no reason to lose a session's prices.
-_NON_NEGATIVE = {"volume", "turnover", "trades", "market_capitalization"}
-_POSITIVE = {
-    "open",
-    "high",
-    "low",
-    "close",
-    "previous_close",
-    "average_traded_price",
-}
+_NON_NEGATIVE = ("volume", "turnover", "trades", "market_capitalization")
+_POSITIVE = ("open", "high", "low", "close", "previous_close", "average_traded_price")
 
 
 class CloseNotPublished(RuntimeError):
@@ -115,48 +112,36 @@ def _row(record: TodayPrice, business_date: dt.date) -> dict[str, Any]:
     }
     if record.close_price is None and record.market_capitalization is None:
         raise CloseNotPublished(symbol=record.symbol, business_date=business_date)
-    for attribute, (field, column) in (_REQUIRED | _OPTIONAL).items():
-        value = getattr(record, attribute)
-        if value is None and attribute in _REQUIRED:
-            raise BadPriceData(
-                symbol=record.symbol, business_date=business_date, field=field, problem="is missing"
-            )
-        row[column] = value
-    _check_ranges(row, record.symbol, business_date)
+    for attribute, column in (_REQUIRED | _OPTIONAL).items():
+        row[column] = getattr(record, attribute)
+    for column, problem in price_problems(row)[:1]:
+        raise BadPriceData(
+            symbol=record.symbol, business_date=business_date, field=_NEPSE_FIELD[column], problem=problem
+        )
     return row
 
 
-def _check_ranges(row: dict[str, Any], symbol: str, business_date: dt.date) -> None:
+def price_problems(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What is wrong with one daily_prices row (warehouse columns), as (column, problem) pairs, empty when
+    nothing is: the one rule a session is accepted by, and what daily_prices' check re-applies to the
+    stored rows. Required values present; prices positive; counts and amounts not negative; low <= high;
+    open and close within [low, high]."""
+    problems = [(column, "is missing") for column in _REQUIRED.values() if row.get(column) is None]
     for column in _POSITIVE:
-        if row[column] is not None and row[column] <= 0:
-            raise BadPriceData(
-                symbol=symbol,
-                business_date=business_date,
-                field=_FIELD_OF_COLUMN[column],
-                problem=f"is {row[column]}, not > 0",
-            )
+        value = row.get(column)
+        if value is not None and value <= 0:
+            problems.append((column, f"is {value}, not > 0"))
     for column in _NON_NEGATIVE:
-        if row[column] is not None and row[column] < 0:
-            raise BadPriceData(
-                symbol=symbol,
-                business_date=business_date,
-                field=_FIELD_OF_COLUMN[column],
-                problem=f"is {row[column]}, negative",
-            )
-    low, high = row["low"], row["high"]
+        value = row.get(column)
+        if value is not None and value < 0:
+            problems.append((column, f"is {value}, negative"))
+    low, high = row.get("low"), row.get("high")
+    if low is None or high is None:
+        return problems
     if low > high:
-        raise BadPriceData(
-            symbol=symbol,
-            business_date=business_date,
-            field="lowPrice",
-            problem=f"is {low}, above highPrice {high}",
-        )
+        problems.append(("low", f"is {low}, above {_NEPSE_FIELD['high']} {high}"))
     for column in ("open", "close"):
-        value = row[column]
+        value = row.get(column)
         if value is not None and not low <= value <= high:
-            raise BadPriceData(
-                symbol=symbol,
-                business_date=business_date,
-                field=_FIELD_OF_COLUMN[column],
-                problem=f"is {value}, outside the day's range [{low}, {high}]",
-            )
+            problems.append((column, f"is {value}, outside the day's range [{low}, {high}]"))
+    return problems

@@ -15,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from ntx_assets.nepse.models import Holiday
+from ntx_assets.clock import NEPAL_TZ, SESSION_CLOSE
+from ntx_assets.nepse.models import Holiday, MarketStatus
+from ntx_assets.nepse.paging import PAGE_SIZE
 
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)  # date.weekday() numbering
 
@@ -34,8 +36,8 @@ TRADING_WEEK_REGIMES: Final[tuple[tuple[dt.date, frozenset[int]], ...]] = (
 
 # How far back NEPSE's price endpoints answer (about a year); settings.api_history_days overrides it.
 DEFAULT_HISTORY_DAYS: Final = 365
-# The page size the client asks today-price for; the server caps larger requests at 2000.
-DEFAULT_PAGE_SIZE: Final = 500
+# The page size the client asks today-price for (the server caps larger requests at 2000).
+DEFAULT_PAGE_SIZE: Final = PAGE_SIZE
 
 Kind = Literal["session", "weekend", "holiday", "future", "too_old"]
 SESSION: Final = "session"
@@ -84,6 +86,66 @@ def holiday_dates(holidays: Iterable[Holiday]) -> set[dt.date]:
     holidayDate was refused there, since a silently skipped holiday would plan a call for a closed
     market). Records of several years can be chained together."""
     return {holiday.holiday_date for holiday in holidays}
+
+
+class HolidayLists:
+    """NEPSE's holiday list of each year, fetched once per year asked (`fetch` is `NepseClient.holidays`):
+    the one way a step or sensor reads the calendar."""
+
+    def __init__(self, fetch: Callable[[int], Sequence[Holiday]]) -> None:
+        self._fetch = fetch
+        self._records: dict[int, Sequence[Holiday]] = {}
+
+    def records(self, year: int) -> Sequence[Holiday]:
+        if year not in self._records:
+            self._records[year] = self._fetch(year)
+        return self._records[year]
+
+    def dates(self, *years: int) -> set[dt.date]:
+        """The holiday dates of `years` together."""
+        return holiday_dates(record for year in years for record in self.records(year))
+
+
+def session_closed(day: dt.date, now: dt.datetime, market_status: Callable[[], MarketStatus]) -> bool:
+    """Whether `day`'s session is over at `now` (Nepal time), so its prices are final: an earlier date
+    always; today only from the 15:00 close on, once NEPSE reports its market closed as of today
+    (`market_status` is called only then: before the close it would cost a request for nothing)."""
+    if day != now.date():
+        return day < now.date()
+    if now.time() < SESSION_CLOSE:
+        return False
+    status = market_status()
+    return status.closed and status.as_of.date() >= day
+
+
+# How far back the due session is looked for: longer than any run of holidays, shorter than forever.
+_MAX_DUE_LOOKBACK_DAYS = 60
+
+
+def session_deadline(day: dt.date, grace: dt.timedelta) -> dt.datetime:
+    """When `day`'s prices are due: its close plus the grace, in Nepal time."""
+    return dt.datetime.combine(day, SESSION_CLOSE, tzinfo=NEPAL_TZ) + grace
+
+
+def latest_due_session(
+    now: dt.datetime,
+    holidays_of: Callable[[int], Collection[dt.date]],
+    grace: dt.timedelta,
+    earliest: dt.date,
+) -> dt.date | None:
+    """The latest session on or after `earliest` whose deadline is at or before `now` (aware).
+
+    `holidays_of(year)` gives NEPSE's holidays of a year; it is asked only for the years walked through.
+    None when no session since `earliest` (or in the last 60 days) is due yet.
+    """
+    local = now.astimezone(NEPAL_TZ)
+    day = local.date()
+    stop = max(earliest, day - dt.timedelta(days=_MAX_DUE_LOOKBACK_DAYS))
+    while day >= stop:
+        if session_deadline(day, grace) <= local and is_session(day, holidays_of(day.year)):
+            return day
+        day -= dt.timedelta(days=1)
+    return None
 
 
 @dataclass(frozen=True)

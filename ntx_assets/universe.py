@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from ntx_assets.nepse.models import Company, Security, SecurityDetail
+from ntx_assets.text import clean_text
 
 R = TypeVar("R", Company, Security, SecurityDetail)
 
@@ -316,12 +317,12 @@ def _company_row(company: Company, position: int, source: str) -> _Row:
     return _Row(
         security_id=company.id,
         symbol=_symbol(company, position, source),
-        name=_text(company.company_name) or _text(company.security_name),
-        security_name=_text(company.security_name),
-        sector=_text(company.sector_name),
-        instrument_type=_text(company.instrument_type),
-        status=_text(company.status),
-        website=_text(company.website),
+        name=clean_text(company.company_name) or clean_text(company.security_name),
+        security_name=clean_text(company.security_name),
+        sector=clean_text(company.sector_name),
+        instrument_type=clean_text(company.instrument_type),
+        status=clean_text(company.status),
+        website=clean_text(company.website),
         is_promoter_flag=False,
     )
 
@@ -330,14 +331,14 @@ def _security_row(security: Security, position: int, source: str) -> _Row:
     return _Row(
         security_id=security.id,
         symbol=_symbol(security, position, source),
-        name=_text(security.security_name),
-        security_name=_text(security.security_name),
+        name=clean_text(security.security_name),
+        security_name=clean_text(security.security_name),
         sector=None,
         instrument_type=None,
-        status=_text(security.active_status),
+        status=clean_text(security.active_status),
         website=None,
         # A full security object (as /security/{id} returns) may carry the flag; the list rows do not.
-        is_promoter_flag=_text(security.is_promoter) == "Y",
+        is_promoter_flag=clean_text(security.is_promoter) == "Y",
     )
 
 
@@ -346,19 +347,19 @@ def _promoter_row(promoter: SecurityDetail, position: int, source: str) -> _Row:
     return _Row(
         security_id=promoter.id,
         symbol=_symbol(promoter, position, source),
-        name=_text(promoter.security_name),
-        security_name=_text(promoter.security_name),
-        sector=_text(promoter.sector_name),
+        name=clean_text(promoter.security_name),
+        security_name=clean_text(promoter.security_name),
+        sector=clean_text(promoter.sector_name),
         # Here instrumentType is an object ({"code": "EQ", "description": "Equity"}), not a string.
-        instrument_type=_text(promoter.instrument_type.description) if promoter.instrument_type else None,
-        status=_text(promoter.active_status),
-        website=_text(company.company_website) if company else None,
-        is_promoter_flag=_text(promoter.is_promoter) == "Y",
+        instrument_type=clean_text(promoter.instrument_type and promoter.instrument_type.description),
+        status=clean_text(promoter.active_status),
+        website=clean_text(company.company_website) if company else None,
+        is_promoter_flag=clean_text(promoter.is_promoter) == "Y",
     )
 
 
 def _symbol(record: Company | Security | SecurityDetail, position: int, source: str) -> str:
-    symbol = _text(record.symbol)
+    symbol = clean_text(record.symbol)
     if symbol is None:
         raise ValueError(_missing("symbol", record, position, source))
     return symbol
@@ -369,14 +370,6 @@ def _missing(key: str, record: Company | Security | SecurityDetail, position: in
         f"row {position} of the {source} (id {record.id}, symbol {record.symbol!r}) has no {key!r}; every "
         "row needs one. Check whether NEPSE has renamed the field."
     )
-
-
-def _text(value: Any) -> str | None:
-    """A stripped string, or None for null, blank or non-string values."""
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    return value or None
 
 
 def _check_unique_included_symbols(frame: pd.DataFrame) -> None:

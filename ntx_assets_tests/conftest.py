@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.resources import NepseResource
 from ntx_assets.settings import definitions_settings
 from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, pinned

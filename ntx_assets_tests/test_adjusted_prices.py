@@ -20,11 +20,10 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from ntx_assets.corporate_actions import BONUS, BONUS_AND_RIGHT, RIGHT, UNEXPLAINED
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.corporate_actions import REBASINGS_EXPLAINED, corporate_actions, price_adjustments
-from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.indicators import indicators
+from ntx_assets.defs.corporate_actions.assets import REBASINGS_EXPLAINED, corporate_actions, price_adjustments
 from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.defs.prices.assets import daily_prices, indicators
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import book_closures as book_closures_table
 from ntx_assets.warehouse.schema import corporate_actions as actions_table

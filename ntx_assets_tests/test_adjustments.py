@@ -209,7 +209,7 @@ def test_point_in_time_histories_put_each_date_in_its_own_basis() -> None:
 
 
 def test_indicators_of_a_date_never_change_when_a_later_rebasing_arrives() -> None:
-    from ntx_assets.defs.indicators import indicator_rows
+    from ntx_assets.indicators import indicator_rows
 
     full = walk(3, 260, rebase_at=240)
     full["symbol"] = "X"

@@ -17,8 +17,8 @@ import dagster as dg
 import pytest
 from sqlalchemy import func, select
 
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.daily_prices import daily_prices
+from ntx_assets.defs.prices.assets import daily_prices
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies

@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import select, update
 
-from ntx_assets.defs.company_universe import company_universe, only_ordinary_shares, symbols_unique
+from ntx_assets.defs.universe.assets import company_universe, only_ordinary_shares, symbols_unique
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
 from ntx_assets.universe import included_symbols
 from ntx_assets.warehouse import create_warehouse_engine, migrate

@@ -11,10 +11,10 @@ import dagster as dg
 import pytest
 from sqlalchemy import func, select
 
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.freshness import DAILY_PRICES_FRESH, daily_prices_fresh, daily_prices_freshness_job
-from ntx_assets.defs.sensors import new_session_sensor
+from ntx_assets.defs.prices.assets import daily_prices
+from ntx_assets.defs.prices.checks import DAILY_PRICES_FRESH, daily_prices_fresh, daily_prices_freshness_job
+from ntx_assets.defs.prices.sensors import new_session_sensor
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.resources import CheckTargetsResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.queries import included_companies

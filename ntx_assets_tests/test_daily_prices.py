@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import Engine, select
 
-from ntx_assets.defs.daily_prices import daily_prices
+from ntx_assets.defs.prices.assets import daily_prices
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies
@@ -220,7 +220,12 @@ def test_consistency_check_fails_on_an_inverted_stored_row(
     result = run_prices(dagster_instance, nepse_resource, database_url, day, day)
     check = result.get_asset_check_evaluations()[0]
     assert not check.passed
-    assert f"BAD {day}" in check.metadata["inconsistent"].value
+    # Judged by the rule that admits a session (pricing.price_problems): the row, and what is wrong.
+    # (the numbers as the backend returns them: 12 or 12.0)
+    found = check.metadata["inconsistent"].value
+    assert [text.split(" is ")[0] for text in found] == [f"BAD {day}: low", f"BAD {day}: close"]
+    assert "above highPrice" in found[0] and "outside the day's range" in found[1]
+    assert check.metadata["inconsistent_count"].value == 2
 
 
 def test_today_before_the_close_is_not_reported_materialized(

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ntx_assets.definitions import defs
-from ntx_assets.defs.indicators import indicators
+from ntx_assets.defs.prices.assets import indicators
 from ntx_assets.resources import WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import daily_prices

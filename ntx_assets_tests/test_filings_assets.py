@@ -14,16 +14,17 @@ from sqlalchemy import Engine, select
 
 from ntx_assets.artifact_store import ArtifactStore
 from ntx_assets.definitions import defs
-from ntx_assets.defs.artifacts import (
+from ntx_assets.defs.filings.assets import (
     EVERY_DOCUMENT_HAS_ARTIFACT_OR_FAILURE,
     STORED_ARTIFACTS_MATCH_SHA256,
     artifacts,
     document_coverage_check,
+    filings,
     stored_sha256_check,
 )
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.filings import filings, filings_refresh_schedule
-from ntx_assets.defs.new_documents import new_documents_sensor
+from ntx_assets.defs.filings.schedules import filings_refresh_schedule
+from ntx_assets.defs.filings.sensors import new_documents_sensor
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.filings import NEVER_FETCHED_PRIORITY, REFRESH_PRIORITY
 from ntx_assets.resources import ArtifactStoreResource, NepseResource, WarehouseResource
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert

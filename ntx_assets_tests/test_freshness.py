@@ -7,18 +7,18 @@ import dagster as dg
 import pytest
 
 from ntx_assets.clock import nepal_today
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.freshness import (
+from ntx_assets.defs.prices.assets import daily_prices
+from ntx_assets.defs.prices.checks import (
     DAILY_PRICES_FRESH,
     GRACE_VARIABLE,
     daily_prices_fresh,
     daily_prices_freshness_job,
-    latest_due_session,
 )
-from ntx_assets.defs.sensors import daily_prices_freshness_schedule
+from ntx_assets.defs.prices.schedules import daily_prices_freshness_schedule
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.policies import freshness_grace
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
+from ntx_assets.sessions import latest_due_session
 from ntx_assets.settings import SettingsError, definitions_settings
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import daily_prices as prices_table

@@ -9,11 +9,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.indicators import indicators
-from ntx_assets.defs.later_indicators import later_indicators_sensor
-from ntx_assets.defs.requests import RANGE_END_TAG, RANGE_START_TAG
+from ntx_assets.defs.prices.assets import daily_prices, indicators
+from ntx_assets.defs.prices.sensors import later_indicators_sensor
+from ntx_assets.defs.universe.assets import company_universe
+from ntx_assets.orchestration.run_requests import RANGE_END_TAG, RANGE_START_TAG
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import indicators as indicators_table

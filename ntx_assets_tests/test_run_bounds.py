@@ -8,8 +8,8 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.daily_prices import daily_prices
+from ntx_assets.defs.prices.assets import daily_prices
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.resources import NepseResource
 from ntx_assets.run_bounds import MARGIN, MAX_RUNTIME_TAG, PLANNED_TAG, max_runtime_seconds
 from ntx_assets_tests.test_daily_prices import last_dates, range_tags

@@ -24,12 +24,11 @@ import pytest
 from psycopg import sql
 from sqlalchemy import Engine, insert, select, text, update
 
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.corporate_actions import corporate_actions, price_adjustments
-from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.filings import filings
-from ntx_assets.defs.indicators import indicators
-from ntx_assets.defs.screener import ONE_ROW_PER_COMPANY, RATIOS_FINITE, ROWS_CURRENT, screener
+from ntx_assets.defs.corporate_actions.assets import corporate_actions, price_adjustments
+from ntx_assets.defs.filings.assets import filings
+from ntx_assets.defs.prices.assets import daily_prices, indicators
+from ntx_assets.defs.screener.assets import ONE_ROW_PER_COMPANY, RATIOS_FINITE, ROWS_CURRENT, screener
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.resources import ExportResource
 from ntx_assets.screener.__main__ import main as screener_command
 from ntx_assets.warehouse import create_warehouse_engine

@@ -12,29 +12,22 @@ from sqlalchemy import func, select
 
 from ntx_assets.clock import NEPAL_TZ, nepal_today
 from ntx_assets.definitions import defs as project_defs
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.freshness import DAILY_PRICES_FRESH, daily_prices_fresh
-from ntx_assets.defs.indicators import LOOKBACK_DAYS, indicators
-from ntx_assets.defs.later_indicators import (
-    later_dates,
-    later_indicators_sensor,
-    stale_later_dates,
-)
+from ntx_assets.defs.automation import automation_sensor
 from ntx_assets.defs.partitions import session_date_partitions
-from ntx_assets.defs.requests import RANGE_END_TAG, RANGE_START_TAG
-from ntx_assets.defs.sensors import (
-    CURSOR_KEY,
+from ntx_assets.defs.prices.assets import daily_prices, indicators
+from ntx_assets.defs.prices.checks import DAILY_PRICES_FRESH, daily_prices_fresh
+from ntx_assets.defs.prices.sensors import (
     NEW_SESSION_ASSETS,
-    automation_sensor,
-    closed_session_to_request,
+    later_indicators_sensor,
     new_session_job,
     new_session_sensor,
-    read_cursor,
-    write_cursor,
 )
+from ntx_assets.defs.universe.assets import company_universe
+from ntx_assets.indicators import LOOKBACK_DAYS, later_dates, stale_later_dates
 from ntx_assets.nepse import MarketStatus
+from ntx_assets.orchestration.run_requests import RANGE_END_TAG, RANGE_START_TAG
 from ntx_assets.resources import NepseResource
+from ntx_assets.session_requests import CURSOR_KEY, closed_session_to_request, read_cursor, write_cursor
 from ntx_assets.sessions import is_trading_weekday
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table

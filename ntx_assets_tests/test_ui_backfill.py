@@ -9,10 +9,10 @@ import dagster as dg
 import pytest
 from sqlalchemy import func, select
 
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.daily_prices import daily_prices as daily_prices_asset
-from ntx_assets.defs.indicators import indicators as indicators_asset
 from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.defs.prices.assets import daily_prices as daily_prices_asset
+from ntx_assets.defs.prices.assets import indicators as indicators_asset
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.resources import NepseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies, daily_prices, indicators, screener

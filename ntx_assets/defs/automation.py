@@ -1,14 +1,15 @@
-"""The one automation condition of the derived assets (indicators, price_adjustments, screener)."""
+"""automation_sensor: evaluates every asset's automation condition (ntx_assets.orchestration.conditions)."""
 
 import dagster as dg
 
-
-def when_upstream_updates(label: str) -> dg.AutomationCondition:
-    """Run after any dependency (partition) was materialized since this asset last handled it, once none
-    of them is still running and this asset is not running already: a backfill upstream is one request
-    when it ends, not one per partition."""
-    return (
-        dg.AutomationCondition.any_deps_updated().since_last_handled()
-        & ~dg.AutomationCondition.any_deps_in_progress()
-        & ~dg.AutomationCondition.in_progress()
-    ).with_label(label)
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "automation_sensor",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Declarative automation of every asset with an automation condition: a date's indicators "
+        "re-compute when that date's prices are materialized (later dates: later_indicators_sensor). "
+        "Requests are emitted as backfills, so a range of indicators partitions is one run (single-run "
+        "policy)."
+    ),
+)

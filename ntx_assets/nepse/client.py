@@ -13,13 +13,12 @@ from datetime import date
 from types import TracebackType
 from typing import Any, BinaryIO, Self, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ntx_assets.nepse import defaults
 from ntx_assets.nepse.auth import DEFAULT_TOKEN_MAX_AGE_SECONDS, Authenticator, Token
 from ntx_assets.nepse.downloads import Download
 from ntx_assets.nepse.downloads import download as _download
-from ntx_assets.nepse.errors import NepseRowError, NepseSchemaError, validation_summary
 from ntx_assets.nepse.models import (
     AgmApplication,
     Company,
@@ -37,6 +36,7 @@ from ntx_assets.nepse.models import (
 )
 from ntx_assets.nepse.pacing import Pacer
 from ntx_assets.nepse.paging import MAX_PAGE_SIZE, PAGE_SIZE, collect_pages
+from ntx_assets.nepse.parsing import parse_one, parse_rows
 from ntx_assets.nepse.payload_id import Variant, nepal_today, payload_id
 from ntx_assets.nepse.session import ApiSession, BodyFactory
 from ntx_assets.nepse.stats import CallStats
@@ -269,12 +269,12 @@ class NepseClient:
     def _rows(self, call: Call, model: type[M], data: Any) -> list[M]:
         for observer in self._observers:
             observer(call, data)
-        return _rows(call, model, data)
+        return parse_rows(call, model, data)
 
     def _one(self, call: Call, model: type[M], data: Any) -> M:
         for observer in self._observers:
             observer(call, data)
-        return _one(call, model, data)
+        return parse_one(call, model, data)
 
     def _paged_get(
         self, path: str, model: type[M], *, key: Callable[[Any], Hashable] | None = None
@@ -323,43 +323,3 @@ def _field(name: str) -> Callable[[Any], Hashable]:
         return row.get(name) if isinstance(row, dict) else None
 
     return key
-
-
-def _one(call: Call, model: type[M], data: Any) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise NepseSchemaError(
-            f"NEPSE {call.describe()} returned an unexpected {model.__name__}: {validation_summary(exc)}",
-            endpoint=call.endpoint,
-            params=call.shown_params,
-            attempts=1,
-        ) from exc
-
-
-def _rows(call: Call, model: type[M], data: Any) -> list[M]:
-    if not isinstance(data, list):
-        raise NepseSchemaError(
-            f"NEPSE {call.describe()} returned {type(data).__name__}, expected a list of {model.__name__}",
-            endpoint=call.endpoint,
-            params=call.shown_params,
-            attempts=1,
-        )
-    parsed: list[M] = []
-    for index, row in enumerate(data):
-        try:
-            parsed.append(model.model_validate(row))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise NepseRowError(
-                f"NEPSE {call.describe()}: row {index} is not a valid {model.__name__}: "
-                f"{validation_summary(exc)}",
-                row=row,
-                field=".".join(str(part) for part in first["loc"]),
-                value=first.get("input"),
-                problem=first["msg"],
-                endpoint=call.endpoint,
-                params=call.shown_params,
-                attempts=1,
-            ) from exc
-    return parsed

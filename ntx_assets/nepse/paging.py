@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from pydantic import ValidationError
-
-from ntx_assets.nepse.errors import NepsePagingError, NepseSchemaError, describe_call, validation_summary
+from ntx_assets.nepse.errors import NepsePagingError, describe_call
 from ntx_assets.nepse.models import Page
+from ntx_assets.nepse.parsing import parse_one
 from ntx_assets.nepse.transport import Call
 
 # Clients ask for 500 rows a page; the server caps `size` at 2000 (docs/NEPSE_API.md section 2).
@@ -21,15 +20,7 @@ MAX_PAGE_SIZE = 2000
 
 
 def parse_page(call: Call, data: Any) -> Page:
-    try:
-        return Page.model_validate(data)
-    except ValidationError as exc:
-        raise NepseSchemaError(
-            f"NEPSE {call.describe()} did not return a page envelope: {validation_summary(exc)}",
-            endpoint=call.endpoint,
-            params=call.shown_params,
-            attempts=1,
-        ) from exc
+    return parse_one(call, Page, data, refusal="did not return a page envelope")
 
 
 def collect_pages(

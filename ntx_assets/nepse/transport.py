@@ -59,7 +59,7 @@ class Call:
         (spaces become %20, never `+`)."""
         if not self.params:
             return self.path
-        query = "&".join(f"{key}={quote(_text(value), safe='/')}" for key, value in self.params.items())
+        query = "&".join(f"{key}={quote(_param_text(value), safe='/')}" for key, value in self.params.items())
         return f"{self.path}?{query}"
 
     @property
@@ -72,7 +72,7 @@ class Call:
         return describe_call(self.method, self.path, self.shown_params)
 
 
-def _text(value: ParamValue) -> str:
+def _param_text(value: ParamValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)

@@ -55,6 +55,17 @@ def write_json(path: Path, document: Mapping[str, Any]) -> int:
     return len(data)
 
 
+def write_exports(root: Path, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """`screener.json` and `companies.json` under `root` from the latest session's rows; file -> bytes."""
+    session = rows[0]["session_date"] if rows else None
+    return {
+        "screener.json": write_json(root / "screener.json", export_document(session, "rows", rows)),
+        "companies.json": write_json(
+            root / "companies.json", export_document(session, "companies", company_rows(rows))
+        ),
+    }
+
+
 def _default(value: object) -> object:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()

@@ -9,9 +9,8 @@ from typing import Any
 import dagster as dg
 from sqlalchemy import func, select
 
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.indicators import indicators
+from ntx_assets.defs.prices.assets import daily_prices, indicators
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.resources import NepseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.indicators import indicators
+from ntx_assets.defs.prices.assets import daily_prices, indicators
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.pinned import PINNED_TODAY
 from ntx_assets_tests.recovery.support import DATES, nepse_resources

@@ -15,7 +15,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import func, select
 
-from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.conftest import PG_ADMIN_URL

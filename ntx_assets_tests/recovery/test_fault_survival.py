@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ntx_assets.defs.company_universe import company_universe
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.recovery.support import (
     ASSETS,

@@ -389,9 +389,8 @@ def _backends(choice: str) -> list[str]:
 def load_in_process(server: Any, url: str, window: Any, rate: float) -> None:
     import dagster as dg
 
-    from ntx_assets.defs.company_universe import company_universe
-    from ntx_assets.defs.daily_prices import daily_prices
-    from ntx_assets.defs.indicators import indicators
+    from ntx_assets.defs.prices.assets import daily_prices, indicators
+    from ntx_assets.defs.universe.assets import company_universe
     from ntx_assets_tests.tools.bench.pipeline import QUIET, universe_resources
 
     resources = universe_resources(server.base_url, url, rate)

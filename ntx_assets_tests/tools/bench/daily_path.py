@@ -90,7 +90,8 @@ def measure(
     timeout: float,
     progress: Callable[[str], None],
 ) -> DailyPathFigures:
-    from ntx_assets.defs.sensors import NEW_SESSION_INTERVAL_SECONDS, automation_sensor
+    from ntx_assets.defs.automation import automation_sensor
+    from ntx_assets.defs.prices.sensors import NEW_SESSION_INTERVAL_SECONDS
 
     url = f"sqlite:///{scratch / 'daily_path.db'}"
     exports = scratch / "exports_daily_path"

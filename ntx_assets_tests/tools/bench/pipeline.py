@@ -241,7 +241,7 @@ def measure_backfill(
     The universe is loaded before the deployment starts, so the backfill is launched as soon as the
     webserver is up and the daemon's first backfill pass (once it has loaded the code location) takes
     it: the figures measure the daemon's load, not where a launch happens to fall in its 30 s cycle."""
-    from ntx_assets.defs.company_universe import company_universe
+    from ntx_assets.defs.universe.assets import company_universe
 
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     before = server.request_counts()
@@ -341,16 +341,15 @@ class ComputeFigures:
 def time_indicator_compute(engine: Engine, last: dt.date) -> ComputeFigures:
     """`ntx_assets.indicators.compute` on the whole loaded history, all companies at once, as the asset
     frames it (grouped by security id); then the asset's own `indicator_rows` over every stored date."""
-    from ntx_assets.defs.indicators import indicator_rows, price_history
-    from ntx_assets.indicators import compute
+    from ntx_assets.indicators import compute, indicator_rows
+    from ntx_assets.warehouse.prices import price_history
 
     with engine.connect() as conn:
         history = price_history(conn, daily_prices.c.business_date <= last)
     frame = history.drop(columns=["previous_close"]).rename(columns={"business_date": "date"})
     frame["date"] = pd.to_datetime(frame["date"])
-    frame["symbol"] = frame["security_id"].astype(str)
     started = time.perf_counter()
-    compute(frame)
+    compute(frame, by="security_id")
     seconds = time.perf_counter() - started
     started = time.perf_counter()
     indicator_rows(history, sorted(set(history["business_date"])))
@@ -517,8 +516,8 @@ class DailyFigures(CallCounts):
 
 def measure_daily(server: StandinServer, database_url: str, day: dt.date, rate: float) -> DailyFigures:
     """One new session, every symbol: daily_prices then indicators of `day`, in ONE in-process run."""
-    from ntx_assets.defs.daily_prices import daily_prices as prices_asset
-    from ntx_assets.defs.indicators import indicators as indicators_asset
+    from ntx_assets.defs.prices.assets import daily_prices as prices_asset
+    from ntx_assets.defs.prices.assets import indicators as indicators_asset
 
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     before = server.request_counts()

@@ -15,12 +15,11 @@ from typing import Any
 
 import dagster as dg
 
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.corporate_actions import corporate_actions, price_adjustments
-from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.filings import filings
-from ntx_assets.defs.indicators import indicators
-from ntx_assets.defs.screener import screener
+from ntx_assets.defs.corporate_actions.assets import corporate_actions, price_adjustments
+from ntx_assets.defs.filings.assets import filings
+from ntx_assets.defs.prices.assets import daily_prices, indicators
+from ntx_assets.defs.screener.assets import screener
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.resources import ExportResource, NepseResource
 from ntx_assets_tests.tools.harness.resources import QUIET, run_resources
 from ntx_assets_tests.tools.standin import StandinConfig, running_standin

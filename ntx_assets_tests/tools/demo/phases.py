@@ -21,7 +21,7 @@ from ntx_assets.adjustments import detect_adjustments
 from ntx_assets.artifact_store import check_document_path, check_encrypted_id
 from ntx_assets.clock import nepal_now
 from ntx_assets.nepse import NepseClient
-from ntx_assets.sessions import holiday_dates, minimum_calls
+from ntx_assets.sessions import HolidayLists, minimum_calls
 from ntx_assets.settings import Settings
 from ntx_assets.warehouse.queries import included_companies, read_frame
 from ntx_assets.warehouse.schema import artifacts, companies, daily_prices, filing_documents, metadata
@@ -421,7 +421,5 @@ def _api_sessions(settings: Settings, count: int) -> list[dt.date]:
     today = nepal_now().date()
     first_year = today.year - 1 - count // 200
     with NepseClient(settings.nepse_base_url, **settings.client_options()) as client:
-        holidays: set[dt.date] = set()
-        for year in range(first_year, today.year + 1):
-            holidays |= holiday_dates(client.holidays(year))
+        holidays = HolidayLists(client.holidays).dates(*range(first_year, today.year + 1))
     return plan.calendar_sessions(holidays, dt.date(first_year, 1, 1), today)

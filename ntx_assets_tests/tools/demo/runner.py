@@ -9,7 +9,7 @@ from typing import Any
 
 import dagster as dg
 
-from ntx_assets.defs.requests import range_tags
+from ntx_assets.orchestration.run_requests import range_tags
 
 DEMO_TAG = "ntx/demo"
 PHASE_TAG = "ntx/demo_phase"

@@ -1,4 +1,5 @@
-"""daily_prices_fresh: the latest session's prices arrived within a grace period after the close.
+"""daily_prices_fresh, the prices family's standalone check: the latest session's prices arrived within a
+grace period after the close.
 
 The latest session that is *due* is the latest trading day (NEPSE's calendar: the trading week of its
 regime, minus NEPSE's holiday list) whose 15:00 close plus NTX_PRICES_FRESHNESS_GRACE_HOURS (default 2)
@@ -8,55 +9,25 @@ warehouse holds no `daily_prices` row for the due session.
 
 It is a standalone check (no partitions): it reads the warehouse and the wall clock, not a run's
 partitions, so it runs on its own from `daily_prices_freshness_job` (scheduled daily by
-`daily_prices_freshness_schedule` in sensors.py, shortly after the deadline) and also in every run that
+`daily_prices_freshness_schedule` in schedules.py, shortly after the deadline) and also in every run that
 materializes `daily_prices` through the daemon or the UI (Dagster adds an asset's checks to its runs),
 so a late load turns it green in the same run.
 """
 
 import datetime as dt
-from collections.abc import Callable, Collection
 
 import dagster as dg
-from sqlalchemy import func, select
 
-from ntx_assets.clock import NEPAL_TZ, SESSION_CLOSE, nepal_now
-from ntx_assets.defs.daily_prices import daily_prices
+from ntx_assets.clock import nepal_now
 from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.defs.prices.assets import daily_prices
+from ntx_assets.orchestration.step_metrics import NepseStep
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
-from ntx_assets.sessions import holiday_dates, is_session
-from ntx_assets.step_metrics import NepseStep
-from ntx_assets.warehouse.schema import daily_prices as prices_table
+from ntx_assets.sessions import HolidayLists, latest_due_session, session_deadline
+from ntx_assets.warehouse.prices import latest_session_loaded, rows_on
 
 DAILY_PRICES_FRESH = "daily_prices_fresh"
 GRACE_VARIABLE = "NTX_PRICES_FRESHNESS_GRACE_HOURS"
-# How far back the due session is looked for: longer than any run of holidays, shorter than forever.
-_MAX_LOOKBACK_DAYS = 60
-
-
-def session_deadline(day: dt.date, grace: dt.timedelta) -> dt.datetime:
-    """When `day`'s prices are due: its close plus the grace, in Nepal time."""
-    return dt.datetime.combine(day, SESSION_CLOSE, tzinfo=NEPAL_TZ) + grace
-
-
-def latest_due_session(
-    now: dt.datetime,
-    holidays_of: Callable[[int], Collection[dt.date]],
-    grace: dt.timedelta,
-    earliest: dt.date,
-) -> dt.date | None:
-    """The latest session on or after `earliest` whose deadline is at or before `now` (aware).
-
-    `holidays_of(year)` gives NEPSE's holidays of a year; it is asked only for the years walked through.
-    None when no session since `earliest` (or in the last 60 days) is due yet.
-    """
-    local = now.astimezone(NEPAL_TZ)
-    day = local.date()
-    stop = max(earliest, day - dt.timedelta(days=_MAX_LOOKBACK_DAYS))
-    while day >= stop:
-        if session_deadline(day, grace) <= local and is_session(day, holidays_of(day.year)):
-            return day
-        day -= dt.timedelta(days=1)
-    return None
 
 
 @dg.asset_check(
@@ -79,13 +50,7 @@ def daily_prices_fresh(
     client = NepseStep(context, nepse, planned_calls=3).client
     grace = check_targets.freshness_grace
     now = nepal_now()
-    holidays: dict[int, set[dt.date]] = {}
-
-    def holidays_of(year: int) -> set[dt.date]:
-        if year not in holidays:
-            holidays[year] = holiday_dates(client.holidays(year))
-        return holidays[year]
-
+    holidays_of = HolidayLists(client.holidays).dates
     earliest = dt.date.fromisoformat(str(session_date_partitions.get_first_partition_key()))
     due = latest_due_session(now, holidays_of, grace, earliest)
     nepse_latest = client.market_status().business_date
@@ -93,13 +58,9 @@ def daily_prices_fresh(
         # NEPSE says it has not traded since: an unannounced closure or a holiday missing from the list.
         due = nepse_latest if nepse_latest >= earliest else None
 
-    t = prices_table
     with warehouse.engine.connect() as conn:
-        latest_loaded = conn.execute(select(func.max(t.c.business_date))).scalar_one()
-        rows = 0
-        if due is not None:
-            count = select(func.count()).select_from(t).where(t.c.business_date == due)
-            rows = conn.execute(count).scalar_one()
+        latest_loaded = latest_session_loaded(conn)
+        rows = rows_on(conn, due) if due is not None else 0
     metadata = {
         "due_session": due.isoformat() if due else None,
         "due_by": session_deadline(due, grace).isoformat() if due else None,

@@ -1,40 +1,33 @@
-"""company_universe: exactly the listed ordinary-share companies, keyed on NEPSE's security id."""
+"""company_universe: exactly the listed ordinary-share companies, keyed on NEPSE's security id, with its
+checks (the count against its target, only ordinary shares, unique symbols, NEPSE's own list)."""
 
-import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 import pandas as pd
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection
 
 from ntx_assets.clock import nepal_now
 from ntx_assets.defs.partitions import symbol_partitions
-from ntx_assets.nepse import NepseClient, SecurityDetail
+from ntx_assets.nepse import SecurityDetail
+from ntx_assets.orchestration.step_metrics import NepseStep
+from ntx_assets.profiles import fetch_profiles
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
-from ntx_assets.step_metrics import NepseStep
 from ntx_assets.universe import NOT_LISTED, classify, included_symbols, summarize
-from ntx_assets.warehouse import upsert
+from ntx_assets.universe_rows import company_rows, preview, symbol_rows
+from ntx_assets.warehouse.companies import (
+    companies_without_profile,
+    included_not_ordinary,
+    included_symbol_list,
+    store_profiles,
+    write_universe,
+)
 from ntx_assets.warehouse.queries import included_symbols as stored_included_symbols
-from ntx_assets.warehouse.schema import companies, company_symbols
 
 COUNT_MATCHES_TARGET = "universe_count_matches_target"
 ONLY_ORDINARY_SHARES = "universe_has_only_ordinary_shares"
 SYMBOLS_UNIQUE = "universe_symbols_unique"
 MATCHES_NEPSE_CLASSIFICATION = "universe_matches_nepse_classification"
-
-_COMPANY_COLUMNS = (
-    "security_id",
-    "symbol",
-    "name",
-    "sector",
-    "instrument_type",
-    "status",
-    "included",
-    "reason",
-)
-
 
 # The company list, the security list, the promoters and the classification: a refresh's fixed calls.
 UNIVERSE_LIST_CALLS = 4
@@ -92,45 +85,19 @@ def company_universe(
 
     with warehouse.engine.begin() as conn:
         previous = stored_included_symbols(conn)
-        # last_seen is bumped below for every row seen, so it neither counts as a change nor rewrites rows.
-        counts = upsert(
+        counts, left = write_universe(
             conn,
-            companies,
-            _company_rows(universe, listing_dates, today),
-            insert_only={"first_seen", "last_seen"},
+            company_rows(universe, listing_dates, today),
+            symbol_rows(universe, today),
+            not_listed_reason=NOT_LISTED,
+            today=today,
         )
-        seen_ids = universe["security_id"].tolist()
-        conn.execute(update(companies).where(companies.c.security_id.in_(seen_ids)).values(last_seen=today))
-        # A security absent from every NEPSE list is no longer listed: it leaves the universe, and its rows,
-        # prices and filings stay under its security id.
-        left = (
-            conn.execute(
-                update(companies)
-                .where(companies.c.included, companies.c.security_id.not_in(seen_ids))
-                .values(included=False, reason=NOT_LISTED)
-                .returning(companies.c.symbol)
-            )
-            .scalars()
-            .all()
-        )
-        upsert(conn, company_symbols, _symbol_rows(universe, today), insert_only={"first_seen"})
-        missing_profiles = _missing_profiles(conn)
+        missing_profiles = companies_without_profile(conn)
 
     step.plan(len(missing_profiles))
-    profiles = _fetch_profiles(client, missing_profiles, nepse.max_concurrent_requests)
-    if profiles:
-        # An UPDATE, not an upsert: profiles only complete rows written above.
-        with warehouse.engine.begin() as conn:
-            conn.execute(
-                update(companies)
-                .where(companies.c.security_id == bindparam("p_security_id"))
-                .values(
-                    description=bindparam("p_description"),
-                    logo_path=bindparam("p_logo_path"),
-                    profile_fetched_at=bindparam("p_fetched_at"),
-                ),
-                profiles,
-            )
+    profiles = fetch_profiles(client, missing_profiles, nepse.max_concurrent_requests)
+    with warehouse.engine.begin() as conn:
+        store_profiles(conn, profiles)
 
     current = set(included_symbols(universe))
     added, removed = _sync_symbol_partitions(context.instance, current)
@@ -149,7 +116,7 @@ def company_universe(
             "profiles_fetched": len(profiles),
             **counts.as_metadata("companies"),
             **step.metadata(),
-            "preview": dg.MetadataValue.md(_preview(universe)),
+            "preview": dg.MetadataValue.md(preview(universe)),
         }
     )
     if check_targets.universe_target_auto:
@@ -157,59 +124,11 @@ def company_universe(
         source = "auto: NEPSE's classification list (rows permitted to trade)"
     else:
         target, source = check_targets.universe_target, "NTX_UNIVERSE_TARGET (check_targets.universe_target)"
-    yield from _checks(warehouse, target, source, len(current), previous, current)
+    yield count_check(target, source, previous, current)
+    with warehouse.engine.connect() as conn:
+        yield only_ordinary_shares(conn)
+        yield symbols_unique(conn)
     yield matches_nepse_classification(universe, classification)
-
-
-def _company_rows(
-    universe: pd.DataFrame, listing_dates: Mapping[int, Any], today: dt.date
-) -> list[dict[str, Any]]:
-    rows = []
-    for record in universe.to_dict("records"):
-        row = {column: record[column] for column in _COMPANY_COLUMNS}
-        row["security_id"] = int(row["security_id"])
-        row["included"] = bool(row["included"])
-        row["name"] = record["name"] or record.get("security_name") or record["symbol"]
-        row["website"] = record.get("website")
-        row["listing_date"] = _as_date(listing_dates.get(row["security_id"]))
-        row["first_seen"] = today
-        row["last_seen"] = today
-        rows.append({k: (None if _is_missing(v) else v) for k, v in row.items()})
-    return rows
-
-
-def _symbol_rows(universe: pd.DataFrame, today: dt.date) -> list[dict[str, Any]]:
-    return [
-        {"security_id": int(sid), "symbol": symbol, "first_seen": today}
-        for sid, symbol in zip(universe["security_id"], universe["symbol"], strict=True)
-    ]
-
-
-def _missing_profiles(conn: Connection) -> list[int]:
-    # Profiles rarely change; fetch them once per company (new, or never fetched), not every run.
-    query = select(companies.c.security_id).where(
-        companies.c.included, companies.c.profile_fetched_at.is_(None)
-    )
-    return sorted(conn.execute(query).scalars())
-
-
-def _fetch_profiles(client: NepseClient, security_ids: list[int], workers: int) -> list[dict[str, Any]]:
-    if not security_ids:
-        return []
-    fetched_at = nepal_now()
-
-    def fetch(security_id: int) -> dict[str, Any]:
-        profile = client.security_profile(security_id)
-        return {
-            "p_security_id": security_id,
-            "p_description": profile.company_profile,
-            "p_logo_path": profile.logo_file_path,
-            "p_fetched_at": fetched_at,
-        }
-
-    # The client paces every request; threads only keep its concurrency budget busy.
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(fetch, security_ids))
 
 
 def _sync_symbol_partitions(instance: dg.DagsterInstance, current: set[str]) -> tuple[set[str], set[str]]:
@@ -228,15 +147,11 @@ def _sync_symbol_partitions(instance: dg.DagsterInstance, current: set[str]) -> 
     return added, removed
 
 
-def _checks(
-    warehouse: WarehouseResource,
-    target: int,
-    target_source: str,
-    count: int,
-    previous: set[str],
-    current: set[str],
-) -> Iterator[dg.AssetCheckResult]:
-    yield dg.AssetCheckResult(
+def count_check(
+    target: int, target_source: str, previous: set[str], current: set[str]
+) -> dg.AssetCheckResult:
+    count = len(current)
+    return dg.AssetCheckResult(
         check_name=COUNT_MATCHES_TARGET,
         passed=count == target,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -252,9 +167,6 @@ def _checks(
             "removed_since_last": dg.MetadataValue.json(sorted(previous - current)),
         },
     )
-    with warehouse.engine.connect() as conn:
-        yield only_ordinary_shares(conn)
-        yield symbols_unique(conn)
 
 
 def matches_nepse_classification(
@@ -297,26 +209,18 @@ def matches_nepse_classification(
 
 def only_ordinary_shares(conn: Connection) -> dg.AssetCheckResult:
     """The stored included rows are all active ordinary shares (not a fund, debenture or promoter share)."""
-    offenders = conn.execute(
-        select(companies.c.symbol, companies.c.instrument_type, companies.c.status).where(
-            companies.c.included,
-            (companies.c.instrument_type != "Equity")
-            | (companies.c.status != "A")
-            | (companies.c.reason != "included")
-            | companies.c.name.ilike("%promot_r share%"),
-        )
-    ).all()
+    offenders = included_not_ordinary(conn)
     return dg.AssetCheckResult(
         check_name=ONLY_ORDINARY_SHARES,
         passed=not offenders,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"offenders": dg.MetadataValue.json([list(map(str, row)) for row in offenders])},
+        metadata={"offenders": dg.MetadataValue.json([list(row) for row in offenders])},
     )
 
 
 def symbols_unique(conn: Connection) -> dg.AssetCheckResult:
     """No symbol is carried by two included securities."""
-    symbols = list(conn.execute(select(companies.c.symbol).where(companies.c.included)).scalars())
+    symbols = included_symbol_list(conn)
     duplicates = sorted({s for s in symbols if symbols.count(s) > 1})
     return dg.AssetCheckResult(
         check_name=SYMBOLS_UNIQUE,
@@ -324,23 +228,3 @@ def symbols_unique(conn: Connection) -> dg.AssetCheckResult:
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"duplicates": dg.MetadataValue.json(duplicates), "included": len(symbols)},
     )
-
-
-def _preview(universe: pd.DataFrame, rows: int = 10) -> str:
-    included = universe[universe["included"]].sort_values("symbol").head(rows)
-    lines = ["| symbol | name | sector |", "|---|---|---|"]
-    lines += [f"| {r.symbol} | {r.name} | {r.sector} |" for r in included.itertuples()]
-    excluded = universe[~universe["included"]].groupby("reason").head(1).sort_values("reason")
-    lines += ["", "| excluded example | reason |", "|---|---|"]
-    lines += [f"| {r.symbol} | {r.reason} |" for r in excluded.itertuples()]
-    return "\n".join(lines)
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value))

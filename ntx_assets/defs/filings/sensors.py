@@ -10,11 +10,10 @@ finds the documents it was requested for.
 
 import dagster as dg
 
-from ntx_assets.defs.artifacts import ARTIFACTS_PER_RUN, artifacts
-from ntx_assets.defs.filings import NEW_DOCUMENTS_BY_SYMBOL, filings
+from ntx_assets.defs.filings.assets import ARTIFACTS_PER_RUN, NEW_DOCUMENTS_BY_SYMBOL, artifacts, filings
 from ntx_assets.defs.partitions import symbol_partitions
-from ntx_assets.defs.requests import materializations_since, range_tags
 from ntx_assets.filings import changed_symbol_groups
+from ntx_assets.orchestration.run_requests import materializations_since, range_tags
 
 NEW_DOCUMENTS_INTERVAL_SECONDS = 60
 # Materialization events read per tick; a longer backlog is read over the next ticks.

@@ -1,24 +1,41 @@
-"""daily_prices: every session's OHLCV for the universe, one today-price fetch per session date."""
+"""The prices family's assets.
+
+- `daily_prices`: every session's OHLCV for the universe, one today-price fetch per session date.
+- `indicators`: TA-Lib indicators of every universe company for each session date, never stale. Computed
+  on adjusted prices, point in time: the indicators of date t read the company's history back-adjusted
+  for every re-basing (bonus or right issue) up to and including t, so SMA 200, the 52-week range or RSI
+  compare t's close with earlier prices in t's own basis, and a re-basing after t never changes t's row
+  (ntx_assets.adjustments). daily_prices keeps NEPSE's prices as reported.
+"""
 
 import datetime as dt
+import time
 from collections.abc import Iterator, Sequence
 
 import dagster as dg
-from sqlalchemy import and_, func, or_, select
 
 from ntx_assets.clock import SESSION_CLOSE, nepal_now
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.partial_success import fail_the_rest, materialized
 from ntx_assets.defs.partitions import session_date_partitions
-from ntx_assets.nepse import NepseClient, NepseRowError
+from ntx_assets.defs.universe.assets import company_universe
+from ntx_assets.indicators import indicator_rows
+from ntx_assets.nepse import NepseRowError
+from ntx_assets.orchestration.conditions import when_upstream_updates
+from ntx_assets.orchestration.partial_success import fail_the_rest, materialized
+from ntx_assets.orchestration.step_metrics import NepseStep
 from ntx_assets.policies import latest_session_policy
-from ntx_assets.pricing import BadPriceData, CloseNotPublished, price_rows
+from ntx_assets.pricing import BadPriceData, CloseNotPublished, price_problems, price_rows
 from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.sessions import holiday_dates, plan_price_fetches
-from ntx_assets.step_metrics import NepseStep
+from ntx_assets.sessions import HolidayLists, plan_price_fetches, session_closed
 from ntx_assets.warehouse import UpsertCounts, upsert
+from ntx_assets.warehouse.prices import (
+    histories_through,
+    price_row_count,
+    prices_without_indicators,
+    stored_prices,
+)
 from ntx_assets.warehouse.queries import included_companies
 from ntx_assets.warehouse.schema import daily_prices as daily_prices_table
+from ntx_assets.warehouse.schema import indicators as indicators_table
 
 PRICES_ARE_CONSISTENT = "daily_prices_are_consistent"
 
@@ -41,8 +58,9 @@ PRICES_ARE_CONSISTENT = "daily_prices_are_consistent"
         dg.AssetCheckSpec(
             PRICES_ARE_CONSISTENT,
             asset="daily_prices",
-            description="Stored rows of the run's dates: low <= open, close <= high; volume and turnover "
-            "non-negative; one row per (security, date).",
+            description="Stored rows of the run's dates pass the rule that admits a session's prices "
+            "(ntx_assets.pricing.price_problems): required values present, prices positive, counts not "
+            "negative, low <= open, close <= high.",
         )
     ],
 )
@@ -56,9 +74,7 @@ def daily_prices(
     client = step.client
     now = nepal_now()
 
-    holidays: set[dt.date] = set()
-    for year in years:
-        holidays |= holiday_dates(client.holidays(year))
+    holidays = HolidayLists(client.holidays).dates(*years)
     plan = plan_price_fetches(dates, holidays, today=now.date(), history_days=nepse.history_days)
     step.plan(plan.planned_calls)
 
@@ -73,7 +89,7 @@ def daily_prices(
     failures: dict[dt.date, Exception] = dict.fromkeys(plan.too_old, too_old) if too_old else {}
     unpublished: dict[dt.date, CloseNotPublished] = {}
     for day in plan.sessions:
-        if day == now.date() and not _session_closed(client, day, now):
+        if not session_closed(day, now, client.market_status):
             pending.append(day)
             continue
         try:
@@ -158,14 +174,6 @@ def _universe(warehouse: WarehouseResource) -> dict[int, str]:
     return universe
 
 
-def _session_closed(client: NepseClient, day: dt.date, now: dt.datetime) -> bool:
-    """Today's prices are final only once the market has closed on today's session."""
-    if now.time() < SESSION_CLOSE:
-        return False
-    status = client.market_status()
-    return status.closed and status.as_of.date() >= day
-
-
 def _report_partial(
     context: dg.AssetExecutionContext,
     dates: Sequence[dt.date],
@@ -183,34 +191,96 @@ def _report_partial(
 
 
 def _consistency_check(warehouse: WarehouseResource, dates: Sequence[dt.date]) -> dg.AssetCheckResult:
-    t = daily_prices_table
-    in_run = t.c.business_date.between(min(dates), max(dates))
-    bad = or_(
-        t.c.low > t.c.high,
-        t.c.close < t.c.low,
-        t.c.close > t.c.high,
-        and_(t.c.open.is_not(None), or_(t.c.open < t.c.low, t.c.open > t.c.high)),
-        t.c.volume < 0,
-        t.c.turnover < 0,
-    )
-    duplicates = (
-        select(t.c.security_id, t.c.business_date)
-        .where(in_run)
-        .group_by(t.c.security_id, t.c.business_date)
-        .having(func.count() > 1)
-        .subquery()
-    )
+    """The stored rows of the run's dates judged again by the rule that admitted them (pricing's), so a
+    row written or edited by anything else is caught. One row per (security, date) is the primary key's."""
     with warehouse.engine.connect() as conn:
-        rows = conn.execute(select(func.count()).select_from(t).where(in_run)).scalar_one()
-        offenders = conn.execute(select(t.c.symbol, t.c.business_date).where(in_run, bad).limit(20)).all()
-        duplicate_count = conn.execute(select(func.count()).select_from(duplicates)).scalar_one()
+        rows = stored_prices(conn, min(dates), max(dates))
+    offenders = [
+        f"{row['symbol']} {row['business_date']}: {column} {problem}"
+        for row in rows
+        for column, problem in price_problems(row)
+    ]
     return dg.AssetCheckResult(
         check_name=PRICES_ARE_CONSISTENT,
-        passed=not offenders and duplicate_count == 0,
+        passed=not offenders,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
-            "rows_checked": rows,
-            "inconsistent": dg.MetadataValue.json([f"{s} {d}" for s, d in offenders]),
-            "duplicate_keys": duplicate_count,
+            "rows_checked": len(rows),
+            "inconsistent": dg.MetadataValue.json(offenders[:20]),
+            "inconsistent_count": len(offenders),
         },
+    )
+
+
+EVERY_PRICE_HAS_INDICATORS = "every_price_row_has_indicators"
+
+# Each indicators date depends on ITS OWN date's prices in Dagster's graph (an identity mapping), although
+# it reads the whole stored history: with the lookback as a partition mapping, a backfill of prices and
+# indicators over dates that end before the newest partition grew its indicators target to every later
+# date, and the daemon split the backfill into two runs (prices, then indicators through today). With the
+# identity mapping the two targets are equal and a backfill of any range is ONE run computing exactly its
+# dates. The later dates whose lookback holds a changed price are recomputed by
+# later_indicators_sensor (prices/sensors.py), in one run, only when prices really changed.
+# The automation condition recomputes a date's indicators when its own prices are (re)materialized.
+INDICATORS_AUTOMATION = when_upstream_updates("this date's prices updated")
+
+
+@dg.asset(
+    partitions_def=session_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    # TimeWindowPartitionMapping() between the same partitions: date X of indicators <- date X of prices.
+    deps=[dg.AssetDep(daily_prices, partition_mapping=dg.TimeWindowPartitionMapping())],
+    automation_condition=INDICATORS_AUTOMATION,
+    group_name="prices",
+    kinds={"python", "sql"},
+    description=(
+        "SMA 20/50/200, EMA 12/26, RSI 14, MACD 12/26/9, Bollinger 20/2, ATR 14 (TA-Lib's definitions), "
+        "52-week range, 20-day volume average and 1-day return, one row per (company, session). Computed "
+        "on each company's full stored history, back-adjusted point in time for bonus and right issues "
+        "(re-basings up to the row's date), so warm-up is right at any date and no re-basing distorts them."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            EVERY_PRICE_HAS_INDICATORS,
+            asset="indicators",
+            description="Every daily_prices row of the run's dates has its indicators row.",
+        )
+    ],
+)
+def indicators(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    started = time.monotonic()
+    dates = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
+    with warehouse.engine.connect() as conn:
+        history = histories_through(conn, dates)
+    compute_started = time.monotonic()
+    rows = indicator_rows(history, dates)
+    compute_seconds = time.monotonic() - compute_started
+    counts = UpsertCounts()
+    if rows:
+        with warehouse.engine.begin() as conn:
+            counts = upsert(conn, indicators_table, rows)
+    yield dg.MaterializeResult(
+        metadata={
+            "dates": len(dates),
+            "companies": int(history["security_id"].nunique()) if len(history) else 0,
+            "history_rows_read": len(history),
+            **counts.as_metadata(),
+            "compute_seconds": round(compute_seconds, 3),
+            "seconds": round(time.monotonic() - started, 2),
+        }
+    )
+    yield _coverage_check(warehouse, dates)
+
+
+def _coverage_check(warehouse: WarehouseResource, dates: Sequence[dt.date]) -> dg.AssetCheckResult:
+    with warehouse.engine.connect() as conn:
+        priced = price_row_count(conn, dates)
+        gaps = prices_without_indicators(conn, dates, limit=20)
+    return dg.AssetCheckResult(
+        check_name=EVERY_PRICE_HAS_INDICATORS,
+        passed=not gaps,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"price_rows": priced, "missing_examples": dg.MetadataValue.json(gaps)},
     )

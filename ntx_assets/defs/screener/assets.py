@@ -9,22 +9,26 @@ rewrites `screener.json` and `companies.json` from it (the `screener_latest` vie
 """
 
 import datetime as dt
-import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import dagster as dg
-import pandas as pd
 
-from ntx_assets.defs.company_universe import company_universe
-from ntx_assets.defs.corporate_actions import corporate_actions
-from ntx_assets.defs.daily_prices import daily_prices
-from ntx_assets.defs.filings import filings
-from ntx_assets.defs.indicators import indicators
+from ntx_assets.defs.corporate_actions.assets import corporate_actions
+from ntx_assets.defs.filings.assets import filings
 from ntx_assets.defs.partitions import session_date_partitions
+from ntx_assets.defs.prices.assets import daily_prices, indicators
+from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.policies import latest_session_policy
 from ntx_assets.resources import ExportResource, WarehouseResource
-from ntx_assets.screener.exports import company_rows, export_document, write_json
+from ntx_assets.screener.exports import write_exports
+from ntx_assets.screener.quality import (
+    STALE_SESSIONS,
+    missing_and_duplicated,
+    ratios_not_finite,
+    rows_behind,
+    top_table,
+)
 from ntx_assets.screener.table import ScreenerInputs, records, screener_frame
 from ntx_assets.warehouse.queries import included_listing_dates
 from ntx_assets.warehouse.screener import (
@@ -37,17 +41,6 @@ from ntx_assets.warehouse.screener import (
 ONE_ROW_PER_COMPANY = "screener_one_row_per_included_company"
 ROWS_CURRENT = "screener_rows_current"
 RATIOS_FINITE = "screener_ratios_finite"
-STALE_SESSIONS = 5
-TOP_ROWS = 10
-# ratio -> the inputs that must be present and positive for it to be defined
-RATIO_INPUTS = {
-    "pe": ("close", "eps_annualized"),
-    "pb": ("close", "book_value_per_share"),
-    "roe": ("book_value_per_share",),
-    "market_cap": ("close", "listed_shares"),
-    "dividend_yield": ("close", "last_cash_dividend_pct"),
-    "change_pct": ("close", "previous_close"),
-}
 
 # A session's row depends on that session's prices and indicators; what has no date (filings, announcements,
 # the universe) changes the latest session's screen when it lands. Earlier sessions are recomputed by a
@@ -125,8 +118,8 @@ def screener(
         stored = screener_sessions(conn)
         listing = included_listing_dates(conn)
         latest = latest_screener(conn) if stored and stored[-1] in set(dates) else None
-    written = _export(exports, latest) if latest is not None else {}
-    sessions = _sessions_of(frame)
+    written = write_exports(exports.path, records(latest)) if latest is not None else {}
+    sessions = sorted(set(frame["session_date"]))
     listed = {day: {i for i, on in listing.items() if on is None or on <= day} for day in sessions}
     last = frame[frame["session_date"] == sessions[-1]] if sessions else frame.iloc[0:0]
     yield dg.MaterializeResult(
@@ -148,55 +141,8 @@ def screener(
             "seconds": round(time.monotonic() - started, 2),
         }
     )
-    yield one_row_check(frame, listed)
-    yield current_check(last, stored)
-    yield ratios_check(frame)
-
-
-def _sessions_of(frame: pd.DataFrame) -> list[dt.date]:
-    return sorted(set(frame["session_date"]))
-
-
-def _export(exports: ExportResource, latest: pd.DataFrame) -> dict[str, int]:
-    rows = records(latest)
-    session = rows[0]["session_date"] if rows else None
-    root = exports.path
-    return {
-        "screener.json": write_json(root / "screener.json", export_document(session, "rows", rows)),
-        "companies.json": write_json(
-            root / "companies.json", export_document(session, "companies", company_rows(rows))
-        ),
-    }
-
-
-def top_table(frame: pd.DataFrame, rows: int = TOP_ROWS) -> str:
-    shown = ("symbol", "close", "change_pct", "market_cap", "pe", "pb", "rsi_14", "turnover")
-    top = frame.sort_values("turnover", ascending=False, na_position="last").head(rows)
-    lines = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
-    for row in top.itertuples(index=False):
-        cells = [_cell(getattr(row, name)) for name in shown]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
-
-
-def one_row_check(frame: pd.DataFrame, listed: dict[dt.date, set[int]]) -> dg.AssetCheckResult:
-    """Every company included now and listed by a session has exactly one row in it."""
-    missing: list[str] = []
-    duplicated: list[str] = []
-    for session, companies in sorted(listed.items()):
-        ids = frame.loc[frame["session_date"] == session, "security_id"]
-        counts = ids.value_counts()
-        missing += [f"{session} {i}" for i in sorted(companies - set(ids))]
-        duplicated += [f"{session} {i}" for i in sorted(counts[counts > 1].index)]
-    return dg.AssetCheckResult(
+    missing, duplicated = missing_and_duplicated(frame, listed)
+    yield dg.AssetCheckResult(
         check_name=ONE_ROW_PER_COMPANY,
         passed=not (missing or duplicated),
         severity=dg.AssetCheckSeverity.ERROR,
@@ -207,28 +153,13 @@ def one_row_check(frame: pd.DataFrame, listed: dict[dt.date, set[int]]) -> dg.As
             "duplicated": dg.MetadataValue.json(duplicated[:50]),
         },
     )
-
-
-def current_check(frame: pd.DataFrame, sessions: Sequence[dt.date]) -> dg.AssetCheckResult:
-    """Rows of one session whose company last traded more than STALE_SESSIONS stored sessions earlier."""
-    session = frame["session_date"].iloc[0] if len(frame) else None
-    ordered = [day for day in sessions if session is not None and day <= session]
-    position = {day: index for index, day in enumerate(ordered)}
-    latest = len(ordered) - 1
-    behind = []
-    for row in frame.itertuples(index=False):
-        as_of = row.as_of if isinstance(row.as_of, dt.date) else None
-        lag = latest - position[as_of] if as_of in position else None
-        if as_of is None or (lag is not None and lag > STALE_SESSIONS):
-            behind.append(
-                f"{row.symbol} {as_of or 'no prices'}" + (f" ({lag} sessions behind)" if lag else "")
-            )
-    return dg.AssetCheckResult(
+    behind = rows_behind(last, stored)
+    yield dg.AssetCheckResult(
         check_name=ROWS_CURRENT,
         passed=not behind,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
-            "session": str(session) if session else "none",
+            "session": str(sessions[-1]) if sessions else "none",
             "behind": len(behind),
             "examples": dg.MetadataValue.json(behind[:50]),
         },
@@ -237,21 +168,10 @@ def current_check(frame: pd.DataFrame, sessions: Sequence[dt.date]) -> dg.AssetC
         else "Companies whose latest stored session is old: not traded (suspension, a long halt), or their "
         "prices did not load.",
     )
-
-
-def ratios_check(frame: pd.DataFrame) -> dg.AssetCheckResult:
-    bad: list[str] = []
-    for ratio, inputs in RATIO_INPUTS.items():
-        present = pd.Series(True, index=frame.index)
-        for name in inputs:
-            values = pd.to_numeric(frame[name], errors="coerce")
-            present &= values.notna() & (values > 0)
-        values = pd.to_numeric(frame[ratio], errors="coerce")
-        broken = frame.loc[present & ~values.apply(lambda v: isinstance(v, float) and math.isfinite(v))]
-        bad += [f"{row.session_date} {row.symbol} {ratio}" for row in broken.itertuples(index=False)]
-    return dg.AssetCheckResult(
+    not_finite = ratios_not_finite(frame)
+    yield dg.AssetCheckResult(
         check_name=RATIOS_FINITE,
-        passed=not bad,
+        passed=not not_finite,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"not_finite": len(bad), "examples": dg.MetadataValue.json(bad[:50])},
+        metadata={"not_finite": len(not_finite), "examples": dg.MetadataValue.json(not_finite[:50])},
     )

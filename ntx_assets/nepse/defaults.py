@@ -1,0 +1,21 @@
+"""The NEPSE client's defaults, in one place: `NepseClient`, the NTX_* settings and `NepseResource` read
+them from here, so a change of pace or patience is one edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+# docs/NEPSE_API.md section 2: the site throttles bursts; two requests a second has held for the reference
+# clients' daily loads.
+REQUESTS_PER_SECOND: Final = 2.0
+MAX_CONCURRENT_REQUESTS: Final = 4
+TIMEOUT_SECONDS: Final = 30.0
+MAX_ATTEMPTS: Final = 6
+
+
+def tls_verify(verify_tls: bool, ca_bundle: str | Path | None) -> bool | str:
+    """What the client's `verify=` takes: a CA bundle, when one is given, wins over the on/off switch."""
+    if ca_bundle is not None:
+        return str(ca_bundle)
+    return verify_tls
