@@ -37,10 +37,12 @@ import pandas as pd
 from ntx_assets.adjustments import detect_adjustments
 from ntx_assets.nepse.models import (
     AgmApplication,
+    CompanyNews,
     CorporateAction,
     DividendApplication,
     FinancialYear,
     SecurityShares,
+    nepse_field,
 )
 from ntx_assets.text import clean_text
 
@@ -101,7 +103,9 @@ def _action_row(action: CorporateAction, security_id: int, symbol: str) -> dict[
         "symbol": symbol,
         "fiscal_year": clean_text(action.fiscal_year),
         "status": clean_text(action.active_status),
-        "announced_on": _date(action.submitted_date, symbol, action.sd_id, "submittedDate"),
+        "announced_on": _date(
+            action.submitted_date, symbol, action.sd_id, nepse_field(CorporateAction, "submitted_date")
+        ),
         "bonus_pct": bonus,
         "right_pct": action.right_percentage,
         "right_price": action.right_amount_per_share,
@@ -116,7 +120,11 @@ def _notice_row(notice: DividendApplication, security_id: int, symbol: str) -> d
     # Notices captured in 2026-09 carry no modifiedDate, only companyNews.addedDate (the April capture had
     # both): the announcement's day is the first of the two that is there.
     added = news.added_date if news else None
-    dated, field = (notice.modified_date, "modifiedDate") if notice.modified_date else (added, "addedDate")
+    dated, field = (
+        (notice.modified_date, nepse_field(DividendApplication, "modified_date"))
+        if notice.modified_date
+        else (added, nepse_field(CompanyNews, "added_date"))
+    )
     return {
         "source": DIVIDEND_NOTICE,
         "nepse_id": notice.id,
@@ -147,7 +155,9 @@ def closure_rows(agms: Iterable[AgmApplication], *, security_id: int, symbol: st
                 "security_id": security_id,
                 "symbol": symbol,
                 "fiscal_year": _fiscal_year(notice.financial_year),
-                "announced_on": _date(news.added_date if news else None, symbol, agm.id, "addedDate"),
+                "announced_on": _date(
+                    news.added_date if news else None, symbol, agm.id, nepse_field(CompanyNews, "added_date")
+                ),
                 "book_close_date": notice.book_close_date,
                 "agm_date": notice.agm_date,
                 "bonus_pct": notice.bonus_share,

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ntx_assets.nepse.models import Quarter, Report, ReportDocument
+from ntx_assets.nepse.models import Quarter, Report, ReportDocument, nepse_field
 from ntx_assets.text import clean_text
 
 # NEPSE's reportTypeMaster.reportName, lower-cased and with single spaces -> filings.report_type.
@@ -108,7 +108,7 @@ def _filing_row(report: Report, security_id: int, symbol: str) -> dict[str, Any]
 
     fiscal = report.fiscal_report
     if fiscal is None:
-        raise bad("fiscalReport", "is missing")
+        raise bad(nepse_field(Report, "fiscal_report"), "is missing")
     report_name = clean_text(fiscal.report_type_master.report_name if fiscal.report_type_master else None)
     report_type = _REPORT_TYPES.get(_normal(report_name))
     if report_type is None:
@@ -186,7 +186,7 @@ def _timestamp(value: str | None, bad: Any) -> dt.datetime | None:
         # NEPSE's local (Asia/Kathmandu) time without an offset, with 0, 3 or 6 fractional digits.
         return dt.datetime.fromisoformat(value)
     except ValueError:
-        raise bad("modifiedDate", f"is {value!r}, not an ISO timestamp") from None
+        raise bad(nepse_field(Report, "modified_date"), f"is {value!r}, not an ISO timestamp") from None
 
 
 def _normal(value: str | None) -> str:

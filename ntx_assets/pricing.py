@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ntx_assets.nepse.models import TodayPrice
+from ntx_assets.nepse.models import TodayPrice, nepse_field
 
 # TodayPrice attribute -> warehouse column. NEPSE's own field names, which errors quote, are the model's
 # aliases (closePrice for close_price): written once, in ntx_assets.nepse.models.
@@ -35,8 +35,7 @@ _OPTIONAL = {
     "market_capitalization": "market_capitalization",  # millions of NPR
 }
 _NEPSE_FIELD = {
-    column: TodayPrice.model_fields[attribute].alias or attribute
-    for attribute, column in (_REQUIRED | _OPTIONAL).items()
+    column: nepse_field(TodayPrice, attribute) for attribute, column in (_REQUIRED | _OPTIONAL).items()
 }
 # A market capitalization of 0 (NEPSE without a share count) is no reason to lose a session's prices.
 _NON_NEGATIVE = ("volume", "turnover", "trades", "market_capitalization")
@@ -87,7 +86,7 @@ def price_rows(
             raise BadPriceData(
                 symbol=record.symbol,
                 business_date=business_date,
-                field="businessDate",
+                field=nepse_field(TodayPrice, "business_date"),
                 problem=f"is {record.business_date}, not the requested session date",
             )
         if record.security_id not in universe:
@@ -96,7 +95,7 @@ def price_rows(
             raise BadPriceData(
                 symbol=record.symbol,
                 business_date=business_date,
-                field="securityId",
+                field=nepse_field(TodayPrice, "security_id"),
                 problem="appears twice in the session",
             )
         seen.add(record.security_id)

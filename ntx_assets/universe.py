@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from ntx_assets.nepse.models import Company, Security, SecurityDetail
+from ntx_assets.nepse.models import Company, Security, SecurityDetail, nepse_field
 from ntx_assets.text import clean_text
 
 R = TypeVar("R", Company, Security, SecurityDetail)
@@ -311,9 +311,9 @@ def _first_difference(a: _Row, b: _Row) -> str:
 
 def _company_row(company: Company, position: int, source: str) -> _Row:
     # Absent is a schema change to refuse; present but null is a value the rule files under unknown_*.
-    for key, attribute in (("status", "status"), ("instrumentType", "instrument_type")):
+    for attribute in ("status", "instrument_type"):
         if attribute not in company.model_fields_set:
-            raise ValueError(_missing(key, company, position, source))
+            raise ValueError(_missing(nepse_field(Company, attribute), company, position, source))
     return _Row(
         security_id=company.id,
         symbol=_symbol(company, position, source),

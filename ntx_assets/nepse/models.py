@@ -58,6 +58,12 @@ class NepseModel(BaseModel):
         return data
 
 
+def nepse_field(model: type[BaseModel], attribute: str) -> str:
+    """NEPSE's name of a model's attribute (its alias: `closePrice` for `close_price`), for messages that
+    quote the payload, so the names are written here only."""
+    return model.model_fields[attribute].alias or attribute
+
+
 # --- lists ----------------------------------------------------------------------------------------------
 
 
