@@ -22,21 +22,23 @@ from ntx_assets_tests.conftest import error_chain
 
 REPO = Path(__file__).parents[1]
 
+EVERY_ASSET = {
+    "company_universe",
+    "daily_prices",
+    "indicators",
+    "filings",
+    "artifacts",
+    "corporate_actions",
+    "price_adjustments",
+    "screener",
+}
+
 
 def test_definitions_load_with_every_asset_check_sensor_schedule_and_job() -> None:
     loaded = defs()
     dg.Definitions.validate_loadable(loaded)
     graph = loaded.resolve_asset_graph()
-    assert {key.to_user_string() for key in loaded.resolve_all_asset_keys()} == {
-        "company_universe",
-        "daily_prices",
-        "indicators",
-        "filings",
-        "artifacts",
-        "corporate_actions",
-        "price_adjustments",
-        "screener",
-    }
+    assert {key.to_user_string() for key in loaded.resolve_all_asset_keys()} == EVERY_ASSET
     assert {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys} == {
         ("company_universe", "universe_count_matches_target"),
         ("company_universe", "universe_has_only_ordinary_shares"),
@@ -86,16 +88,7 @@ def test_the_cli_loads_the_location_from_the_package_or_its_definitions_module(
         timeout=120,
     )
     assert listed.returncode == 0, listed.stderr[-2000:]
-    assert set(listed.stdout.split()) == {
-        "company_universe",
-        "daily_prices",
-        "indicators",
-        "filings",
-        "artifacts",
-        "corporate_actions",
-        "price_adjustments",
-        "screener",
-    }
+    assert set(listed.stdout.split()) == EVERY_ASSET
 
 
 def test_importing_a_pure_module_does_not_load_dagster() -> None:
