@@ -182,13 +182,27 @@ def test_a_small_bench_reports_what_the_standin_served_and_the_warehouse_holds(t
     # sensor's run (universe, prices, indicators) and automation's (the screener), with the run's calls.
     path = figures["daily_path"]
     assert path["session"] == daily.isoformat()
+    # Each asset's first materialization of the session after the close, in the graph's order (a screen is
+    # never built before its session's indicators), and the export written by the run that built the screen.
     assert (
         0
         < path["close_to_prices_seconds"]
         <= path["close_to_indicators_seconds"]
         <= path["close_to_screener_seconds"]
+    ), path
+    made = path["materializations"]
+    assert all(made[name] for name in ("daily_prices", "indicators", "screener")), made
+    assert [made[name][0]["after_close_seconds"] for name in ("daily_prices", "indicators", "screener")] == [
+        path["close_to_prices_seconds"],
+        path["close_to_indicators_seconds"],
+        path["close_to_screener_seconds"],
+    ]
+    (screen_run,) = [run for run in path["per_run"] if run["run"] == made["screener"][0]["run"]]
+    assert (
+        screen_run["started_after_close_seconds"]
         <= path["close_to_export_seconds"]
-    )
+        <= screen_run["ended_after_close_seconds"]
+    ), path
     jobs = {run["job"] for run in path["per_run"]}
     assert "new_session_job" in jobs and path["runs"] >= 2
     assert all(run["status"] == "SUCCESS" for run in path["per_run"]), path["per_run"]

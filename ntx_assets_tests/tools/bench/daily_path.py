@@ -57,6 +57,7 @@ WAREHOUSE_TABLES = (
 # sensor's market-status call that sees the close.
 MINIMUM_CALLS = {"universe lists": 4, "holiday list": 1, "today-price": 1, "market-open": 1}
 GOAL_SECONDS = 120.0
+FOLLOWED = ("daily_prices", "indicators", "screener")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class DailyPathFigures:
     close_to_indicators_seconds: float
     close_to_screener_seconds: float
     close_to_export_seconds: float
+    materializations: dict[str, list[dict[str, Any]]]
     runs: list[dict[str, Any]]
     calls: dict[str, int]
     sensor_interval_seconds: int
@@ -118,12 +120,14 @@ def measure(
             calls = {key: value - before.get(key, 0) for key, value in server.request_counts().items()}
             records = _settled_runs(deployment.instance, published, timeout)
             runs = [_run(deployment.instance, record, published) for record in records]
+            materializations = _materialized_by(deployment.instance, session, published)
     finally:
         server.data.restore_today_prices(session)
         server.set_market_status(None)
     return DailyPathFigures(
         session=session,
         **figures,
+        materializations=materializations,
         runs=sorted(runs, key=lambda run: run["created_after_close_seconds"]),
         calls={key: value for key, value in calls.items() if value},
         sensor_interval_seconds=NEW_SESSION_INTERVAL_SECONDS,
@@ -146,22 +150,22 @@ def _follow(
     timeout: float,
     progress: Callable[[str], None],
 ) -> dict[str, float]:
+    """T -> each asset's FIRST materialization of the session after T (its event's own timestamp, so a
+    slow poll or a later re-materialization cannot move it) and T -> the export file's modification."""
     key = session.isoformat()
     seen: dict[str, float] = {}
     deadline = time.monotonic() + timeout
-    while len(seen) < 4:
+    while len(seen) < len(FOLLOWED) + 1:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the daily path of {session} did not finish within {timeout:.0f} s: {seen}")
-        for name in ("daily_prices", "indicators", "screener"):
+        for name in FOLLOWED:
             if name not in seen:
-                found = instance.fetch_materializations(
-                    dg.AssetRecordsFilter(asset_key=dg.AssetKey(name), asset_partitions=[key]), limit=1
-                ).records
-                if found and found[0].timestamp >= published:
+                found = _materializations(instance, name, key, published, limit=1)
+                if found:
                     seen[name] = found[0].timestamp - published
                     progress(f"  +{seen[name]:6.1f} s  {name} {key} materialized")
         if "export" not in seen and _exported(exports / "screener.json", key):
-            seen["export"] = time.time() - published
+            seen["export"] = (exports / "screener.json").stat().st_mtime - published
             progress(f"  +{seen['export']:6.1f} s  screener.json holds {key}")
         time.sleep(0.25)
     return {
@@ -169,6 +173,36 @@ def _follow(
         "close_to_indicators_seconds": round(seen["indicators"], 1),
         "close_to_screener_seconds": round(seen["screener"], 1),
         "close_to_export_seconds": round(seen["export"], 1),
+    }
+
+
+def _materializations(
+    instance: dg.DagsterInstance, name: str, key: str, published: float, limit: int | None = None
+) -> list[Any]:
+    """The asset's materializations of partition `key` recorded after `published`, oldest first."""
+    return list(
+        instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(name), asset_partitions=[key], after_timestamp=published
+            ),
+            limit=limit or 100,
+            ascending=True,
+        ).records
+    )
+
+
+def _materialized_by(
+    instance: dg.DagsterInstance, session: dt.date, published: float
+) -> dict[str, list[dict[str, Any]]]:
+    """Every materialization of the session after T, per asset: when, and by which run (a second one is
+    work done twice)."""
+    key = session.isoformat()
+    return {
+        name: [
+            {"after_close_seconds": round(record.timestamp - published, 1), "run": record.run_id[:8]}
+            for record in _materializations(instance, name, key, published)
+        ]
+        for name in FOLLOWED
     }
 
 
@@ -194,6 +228,7 @@ def _run(instance: dg.DagsterInstance, record: Any, published: float) -> dict[st
     run = record.dagster_run
     stats = instance.get_run_stats(run.run_id)
     return {
+        "run": run.run_id[:8],
         "job": run.job_name,
         "assets": sorted(key.to_user_string() for key in run.asset_selection or ()),
         "partition": run.tags.get("dagster/partition")
@@ -224,9 +259,14 @@ def report(figures: DailyPathFigures, say: Callable[[str], None]) -> dict[str, A
     )
     for run in figures.runs:
         say(
-            f"    {run['job']} {'+'.join(run['assets'])} [{run['partition']}]: created +"
+            f"    {run['run']} {run['job']} {'+'.join(run['assets'])} [{run['partition']}]: created +"
             f"{run['created_after_close_seconds']} s, started +{run['started_after_close_seconds']} s, ended "
             f"+{run['ended_after_close_seconds']} s ({run['status']})"
+        )
+    for name, made in figures.materializations.items():
+        say(
+            f"    {name} {figures.session}: "
+            + ", ".join(f"+{m['after_close_seconds']} s by {m['run']}" for m in made)
         )
     return {
         "session": figures.session.isoformat(),
@@ -235,6 +275,7 @@ def report(figures: DailyPathFigures, say: Callable[[str], None]) -> dict[str, A
         "close_to_screener_seconds": figures.close_to_screener_seconds,
         "close_to_export_seconds": figures.close_to_export_seconds,
         "export_vs_goal": round(figures.close_to_export_seconds / GOAL_SECONDS, 2),
+        "materializations": figures.materializations,
         "runs": len(figures.runs),
         "per_run": figures.runs,
         "calls_made": figures.calls_made,
