@@ -45,5 +45,11 @@ def subprocess_env_for(first: dt.date) -> dict[str, str]:
     NTX_API_HISTORY_DAYS is how far back NEPSE answers; the stand-in answers its whole window, so the
     child's window is stretched from its real today back to `first` (and never below the default).
     """
+    return {"NTX_API_HISTORY_DAYS": str(history_days_reaching(first))}
+
+
+def history_days_reaching(first: dt.date) -> int:
+    """A NEPSE history window (NTX_API_HISTORY_DAYS) that reaches `first` from the machine's real today,
+    never below the default: for the stand-in, which answers its whole window whatever day it is."""
     real_today = dt.datetime.now(NEPAL_TZ).date()
-    return {"NTX_API_HISTORY_DAYS": str(max(365, (real_today - first).days + 7))}
+    return max(365, (real_today - first).days + 7)

@@ -393,7 +393,7 @@ def load_in_process(server: Any, url: str, window: Any, rate: float) -> None:
     from ntx_assets.defs.universe.assets import company_universe
     from ntx_assets_tests.tools.bench.pipeline import QUIET, universe_resources
 
-    resources = universe_resources(server.base_url, url, rate)
+    resources = universe_resources(server, url, rate)
     tags = {
         "dagster/asset_partition_range_start": window.first.isoformat(),
         "dagster/asset_partition_range_end": window.last.isoformat(),

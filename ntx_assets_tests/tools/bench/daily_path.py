@@ -113,10 +113,16 @@ def measure(
             time.sleep(max(NEW_SESSION_INTERVAL_SECONDS, 5))
             before = server.request_counts()
             published = time.time()
+            # The same instant on the filesystem's clock, which file times use (the real one, also when
+            # the processes run under faketime): the export's time is read against it.
+            marker = scratch / "daily_path_published"
+            marker.write_text(f"{published}\n")
             server.data.restore_today_prices(session)
             server.set_market_status("CLOSE", dt.datetime.combine(session, dt.time(15, 0)))
             progress(f"  T = {dt.datetime.now():%H:%M:%S}: NEPSE publishes {session}'s close")
-            figures = _follow(deployment.instance, session, exports, published, timeout, progress)
+            figures = _follow(
+                deployment.instance, session, exports, published, marker.stat().st_mtime, timeout, progress
+            )
             calls = {key: value - before.get(key, 0) for key, value in server.request_counts().items()}
             records = _settled_runs(deployment.instance, published, timeout)
             runs = [_run(deployment.instance, record, published) for record in records]
@@ -147,11 +153,13 @@ def _follow(
     session: dt.date,
     exports: Path,
     published: float,
+    published_on_disk: float,
     timeout: float,
     progress: Callable[[str], None],
 ) -> dict[str, float]:
     """T -> each asset's FIRST materialization of the session after T (its event's own timestamp, so a
-    slow poll or a later re-materialization cannot move it) and T -> the export file's modification."""
+    slow poll or a later re-materialization cannot move it) and T -> the export file's modification (file
+    times against T's marker file: both on the filesystem's clock)."""
     key = session.isoformat()
     seen: dict[str, float] = {}
     deadline = time.monotonic() + timeout
@@ -165,7 +173,7 @@ def _follow(
                     seen[name] = found[0].timestamp - published
                     progress(f"  +{seen[name]:6.1f} s  {name} {key} materialized")
         if "export" not in seen and _exported(exports / "screener.json", key):
-            seen["export"] = (exports / "screener.json").stat().st_mtime - published
+            seen["export"] = (exports / "screener.json").stat().st_mtime - published_on_disk
             progress(f"  +{seen['export']:6.1f} s  screener.json holds {key}")
         time.sleep(0.25)
     return {

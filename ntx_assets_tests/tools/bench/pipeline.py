@@ -32,6 +32,7 @@ from sqlalchemy import Engine, select
 from ntx_assets.sessions import minimum_calls
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import companies, company_symbols, daily_prices, indicators
+from ntx_assets_tests.pinned import history_days_reaching
 from ntx_assets_tests.tools.harness.deployment import BackfillResult, DagsterDeployment
 from ntx_assets_tests.tools.harness.resources import QUIET, STANDIN_UNIVERSE_TARGET, run_resources
 from ntx_assets_tests.tools.standin import StandinServer
@@ -201,23 +202,28 @@ class BackfillFigures(CallCounts):
         return [run for run in self.runs if asset in run.assets]
 
 
-def universe_resources(base_url: str, database_url: str, rate: float) -> dict[str, Any]:
+def universe_resources(server: StandinServer, database_url: str, rate: float) -> dict[str, Any]:
+    """The resources of an in-process run against `server`, whose history it reaches whatever the date."""
     from ntx_assets.resources import NepseResource
 
-    return run_resources(NepseResource(base_url=base_url, requests_per_second=rate), database_url)
+    nepse = NepseResource(
+        base_url=server.base_url,
+        requests_per_second=rate,
+        history_days=history_days_reaching(server.data.start_date),
+    )
+    return run_resources(nepse, database_url)
 
 
 def deployment_env(
     base_url: str, database_url: str, rate: float, window: Window, data_dir: Path
 ) -> dict[str, str]:
-    history_days = (dt.date.today() - window.first).days + 7
     return {
         "NTX_NEPSE_BASE_URL": base_url,
         "NTX_DATABASE_URL": database_url,
         "NTX_REQUESTS_PER_SECOND": f"{rate:g}",
         "NTX_UNIVERSE_TARGET": str(STANDIN_UNIVERSE_TARGET),
         "NTX_HISTORY_START": window.first.isoformat(),
-        "NTX_API_HISTORY_DAYS": str(max(365, history_days)),
+        "NTX_API_HISTORY_DAYS": str(history_days_reaching(window.first)),
         "NTX_DATA_DIR": str(data_dir),
     }
 
@@ -251,7 +257,7 @@ def measure_backfill(
             result = dg.materialize(
                 [company_universe],
                 instance=instance,
-                resources=universe_resources(server.base_url, database_url, rate),
+                resources=universe_resources(server, database_url, rate),
                 run_config=QUIET,
             )
         if not result.success:
@@ -527,7 +533,7 @@ def measure_daily(server: StandinServer, database_url: str, day: dt.date, rate: 
             [prices_asset, indicators_asset],
             partition_key=day.isoformat(),
             instance=instance,
-            resources=universe_resources(server.base_url, database_url, rate),
+            resources=universe_resources(server, database_url, rate),
             run_config=QUIET,
         )
         wall = time.perf_counter() - started
