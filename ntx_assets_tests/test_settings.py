@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from ntx_assets.nepse.transport import RetryPolicy
 from ntx_assets.resources import ArtifactStoreResource, CheckTargetsResource, NepseResource
 from ntx_assets.settings import LIVE_NEPSE_BASE_URL, SettingsError, load_settings
 
@@ -41,6 +42,12 @@ def test_resources_default_to_the_settings_defaults() -> None:
     assert ArtifactStoreResource(root=str(settings.artifact_root)) == ArtifactStoreResource.from_settings(
         settings
     )
+
+
+def test_transport_retries_as_often_as_the_settings_say_by_default() -> None:
+    # The retry policy built without arguments (as the transport's tests and tools build it) gives up after
+    # the same number of attempts as NTX_MAX_ATTEMPTS's default, not a figure of its own.
+    assert RetryPolicy().max_attempts == load_settings().max_attempts
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

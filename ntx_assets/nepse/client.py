@@ -68,14 +68,11 @@ class NepseClient:
         max_concurrent_requests: int = defaults.MAX_CONCURRENT_REQUESTS,
         timeout_seconds: float = defaults.TIMEOUT_SECONDS,
         max_attempts: int = defaults.MAX_ATTEMPTS,
-        max_retry_after_seconds: float = 30.0,
-        backoff_base_seconds: float = 0.5,
-        backoff_max_seconds: float = 20.0,
+        max_retry_after_seconds: float = defaults.MAX_RETRY_AFTER_SECONDS,
+        backoff_base_seconds: float = defaults.BACKOFF_BASE_SECONDS,
+        backoff_max_seconds: float = defaults.BACKOFF_MAX_SECONDS,
         token_max_age_seconds: float = DEFAULT_TOKEN_MAX_AGE_SECONDS,
-        # 1: every request 1/R after the last. With 2, requests compressed in transit reach a server that
-        # limits at R as bursts: the bench's stand-in at 2 requests/s answered 7-21 of 57-71 today-price
-        # requests with 429 (a whole-second Retry-After each).
-        burst: int = 1,
+        burst: int = defaults.BURST,
         page_size: int = PAGE_SIZE,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from ntx_assets.nepse import defaults
+
 
 class TokenBucket:
     """Thread-safe token bucket, implemented as a reservation schedule (GCRA).
@@ -23,7 +25,7 @@ class TokenBucket:
         self,
         rate_per_second: float,
         *,
-        burst: int = 2,
+        burst: int = defaults.BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -57,7 +59,9 @@ class TokenBucket:
 class Pacer:
     """A concurrency cap plus a rate cap; `with pacer.slot():` wraps exactly one HTTP exchange."""
 
-    def __init__(self, requests_per_second: float, max_concurrent_requests: int, *, burst: int = 2) -> None:
+    def __init__(
+        self, requests_per_second: float, max_concurrent_requests: int, *, burst: int = defaults.BURST
+    ) -> None:
         if max_concurrent_requests < 1:
             raise ValueError(f"max_concurrent_requests must be at least 1, got {max_concurrent_requests}")
         self._bucket = TokenBucket(requests_per_second, burst=burst)

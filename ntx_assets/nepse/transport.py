@@ -24,6 +24,7 @@ from tenacity import (
     wait_random,
 )
 
+from ntx_assets.nepse import defaults
 from ntx_assets.nepse.errors import ParamValue, describe_call
 from ntx_assets.nepse.failures import CallFailure, classify_transport_error
 from ntx_assets.nepse.pacing import Pacer
@@ -80,10 +81,10 @@ def _param_text(value: ParamValue) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 6
-    max_retry_after_seconds: float = 30.0
-    backoff_base_seconds: float = 0.5
-    backoff_max_seconds: float = 20.0
+    max_attempts: int = defaults.MAX_ATTEMPTS
+    max_retry_after_seconds: float = defaults.MAX_RETRY_AFTER_SECONDS
+    backoff_base_seconds: float = defaults.BACKOFF_BASE_SECONDS
+    backoff_max_seconds: float = defaults.BACKOFF_MAX_SECONDS
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:

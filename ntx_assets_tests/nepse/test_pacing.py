@@ -70,3 +70,12 @@ def test_pacer_holds_rate_and_concurrency_across_threads() -> None:
     elapsed = time.monotonic() - started
     assert peak <= 2
     assert elapsed >= 9 / 20.0 * 0.9  # ten slots at 20/s with no burst: at least ~0.45 s
+
+
+def test_pacer_default_is_the_clients_burst_of_one() -> None:
+    # One home for the burst: a Pacer built without `burst` spaces the second request a full interval out,
+    # as NepseClient does (nepse/defaults.py BURST), instead of letting two through at once.
+    clock = _FakeClock()
+    bucket = TokenBucket(4.0, clock=clock, sleep=clock.sleep)
+    assert bucket.reserve() == 0.0
+    assert bucket.reserve() == pytest.approx(0.25)
