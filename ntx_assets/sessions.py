@@ -106,14 +106,20 @@ class HolidayLists:
         return holiday_dates(record for year in years for record in self.records(year))
 
 
+def session_can_have_closed(day: dt.date, now: dt.datetime) -> bool:
+    """Whether, by the clock alone, `day`'s session can be over at `now` (Nepal time): an earlier date, or
+    today from the 15:00 close on. Before that, asking NEPSE would cost a request for nothing."""
+    return day < now.date() or (day == now.date() and now.time() >= SESSION_CLOSE)
+
+
 def session_closed(day: dt.date, now: dt.datetime, market_status: Callable[[], MarketStatus]) -> bool:
     """Whether `day`'s session is over at `now` (Nepal time), so its prices are final: an earlier date
-    always; today only from the 15:00 close on, once NEPSE reports its market closed as of today
-    (`market_status` is called only then: before the close it would cost a request for nothing)."""
-    if day != now.date():
-        return day < now.date()
-    if now.time() < SESSION_CLOSE:
+    always; today only once it can have closed and NEPSE reports its market closed as of today
+    (`market_status` is called only then)."""
+    if not session_can_have_closed(day, now):
         return False
+    if day < now.date():
+        return True
     status = market_status()
     return status.closed and status.as_of.date() >= day
 

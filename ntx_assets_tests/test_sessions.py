@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from ntx_assets import sessions
-from ntx_assets.nepse.models import Holiday
+from ntx_assets.nepse.models import Holiday, MarketStatus
 from ntx_assets.sessions import (
     holiday_dates,
     is_session,
@@ -142,3 +142,38 @@ def test_the_next_trading_weekday_follows_the_week_of_its_regime() -> None:
     assert next_trading_weekday(dt.date(2026, 11, 20)) == dt.date(2026, 11, 23)  # Friday -> Monday
     assert next_trading_weekday(dt.date(2026, 11, 23)) == dt.date(2026, 11, 24)
     assert next_trading_weekday(dt.date(2026, 3, 19)) == dt.date(2026, 3, 22)  # Thursday -> Sunday (Sun-Thu)
+
+
+def test_a_session_can_have_closed_only_from_its_close_on_by_the_clock_alone() -> None:
+    friday = D(2026, 11, 20)
+
+    def at(day: dt.date, hour: int, minute: int) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour, minute))
+
+    assert not sessions.session_can_have_closed(friday, at(friday, 14, 59))
+    assert sessions.session_can_have_closed(friday, at(friday, 15, 0))
+    assert sessions.session_can_have_closed(friday, at(D(2026, 11, 21), 9, 0))
+    assert not sessions.session_can_have_closed(D(2026, 11, 23), at(friday, 23, 59))
+
+
+def test_todays_session_is_closed_once_nepse_says_so_and_nepse_is_asked_only_after_the_close() -> None:
+    friday = D(2026, 11, 20)
+    asked: list[int] = []
+
+    def status(state: str, as_of: str) -> Any:
+        def ask() -> MarketStatus:
+            asked.append(1)
+            return MarketStatus.model_validate({"isOpen": state, "asOf": as_of, "id": 1})
+
+        return ask
+
+    before_close = dt.datetime.combine(friday, dt.time(14, 30))
+    after_close = dt.datetime.combine(friday, dt.time(15, 5))
+    assert not sessions.session_closed(friday, before_close, status("CLOSE", "2026-11-20T15:00:00"))
+    assert asked == []
+    assert sessions.session_closed(D(2026, 11, 19), before_close, status("OPEN", "2026-11-20T11:00:00"))
+    assert asked == []
+    assert not sessions.session_closed(friday, after_close, status("OPEN", "2026-11-20T14:59:00"))
+    assert not sessions.session_closed(friday, after_close, status("CLOSE", "2026-11-19T15:00:00"))
+    assert sessions.session_closed(friday, after_close, status("CLOSE", "2026-11-20T15:00:00"))
+    assert len(asked) == 3

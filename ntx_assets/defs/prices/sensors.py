@@ -24,7 +24,13 @@ from ntx_assets.session_requests import (
     read_cursor,
     write_cursor,
 )
-from ntx_assets.sessions import HolidayLists, is_session, is_trading_weekday, next_trading_weekday
+from ntx_assets.sessions import (
+    HolidayLists,
+    is_session,
+    is_trading_weekday,
+    next_trading_weekday,
+    session_can_have_closed,
+)
 
 # company_universe is unpartitioned and the other two are date-partitioned: one asset job may mix them
 # (Dagster 1.13 asks for "the same or no partitions definition"), and a run of one date partition runs
@@ -75,7 +81,7 @@ def new_session_sensor(
     again = _request_again(context, requested, read_attempts(context.cursor))
     if requested is not None:
         earliest = next_trading_weekday(requested)
-        if earliest > now.date() or (earliest == now.date() and now.time() < SESSION_CLOSE):
+        if not session_can_have_closed(earliest, now):
             return again or dg.SkipReason(
                 f"{requested} was requested; no session can close before {earliest} "
                 f"{SESSION_CLOSE:%H:%M} Nepal time (it is {now:%Y-%m-%d %H:%M}): NEPSE not asked"
