@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,16 @@ from ntx_assets.settings import definitions_settings
 from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY, pinned
 from ntx_assets_tests.tools.harness.resources import run_resources
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A runner that starts the suite in the background (nohup, `cmd &` in a non-interactive shell) hands it
+    # SIGINT ignored, and every process a test starts inherits that: `make dev` then ignores the tests'
+    # Ctrl-C, and Dagster, which gives SIGTERM SIGINT's disposition, starts compute-log tails that ignore
+    # SIGTERM, so each step's cleanup waits 30 s for them. Give the suite the Ctrl-C of a terminal.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 PG_ADMIN_URL = os.environ.get("NTX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
