@@ -2,7 +2,7 @@
 
 `dagster ... -m ntx_assets` and `-m ntx_assets.definitions` load the same definitions. The package
 exposes them lazily (PEP 562) under `code_location`, so that importing a pure module (`ntx_assets.nepse`,
-`ntx_assets.indicators`, ...) does not import Dagster and every asset. The name cannot be `defs`: the
+`ntx_assets.prices.indicators`, ...) does not import Dagster and every asset. The name cannot be `defs`: the
 `defs/` subpackage, where Dagster projects keep their objects, owns that attribute.
 """
 

@@ -10,7 +10,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
-from ntx_assets.artifact_store import ArtifactStore
+from ntx_assets.filings.document_store import ArtifactStore
 from ntx_assets.nepse import NepseClient
 from ntx_assets.nepse.defaults import tls_verify
 from ntx_assets.settings import Settings, default

@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ntx_assets.clock import nepal_today
+from ntx_assets.common.clock import nepal_today
 from ntx_assets.nepse import defaults as client_defaults
-from ntx_assets.run_bounds import DEFAULT_RUN_START_SECONDS
-from ntx_assets.sessions import DEFAULT_HISTORY_DAYS
+from ntx_assets.orchestration.run_bounds import DEFAULT_RUN_START_SECONDS
+from ntx_assets.prices.sessions import DEFAULT_HISTORY_DAYS
 
 ENV_PREFIX = "NTX_"
 

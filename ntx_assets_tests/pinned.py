@@ -1,8 +1,8 @@
 """The "today" of the test suite, and how a test moves it.
 
 Every in-process test runs at PINNED_NOW (conftest's session fixture): the product's clock
-(`ntx_assets.clock.nepal_now`) and Dagster's partition clock (`dg.partition_loading_context`) both read it,
-and the shared stand-in's window ends on PINNED_TODAY. So the suite decides the same on any date the
+(`ntx_assets.common.clock.nepal_now`) and Dagster's partition clock (`dg.partition_loading_context`) both read
+it, and the shared stand-in's window ends on PINNED_TODAY. So the suite decides the same on any date the
 machine says; `pytest -m calendar` under `faketime` proves it. A test about another instant says which,
 with `pinned(...)`.
 
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from ntx_assets.clock import NEPAL_TZ, pinned_now
+from ntx_assets.common.clock import NEPAL_TZ, pinned_now
 
 # A Friday (Monday-Friday week since 2026-04-06), a session in the stand-in's calendar, after the 15:00
 # close: today's session is over and its prices can be loaded.

@@ -22,7 +22,7 @@ from ntx_assets.warehouse.schema import companies
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.in_memory_nepse import InMemoryNepseResource, standin_data
 from ntx_assets_tests.pinned import PINNED_TODAY, npt, pinned
-from ntx_assets_tests.test_daily_prices import range_tags
+from ntx_assets_tests.prices.test_daily_prices import range_tags
 from ntx_assets_tests.tools.harness.resources import run_resources
 
 DATA = standin_data(7, PINNED_TODAY)

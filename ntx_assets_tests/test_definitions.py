@@ -93,8 +93,9 @@ def test_the_cli_loads_the_location_from_the_package_or_its_definitions_module(
 
 def test_importing_a_pure_module_does_not_load_dagster() -> None:
     probe = (
-        "import sys, ntx_assets.nepse, ntx_assets.indicators, ntx_assets.sessions, ntx_assets.adjustments, "
-        "ntx_assets.universe, ntx_assets.pricing, ntx_assets.filings; "
+        "import sys, ntx_assets.nepse, ntx_assets.prices.indicators, ntx_assets.prices.sessions, "
+        "ntx_assets.prices.adjustments, ntx_assets.universe.rule, ntx_assets.prices.daily_rows, "
+        "ntx_assets.filings.reports, ntx_assets.corporate_actions.announcements, ntx_assets.common.clock; "
         "print('dagster' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)

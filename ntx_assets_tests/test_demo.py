@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ntx_assets.clock import NEPAL_TZ
+from ntx_assets.common.clock import NEPAL_TZ
 from ntx_assets_tests.pinned import PINNED_TODAY
 from ntx_assets_tests.tools.demo import environment, plan
 from ntx_assets_tests.tools.demo.progress import Progress, clock, eta_seconds
@@ -224,7 +224,7 @@ def test_demo_today_fixes_what_it_loads_whatever_the_date(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`--today` outside the suite's pinned clock: the demo decides by that day alone."""
-    from ntx_assets.clock import pinned_now
+    from ntx_assets.common.clock import pinned_now
     from ntx_assets_tests.tools.demo.__main__ import parse_args
     from ntx_assets_tests.tools.demo.flow import run_demo
     from ntx_assets_tests.tools.demo.options import Options

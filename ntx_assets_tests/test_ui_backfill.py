@@ -17,7 +17,7 @@ from ntx_assets.resources import NepseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import companies, daily_prices, indicators, screener
 from ntx_assets_tests.pinned import subprocess_env_for
-from ntx_assets_tests.test_daily_prices import TODAY_PRICE, last_dates
+from ntx_assets_tests.prices.test_daily_prices import TODAY_PRICE, last_dates
 from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
 from ntx_assets_tests.tools.harness.resources import STANDIN_UNIVERSE_TARGET, run_resources
 from ntx_assets_tests.tools.standin import StandinServer

@@ -343,7 +343,7 @@ class AgmNotice(NepseModel):
     """`companyNews.agmNotice` of an AGM row. A public probe of 2026-09 recorded its keys (id, activeStatus,
     agmType, agmDate, agmNo, bookCloseDate, cashDividend, bonusShare, agenda, venue, remarks); their types
     were not kept, so each is read as NEPSE's other rows type such a value. No fiscal year: the closure is
-    linked to its action by the terms it approves (ntx_assets/corporate_actions.py)."""
+    linked to its action by the terms it approves (ntx_assets/corporate_actions/announcements.py)."""
 
     id: Count | None = None
     agm_date: IsoDate | None = None

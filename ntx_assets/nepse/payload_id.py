@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from ntx_assets.clock import NEPAL_TZ
+from ntx_assets.common.clock import NEPAL_TZ
 
 # Nepal has kept UTC+05:45 without daylight saving since 1986, so a fixed offset is exact and avoids a
 # dependency on the host's tz database.

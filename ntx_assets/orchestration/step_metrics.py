@@ -1,5 +1,6 @@
 """One helper for what every NEPSE-calling step does besides its work: time it, count its NEPSE calls, and
-bound its run by its plan (ntx_assets/run_bounds.py), instead of the same prologue in every asset."""
+bound its run by its plan (ntx_assets/orchestration/run_bounds.py), instead of the same prologue in every
+asset."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 import dagster as dg
 
 from ntx_assets.nepse import NepseClient
+from ntx_assets.orchestration.run_bounds import MAX_RUNTIME_TAG, PLANNED_TAG, max_runtime_seconds
 from ntx_assets.resources import NepseResource
-from ntx_assets.run_bounds import MAX_RUNTIME_TAG, PLANNED_TAG, max_runtime_seconds
 
 
 class NepseStep:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ntx_assets.fiscal import fiscal_year_of, parse_fiscal_year
+from ntx_assets.common.fiscal import fiscal_year_of, parse_fiscal_year
 
 RECORD_YEARS = 5
 AVERAGE_YEARS = 3

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ntx_assets.fiscal import parse_fiscal_year
+from ntx_assets.common.fiscal import parse_fiscal_year
 
 ANNUAL_RANK = 5  # an annual report ranks after the fourth quarter of its fiscal year
 GROWTH = {"eps_growth_yoy": "eps", "profit_growth_yoy": "profit", "bvps_growth_yoy": "net_worth_per_share"}

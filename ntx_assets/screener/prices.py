@@ -1,7 +1,7 @@
 """What the screener reads off the stored prices, point in time (pure): trailing returns in a session's own
 price basis, closes at NEPSE's price band, and liquidity over the last 20 sessions.
 
-Returns use the one re-basing rule of the product (`ntx_assets.adjustments.detect_adjustments`, which
+Returns use the one re-basing rule of the product (`ntx_assets.prices.adjustments.detect_adjustments`, which
 `price_adjustments` and `indicators` use too): a company's close k traded sessions ago is put in the basis
 of its latest session by the factors of the re-basings between the two, and only those: a re-basing after
 the session changes nothing of it.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ntx_assets.adjustments import detect_adjustments
+from ntx_assets.prices.adjustments import detect_adjustments
 
 PRICE_BAND = 0.10
 TICK = 0.1

@@ -42,7 +42,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from ntx_assets.indicators import INDICATOR_COLUMNS
+from ntx_assets.prices.indicators import INDICATOR_COLUMNS
 from ntx_assets.screener import dividends, fundamentals, sector
 from ntx_assets.screener.prices import liquidity, price_features
 from ntx_assets.screener.universe import universe_grid

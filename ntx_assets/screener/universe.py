@@ -22,7 +22,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ntx_assets.universe import DELISTED, INACTIVE, INCLUDED, NOT_LISTED, NOT_PERMITTED_TO_TRADE, SUSPENDED
+from ntx_assets.universe.rule import (
+    DELISTED,
+    INACTIVE,
+    INCLUDED,
+    NOT_LISTED,
+    NOT_PERMITTED_TO_TRADE,
+    SUSPENDED,
+)
 
 # Reasons a once-included company can have now: it may have been in the universe before.
 TIME_VARYING_REASONS = frozenset({SUSPENDED, DELISTED, INACTIVE, NOT_PERMITTED_TO_TRADE, NOT_LISTED})

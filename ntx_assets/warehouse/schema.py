@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 # One column per indicator, in the order compute() defines them: the list has one home.
-from ntx_assets.indicators import INDICATOR_COLUMNS
+from ntx_assets.prices.indicators import INDICATOR_COLUMNS
 
 metadata = MetaData()
 
@@ -114,7 +114,8 @@ filings = Table(
     _amount("paid_up_capital"),
     Column("modified_at", DateTime),
     # When the report became public: its documents' earliest submittedDate, else its modifiedDate's day
-    # (ntx_assets/filings.py). first_fetched_on is the day a refresh first stored it (never overwritten):
+    # (ntx_assets/filings/reports.py). first_fetched_on is the day a refresh first stored it (never
+    # overwritten):
     # the point-in-time screener takes a report as known from known_on, or from first_fetched_on when NEPSE
     # gave no date at all.
     Column("known_on", Date),
@@ -163,7 +164,8 @@ indicators = Table(
 Index("ix_indicators_business_date", indicators.c.business_date)
 
 # What NEPSE announced per company (bonus, right, cash dividend), from two endpoints; keyed on NEPSE's id of
-# the row within its source (corporate-actions `sdId`, dividend `id`). See ntx_assets/corporate_actions.py.
+# the row within its source (corporate-actions `sdId`, dividend `id`). See
+# ntx_assets/corporate_actions/announcements.py.
 corporate_actions = Table(
     "corporate_actions",
     metadata,
@@ -213,7 +215,8 @@ security_shares = Table(
     _amount("paid_up_capital"),
 )
 
-# Every re-basing found in the stored prices (ntx_assets.adjustments.detect_adjustments) and the announced
+# Every re-basing found in the stored prices (ntx_assets.prices.adjustments.detect_adjustments) and the
+# announced
 # action that explains it, if any. factor_to_latest is the product of this factor and every later one of
 # the security: what the `adjusted_prices` view multiplies the rows before ex_date by.
 price_adjustments = Table(

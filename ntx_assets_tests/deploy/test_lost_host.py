@@ -4,8 +4,8 @@ server, PostgreSQL): the code server AND the run worker of a running prices back
 SIGKILL (the machine is gone), and
 
 - the run is marked FAILURE by run monitoring's maximum runtime, the bound the run set for itself from its
-  plan (ntx_assets/run_bounds.py: its `dagster/max_runtime` tag, planned calls / rate x 3 + what it had
-  taken + NTX_RUN_START_SECONDS), and only by it: with the DefaultRunLauncher nothing checks a run
+  plan (ntx_assets/orchestration/run_bounds.py: its `dagster/max_runtime` tag, planned calls / rate x 3 +
+  what it had taken + NTX_RUN_START_SECONDS), and only by it: with the DefaultRunLauncher nothing checks a run
   worker's health (Dagster 1.13: ``supports_check_run_worker_health`` is False), so the dead run stays
   STARTED until its bound, then fails within one monitoring poll;
 - its ``nepse_api`` pool slot is freed ``free_slots_after_run_end_seconds`` later (same poll);
@@ -29,7 +29,7 @@ import dagster as dg
 import pytest
 
 from ntx_assets.defs.universe.assets import company_universe
-from ntx_assets.run_bounds import MARGIN, MAX_RUNTIME_TAG, PLANNED_TAG
+from ntx_assets.orchestration.run_bounds import MARGIN, MAX_RUNTIME_TAG, PLANNED_TAG
 from ntx_assets_tests.conftest import PG_ADMIN_URL
 from ntx_assets_tests.deploy.support import (
     backfill_dates,

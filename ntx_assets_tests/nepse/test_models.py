@@ -22,7 +22,7 @@ from ntx_assets.nepse.models import (
     SecurityDetail,
     TodayPrice,
 )
-from ntx_assets.universe import classify
+from ntx_assets.universe.rule import classify
 
 SNAPSHOTS = Path(ntx_assets_tests.tools.standin.__file__).parent / "snapshots" / "2025-12-04"
 EXPECTED_SYMBOLS = Path(__file__).parents[1] / "data" / "universe_2025-12-04_expected_symbols.txt"
@@ -70,7 +70,7 @@ def test_holiday_years_snapshot_is_a_list_of_ints() -> None:
 
 def test_the_product_rule_selects_the_expected_259_from_the_parsed_lists() -> None:
     """classify on the 2025-12-04 lists as the client parses them: exactly the 259 symbols listed (made
-    once with jq, independently of ntx_assets.universe)."""
+    once with jq, independently of ntx_assets.universe.rule)."""
     companies = [Company.model_validate(row) for row in _rows("static__companies.json")]
     securities = [Security.model_validate(row) for row in _rows("static__non_delisted.json")]
     promoters = [SecurityDetail.model_validate(row) for row in _rows("static__promoters.json")]

@@ -21,7 +21,7 @@ import pytest
 from nepsepy import NepseClient as PeerClient
 from pydantic import BaseModel
 
-from ntx_assets.clock import NEPAL_TZ
+from ntx_assets.common.clock import NEPAL_TZ
 from ntx_assets.nepse import NepseClient
 from ntx_assets.nepse.models import (
     Company,

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from ntx_assets.clock import NEPAL_TZ as NPT
+from ntx_assets.common.clock import NEPAL_TZ as NPT
 from ntx_assets.nepse.payload_id import DUMMY
 from ntx_assets.nepse.token_cleaning import CutIndexModule
 

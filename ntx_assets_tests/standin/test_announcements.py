@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ntx_assets.corporate_actions import action_rows
+from ntx_assets.corporate_actions.announcements import action_rows
 from ntx_assets.nepse.models import CorporateAction, DividendApplication
 from ntx_assets_tests.pinned import PINNED_TODAY
 from ntx_assets_tests.standin.salter import SalterClient

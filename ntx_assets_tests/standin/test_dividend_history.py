@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ntx_assets.sessions import is_session
+from ntx_assets.prices.sessions import is_session
 from ntx_assets_tests.standin.salter import SalterClient
 from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, holidays
 from ntx_assets_tests.tools.standin.book_closures import (

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 import dagster as dg
 import pandas as pd
 
-from ntx_assets.clock import NEPAL_TZ, nepal_now
-from ntx_assets.corporate_actions import (
+from ntx_assets.common.clock import NEPAL_TZ, nepal_now
+from ntx_assets.corporate_actions.announcements import (
     UNEXPLAINED,
     BadCorporateAction,
     action_rows,

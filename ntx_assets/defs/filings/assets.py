@@ -12,7 +12,8 @@ never been fetched (no row in `filings` and no materialization of their partitio
 queue (QueuedRunCoordinator, dagster.yaml) starts higher-priority runs first, and the `nepse_api` pool lets
 one step call NEPSE at a time, so a newly listed company's filings arrive before the routine refresh of the
 others. A run covers a partition *range*, so a group never mixes the two kinds (see
-`ntx_assets.filings.refresh_groups`). To launch a refresh by hand: Automation -> filings_refresh_schedule ->
+`ntx_assets.filings.reports.refresh_groups`). To launch a refresh by hand: Automation ->
+filings_refresh_schedule ->
 "Test schedule" -> launch the evaluated runs. A plain UI backfill of `filings` works too, but runs its
 groups in partition order, without priorities.
 """
@@ -24,12 +25,12 @@ from typing import Any
 import dagster as dg
 from sqlalchemy import Engine
 
-from ntx_assets.artifact_downloads import Outcome, download_all, plan_downloads
-from ntx_assets.artifact_store import ArtifactStore
-from ntx_assets.clock import nepal_today
+from ntx_assets.common.clock import nepal_today
 from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.defs.universe.assets import company_universe
-from ntx_assets.filings import BadReport, FilingRows, filing_rows
+from ntx_assets.filings.document_downloads import Outcome, download_all, plan_downloads
+from ntx_assets.filings.document_store import ArtifactStore
+from ntx_assets.filings.reports import BadReport, FilingRows, filing_rows
 from ntx_assets.nepse import NepseError
 from ntx_assets.orchestration.partial_success import fail_the_rest, materialized
 from ntx_assets.orchestration.step_metrics import NepseStep

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from ntx_assets.defs.filings.assets import FILINGS_PER_RUN, filings
 from ntx_assets.defs.partitions import symbol_partitions
-from ntx_assets.filings import RefreshGroup, refresh_groups
+from ntx_assets.filings.reports import RefreshGroup, refresh_groups
 from ntx_assets.orchestration.run_requests import RANGE_END_TAG, RANGE_START_TAG
 from ntx_assets.resources import WarehouseResource
 from ntx_assets.warehouse.filings import symbols_with_filings

@@ -12,7 +12,7 @@ import dagster as dg
 
 from ntx_assets.defs.filings.assets import ARTIFACTS_PER_RUN, NEW_DOCUMENTS_BY_SYMBOL, artifacts, filings
 from ntx_assets.defs.partitions import symbol_partitions
-from ntx_assets.filings import changed_symbol_groups
+from ntx_assets.filings.reports import changed_symbol_groups
 from ntx_assets.orchestration.run_requests import materializations_since, range_tags
 
 NEW_DOCUMENTS_INTERVAL_SECONDS = 60

@@ -5,7 +5,7 @@
   on adjusted prices, point in time: the indicators of date t read the company's history back-adjusted
   for every re-basing (bonus or right issue) up to and including t, so SMA 200, the 52-week range or RSI
   compare t's close with earlier prices in t's own basis, and a re-basing after t never changes t's row
-  (ntx_assets.adjustments). daily_prices keeps NEPSE's prices as reported.
+  (ntx_assets.prices.adjustments). daily_prices keeps NEPSE's prices as reported.
 """
 
 import datetime as dt
@@ -14,18 +14,18 @@ from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
-from ntx_assets.clock import SESSION_CLOSE, nepal_now
+from ntx_assets.common.clock import SESSION_CLOSE, nepal_now
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.defs.universe.assets import company_universe
-from ntx_assets.indicators import indicator_rows
 from ntx_assets.nepse import NepseRowError
 from ntx_assets.orchestration.conditions import when_upstream_updates
+from ntx_assets.orchestration.freshness_policy import latest_session_policy
 from ntx_assets.orchestration.partial_success import fail_the_rest, materialized
 from ntx_assets.orchestration.step_metrics import NepseStep
-from ntx_assets.policies import latest_session_policy
-from ntx_assets.pricing import BadPriceData, CloseNotPublished, price_problems, price_rows
+from ntx_assets.prices.daily_rows import BadPriceData, CloseNotPublished, price_problems, price_rows
+from ntx_assets.prices.indicators import indicator_rows
+from ntx_assets.prices.sessions import HolidayLists, plan_price_fetches, session_closed
 from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.sessions import HolidayLists, plan_price_fetches, session_closed
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.prices import (
     histories_through,
@@ -59,8 +59,8 @@ PRICES_ARE_CONSISTENT = "daily_prices_are_consistent"
             PRICES_ARE_CONSISTENT,
             asset="daily_prices",
             description="Stored rows of the run's dates pass the rule that admits a session's prices "
-            "(ntx_assets.pricing.price_problems): required values present, prices positive, counts not "
-            "negative, low <= open, close <= high.",
+            "(ntx_assets.prices.daily_rows.price_problems): required values present, prices positive, "
+            "counts not negative, low <= open, close <= high.",
         )
     ],
 )

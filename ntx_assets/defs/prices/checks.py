@@ -18,12 +18,12 @@ import datetime as dt
 
 import dagster as dg
 
-from ntx_assets.clock import nepal_now
+from ntx_assets.common.clock import nepal_now
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.defs.prices.assets import daily_prices
 from ntx_assets.orchestration.step_metrics import NepseStep
+from ntx_assets.prices.sessions import HolidayLists, latest_due_session, session_deadline
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
-from ntx_assets.sessions import HolidayLists, latest_due_session, session_deadline
 from ntx_assets.warehouse.prices import latest_session_loaded, rows_on
 
 DAILY_PRICES_FRESH = "daily_prices_fresh"

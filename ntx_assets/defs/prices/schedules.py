@@ -4,9 +4,9 @@ import datetime as dt
 
 import dagster as dg
 
-from ntx_assets.clock import SESSION_CLOSE
+from ntx_assets.common.clock import SESSION_CLOSE
 from ntx_assets.defs.prices.checks import daily_prices_freshness_job
-from ntx_assets.policies import freshness_grace
+from ntx_assets.orchestration.freshness_policy import freshness_grace
 
 
 def _freshness_cron() -> str:

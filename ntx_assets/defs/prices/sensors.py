@@ -11,26 +11,26 @@ from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
-from ntx_assets.clock import SESSION_CLOSE, nepal_now
+from ntx_assets.common.clock import SESSION_CLOSE, nepal_now
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.defs.prices.assets import daily_prices, indicators
 from ntx_assets.defs.universe.assets import company_universe
-from ntx_assets.indicators import LOOKBACK_DAYS, later_dates, stale_later_dates
 from ntx_assets.orchestration.run_requests import materializations_since, range_tags
-from ntx_assets.resources import NepseResource
-from ntx_assets.session_requests import (
+from ntx_assets.prices.indicators import LOOKBACK_DAYS, later_dates, stale_later_dates
+from ntx_assets.prices.session_requests import (
     closed_session_to_request,
     read_attempts,
     read_cursor,
     write_cursor,
 )
-from ntx_assets.sessions import (
+from ntx_assets.prices.sessions import (
     HolidayLists,
     is_session,
     is_trading_weekday,
     next_trading_weekday,
     session_can_have_closed,
 )
+from ntx_assets.resources import NepseResource
 
 # company_universe is unpartitioned and the other two are date-partitioned: one asset job may mix them
 # (Dagster 1.13 asks for "the same or no partitions definition"), and a run of one date partition runs
@@ -100,8 +100,8 @@ def new_session_sensor(
             why = f"a NEPSE holiday ({names.get(session) or 'no description'})"
         return dg.SkipReason(
             f"NEPSE reports a close on {session}, but {session} is {why}: nothing requested. If NEPSE did "
-            "trade that day, the calendar is wrong (ntx_assets.sessions or NEPSE's holiday list): fix it, "
-            "then launch new_session_job for that date."
+            "trade that day, the calendar is wrong (ntx_assets.prices.sessions or NEPSE's holiday list): "
+            "fix it, then launch new_session_job for that date."
         )
 
     return dg.SensorResult(

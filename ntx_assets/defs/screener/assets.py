@@ -19,7 +19,7 @@ from ntx_assets.defs.filings.assets import filings
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.defs.prices.assets import daily_prices, indicators
 from ntx_assets.defs.universe.assets import company_universe
-from ntx_assets.policies import latest_session_policy
+from ntx_assets.orchestration.freshness_policy import latest_session_policy
 from ntx_assets.resources import ExportResource, WarehouseResource
 from ntx_assets.screener.exports import write_exports
 from ntx_assets.screener.quality import (

@@ -7,14 +7,14 @@ import dagster as dg
 import pandas as pd
 from sqlalchemy import Connection
 
-from ntx_assets.clock import nepal_now
+from ntx_assets.common.clock import nepal_now
 from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.nepse import SecurityDetail
 from ntx_assets.orchestration.step_metrics import NepseStep
-from ntx_assets.profiles import fetch_profiles
 from ntx_assets.resources import CheckTargetsResource, NepseResource, WarehouseResource
-from ntx_assets.universe import NOT_LISTED, classify, included_symbols, summarize
-from ntx_assets.universe_rows import company_rows, preview, symbol_rows
+from ntx_assets.universe.profiles import fetch_profiles
+from ntx_assets.universe.rows import company_rows, preview, symbol_rows
+from ntx_assets.universe.rule import NOT_LISTED, classify, included_symbols, summarize
 from ntx_assets.warehouse.companies import (
     companies_without_profile,
     included_not_ordinary,

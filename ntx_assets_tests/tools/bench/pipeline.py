@@ -29,7 +29,7 @@ import dagster as dg
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from ntx_assets.sessions import minimum_calls
+from ntx_assets.prices.sessions import minimum_calls
 from ntx_assets.warehouse import create_warehouse_engine, migrate, upsert
 from ntx_assets.warehouse.schema import companies, company_symbols, daily_prices, indicators
 from ntx_assets_tests.pinned import history_days_reaching
@@ -340,14 +340,14 @@ def _delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int
 class ComputeFigures:
     rows: int
     companies: int
-    seconds: float  # ntx_assets.indicators.compute alone, on every stored row
+    seconds: float  # ntx_assets.prices.indicators.compute alone, on every stored row
     rows_seconds: float  # the asset's indicator_rows: compute plus framing every row for the warehouse
 
 
 def time_indicator_compute(engine: Engine, last: dt.date) -> ComputeFigures:
-    """`ntx_assets.indicators.compute` on the whole loaded history, all companies at once, as the asset
+    """`ntx_assets.prices.indicators.compute` on the whole loaded history, all companies at once, as the asset
     frames it (grouped by security id); then the asset's own `indicator_rows` over every stored date."""
-    from ntx_assets.indicators import compute, indicator_rows
+    from ntx_assets.prices.indicators import compute, indicator_rows
     from ntx_assets.warehouse.prices import price_history
 
     with engine.connect() as conn:

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import dagster as dg
 
-from ntx_assets.clock import NEPAL_TZ, nepal_now
+from ntx_assets.common.clock import NEPAL_TZ, nepal_now
 from ntx_assets.settings import Settings, definitions_settings, load_settings
 from ntx_assets.warehouse import create_warehouse_engine, migrate
 from ntx_assets_tests.pinned import pinned

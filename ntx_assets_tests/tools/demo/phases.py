@@ -17,11 +17,11 @@ from typing import Any
 import dagster as dg
 from sqlalchemy import Engine, func, or_, select
 
-from ntx_assets.adjustments import detect_adjustments
-from ntx_assets.artifact_store import check_document_path, check_encrypted_id
-from ntx_assets.clock import nepal_now
+from ntx_assets.common.clock import nepal_now
+from ntx_assets.filings.document_store import check_document_path, check_encrypted_id
 from ntx_assets.nepse import NepseClient
-from ntx_assets.sessions import HolidayLists, minimum_calls
+from ntx_assets.prices.adjustments import detect_adjustments
+from ntx_assets.prices.sessions import HolidayLists, minimum_calls
 from ntx_assets.settings import Settings
 from ntx_assets.warehouse.queries import included_companies, read_frame
 from ntx_assets.warehouse.schema import artifacts, companies, daily_prices, filing_documents, metadata

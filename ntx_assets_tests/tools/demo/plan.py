@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from ntx_assets.clock import SESSION_CLOSE
-from ntx_assets.sessions import is_session
+from ntx_assets.common.clock import SESSION_CLOSE
+from ntx_assets.prices.sessions import is_session
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from ntx_assets.sessions import is_session
+from ntx_assets.prices.sessions import is_session
 from ntx_assets_tests.tools.standin.book_closures import (
     BookClosure,
     ClosureKind,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
-from ntx_assets.clock import NEPAL_TZ
-from ntx_assets.sessions import is_trading_weekday
+from ntx_assets.common.clock import NEPAL_TZ
+from ntx_assets.prices.sessions import is_trading_weekday
 
-# Nepal time and the trading week have one home, the product (ntx_assets.clock, ntx_assets.sessions).
+# Nepal time and the trading week have one home, the product (ntx_assets.common.clock,
+# ntx_assets.prices.sessions).
 NPT = NEPAL_TZ
 
 
