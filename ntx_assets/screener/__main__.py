@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from sqlalchemy import Connection, inspect, select
 
 from ntx_assets.screener.history import ForwardSummary, changes, forward_returns, summarize
+from ntx_assets.screener.number_kinds import readable_cell
 from ntx_assets.screener.query import QueryError, columns, order_by, where_clause
 from ntx_assets.settings import SettingsError, load_settings
 from ntx_assets.warehouse import create_warehouse_engine
@@ -223,7 +224,7 @@ def _write(screen: Screen, kind: str, out: TextIO) -> None:
         writer.writerows(rows)
     else:
         notes.write(f"screen of {screen.session}\n")
-        cells = [[_cell(row[name]) for name in screen.names] for row in rows]
+        cells = [[readable_cell(name, row[name]) for name in screen.names] for row in rows]
         widths = [max([len(name), *(len(r[i]) for r in cells)]) for i, name in enumerate(screen.names)]
         out.write(
             "  ".join(name.ljust(width) for name, width in zip(screen.names, widths, strict=True)) + "\n"
@@ -238,14 +239,6 @@ def _write(screen: Screen, kind: str, out: TextIO) -> None:
             f"since {screen.previous}: entered {', '.join(screen.entered) or 'none'}; "
             f"left {', '.join(screen.left) or 'none'}\n"
         )
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
-    return str(value)
 
 
 def _iso(value: object) -> str:
