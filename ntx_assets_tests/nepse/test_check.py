@@ -31,6 +31,7 @@ ENDPOINTS = (
     "NABIL: application/agm/131",
     "NABIL: fetchFiles (one document)",
 )
+HANDSHAKE = ("GET /assets/prod/css.wasm", "GET /api/authenticate/prove")
 
 
 @pytest.fixture
@@ -58,10 +59,19 @@ def section(output: str, endpoint: str) -> str:
 
 
 def test_every_endpoint_answers_and_parses_and_save_writes_only_the_answers(
-    standin: StandinServer, fast: None, tmp_path: Path
+    standin: StandinServer, fast: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Wherever a warehouse, an artifact or an export could land is under tmp_path: the working directory
+    # (its default data/ and .env) and NTX_DATA_DIR, with nothing pointing elsewhere.
+    monkeypatch.chdir(tmp_path)
+    data_dir = tmp_path / "data_dir"
+    monkeypatch.setenv("NTX_DATA_DIR", str(data_dir))
+    for name in ("NTX_DATABASE_URL", "NTX_ARTIFACT_DIR", "NTX_EXPORT_DIR"):
+        monkeypatch.delenv(name, raising=False)
     saved = tmp_path / "captures"
+    before = standin.request_counts()
     code, out = check(standin, "--save", str(saved))
+    after = standin.request_counts()
     assert code == 0, out
     assert f"{len(ENDPOINTS)} of {len(ENDPOINTS)} endpoints answered and parsed" in out
     for endpoint in ENDPOINTS:
@@ -69,11 +79,19 @@ def test_every_endpoint_answers_and_parses_and_save_writes_only_the_answers(
         assert " 200 " in line.splitlines()[0] and "refused" not in line and "error" not in line, line
     # The models keep what they do not declare: the check names those fields (a few known extras).
     assert "not in the models:" in section(out, "security/classification") and "tickSize" in out
-    # One call per endpoint (and the handshake).
-    assert f"requests at 100 requests/s; raw answers saved in {saved}" in out
+    # One call per endpoint, and the handshake's two (the WASM module and prove): the count the check
+    # prints is the requests the stand-in received from it.
+    received = {key: after[key] - before.get(key, 0) for key in after if after[key] > before.get(key, 0)}
+    printed = int(out.splitlines()[-1].split(" requests at ")[0])
+    assert f"{printed} requests at 100 requests/s; raw answers saved in {saved}" in out
+    assert printed == sum(received.values()) == len(ENDPOINTS) + len(HANDSHAKE), (printed, received)
+    assert set(received) >= set(HANDSHAKE) and set(received.values()) == {1}, received
     files = sorted(path.name for path in saved.iterdir())
     assert len(files) == len(ENDPOINTS) - 1  # every JSON answer; the document is not saved
-    assert all(name.endswith(".json") for name in files) and not list(tmp_path.glob("*.db"))
+    assert all(name.endswith(".json") for name in files)
+    # Nothing else written: no warehouse, no data folder, no file anywhere under the working directory.
+    assert not list(tmp_path.rglob("*.db*")) and not data_dir.exists()
+    assert {path for path in tmp_path.rglob("*") if path.is_file()} == set(saved.iterdir())
     company_list = json.loads((saved / "company_list.json").read_text())
     assert {row["symbol"] for row in company_list} >= {"NABIL", "ACLBSL"}
     for path in saved.iterdir():
