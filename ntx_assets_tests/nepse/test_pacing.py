@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
 import pytest
 
+from ntx_assets.nepse import defaults, pacing
 from ntx_assets.nepse.pacing import Pacer, TokenBucket
 
 
@@ -72,10 +74,22 @@ def test_pacer_holds_rate_and_concurrency_across_threads() -> None:
     assert elapsed >= 9 / 20.0 * 0.9  # ten slots at 20/s with no burst: at least ~0.45 s
 
 
-def test_pacer_default_is_the_clients_burst_of_one() -> None:
-    # One home for the burst: a Pacer built without `burst` spaces the second request a full interval out,
-    # as NepseClient does (nepse/defaults.py BURST), instead of letting two through at once.
+def test_pacer_default_is_the_clients_burst_of_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One home for the burst: a Pacer built with its defaults lets defaults.BURST (one) request through at
+    # once and spaces each later one a full interval out, as NepseClient does, instead of letting two
+    # through at once. The Pacer builds its bucket itself: its clock and sleep are swapped for a fake one.
     clock = _FakeClock()
-    bucket = TokenBucket(4.0, clock=clock, sleep=clock.sleep)
-    assert bucket.reserve() == 0.0
-    assert bucket.reserve() == pytest.approx(0.25)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.sleep(seconds)
+
+    monkeypatch.setattr(pacing, "TokenBucket", functools.partial(TokenBucket, clock=clock, sleep=sleep))
+    pacer = Pacer(4.0, defaults.MAX_CONCURRENT_REQUESTS)
+    for _ in range(defaults.BURST + 2):
+        with pacer.slot():
+            pass
+    assert defaults.BURST == 1
+    assert slept == pytest.approx([0.25, 0.25])  # the first request free, then one every 1/R
+    assert clock.now == pytest.approx(100.5)
