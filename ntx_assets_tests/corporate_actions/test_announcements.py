@@ -273,12 +273,31 @@ def test_an_agm_closure_without_a_fiscal_year_belongs_to_the_action_with_its_ter
 
 def test_live_captures_parse_in_either_order_and_date_a_notice_by_added_date() -> None:
     """The public captures: corporate actions oldest first (NABIL's 18.5% bonus row), and a 2026-09
-    dividend notice with no modifiedDate, dated by companyNews.addedDate."""
-    captured = json.loads((CAPTURES / "ca_pratap22.json").read_text())
-    rows = action_rows(
-        [CorporateAction.model_validate(r) for r in captured], [], security_id=131, symbol="NABIL"
-    )
-    assert rows[0]["bonus_pct"] == 18.5 and rows[0]["announced_on"] == D(2023, 1, 1)
+    dividend notice with no modifiedDate, dated by companyNews.addedDate.
+
+    The capture kept one corporate-action row; a second, derived from it (another sdId, the next fiscal
+    year's 10% bonus submitted a year later), makes a list whose order NEPSE may give either way: oldest
+    first as captured, or newest first. Both parse to the same rows, each with its own id, date and terms."""
+    (captured,) = json.loads((CAPTURES / "ca_pratap22.json").read_text())
+    later = captured | {
+        "sdId": captured["sdId"] + 1,
+        "submittedDate": "2024-01-05T11:02:13.101",
+        "fiscalYear": "2080-2081",
+        "ratioNum": 100000,
+        "bonusPercentage": 10.0,
+    }
+    oldest_first, newest_first = [captured, later], [later, captured]
+    assert oldest_first != newest_first  # the two inputs really differ
+    parsed = [
+        action_rows([CorporateAction.model_validate(r) for r in order], [], security_id=131, symbol="NABIL")
+        for order in (oldest_first, newest_first)
+    ]
+    assert [row["nepse_id"] for row in parsed[0]] == [539, 540]
+    assert [row["nepse_id"] for row in parsed[1]] == [540, 539]
+    by_id = [{row["nepse_id"]: row for row in rows} for rows in parsed]
+    assert by_id[0] == by_id[1]
+    terms = {i: (r["bonus_pct"], r["announced_on"], r["fiscal_year"]) for i, r in by_id[0].items()}
+    assert terms == {539: (18.5, D(2023, 1, 1), "2079-2080"), 540: (10.0, D(2024, 1, 5), "2080-2081")}
     notice = json.loads((CAPTURES / "div_ghaleyanish_asstored.json").read_text())[0]
     # The probe stored every value as text: typed here as NEPSE sends them (ids and amounts numbers).
     typed = {
