@@ -25,9 +25,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
+from ntx_assets.common.clock import nepal_now
 from ntx_assets.nepse.client import NepseClient
 from ntx_assets.nepse.errors import NepseError
 from ntx_assets.nepse.models import (
@@ -45,6 +47,7 @@ from ntx_assets.nepse.models import (
     TodayPrice,
 )
 from ntx_assets.nepse.transport import Call
+from ntx_assets.nepse.trust import describe_shipped, server_chain
 from ntx_assets.settings import SettingsError, load_settings
 
 EXAMPLES = 3  # refused values quoted per field
@@ -288,6 +291,39 @@ def render(probes: Sequence[Probe], base_url: str, out: TextIO) -> None:
             out.write(f"{'':<{width}}  {line}\n")
 
 
+def tls_report(base_url: str, ca_bundle: Path | None, out: TextIO, today: dt.date | None = None) -> None:
+    """What the server presents and what the product trusts, before any call: the leaf's issuer and its CA
+    Issuers address, whether the shipped intermediates cover it, and when each shipped one expires."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "https":
+        return
+    today = today or nepal_now().date()
+    if ca_bundle is not None:
+        out.write(
+            f"TLS trust: NTX_NEPSE_CA_BUNDLE={ca_bundle} (replaces certifi and the shipped intermediates)\n"
+        )
+    else:
+        for shipped in describe_shipped():
+            days = (shipped.not_after.date() - today).days
+            state = f"{days} days left" if days > 0 else "EXPIRED: replace it (ntx_assets/nepse/certificates)"
+            out.write(
+                f"TLS trust: certifi's roots + {shipped.subject} (issued by {shipped.issuer}), valid to "
+                f"{shipped.not_after:%Y-%m-%d}, {state}\n"
+            )
+    try:
+        chain = server_chain(parts.hostname or "", parts.port or 443)
+    except (OSError, ValueError) as error:
+        out.write(f"TLS chain: could not read the server's certificate: {error}\n")
+        return
+    out.write(f"TLS chain: {chain.describe()}\n")
+    if not chain.issuer_shipped and ca_bundle is None:
+        out.write(
+            "TLS chain: the server's issuer is not shipped: if the calls below fail certificate "
+            "verification, fetch the issuer's certificate from its CA Issuers address and set "
+            "NTX_NEPSE_CA_BUNDLE to certifi's roots with it appended\n"
+        )
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ntx_assets.nepse.check", description=__doc__.split("\n")[0]
@@ -307,6 +343,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         return 2
     base_url = args.base_url or settings.nepse_base_url
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
+    tls_report(base_url, settings.nepse_ca_bundle, out)
     with NepseClient(base_url, **settings.client_options()) as client:
         probes = run_check(client, symbols, max_bytes=settings.max_artifact_bytes, save=args.save)
         calls = client.stats.total_calls

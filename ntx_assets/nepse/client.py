@@ -7,6 +7,7 @@ session.py (401 ladder, POST variants), paging.py, downloads.py, payload_id.py.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Hashable
 from datetime import date
@@ -51,7 +52,8 @@ TODAY_PRICE_VARIANTS: tuple[Variant, ...] = (Variant.B, Variant.C)
 class NepseClient:
     """Thread-safe client for NEPSE's web API. Use as a context manager, or call `close()`.
 
-    `verify` is True (system trust via certifi), False, or a CA bundle path (NTX_NEPSE_CA_BUNDLE).
+    `verify` is True (certifi's roots plus the intermediates the package ships: ntx_assets/nepse/trust.py),
+    False, a CA bundle path that replaces them (NTX_NEPSE_CA_BUNDLE), or an SSL context.
     Pacing: `requests_per_second` with a burst of `burst`, at most `max_concurrent_requests` in flight;
     every request counts, retries and token renewals included. Retries: up to `max_attempts` per
     request, exponential backoff with jitter from `backoff_base_seconds` to `backoff_max_seconds`, or the
@@ -63,7 +65,7 @@ class NepseClient:
         self,
         base_url: str,
         *,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         requests_per_second: float = defaults.REQUESTS_PER_SECOND,
         max_concurrent_requests: int = defaults.MAX_CONCURRENT_REQUESTS,
         timeout_seconds: float = defaults.TIMEOUT_SECONDS,

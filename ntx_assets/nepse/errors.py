@@ -15,9 +15,13 @@ ParamValue = str | int | float | bool | None
 Params = Mapping[str, ParamValue]
 
 TLS_FIX_HINT = (
-    "Set NTX_NEPSE_CA_BUNDLE=/path/to/bundle-with-intermediate.pem (preferred: the live server's chain "
-    "misses the 'GeoTrust TLS RSA CA G1' intermediate, so append it to a CA bundle) or, as a last resort, "
-    "NTX_NEPSE_VERIFY_TLS=false."
+    "The client trusts certifi's roots plus the intermediates shipped in ntx_assets/nepse/certificates "
+    "(nepalstock.com does not send its 'GeoTrust TLS RSA CA G1'; the shipped one is valid to 2027-11-02). "
+    "If the server's certificate now comes from another CA, or the shipped intermediate expired, run "
+    "`make live-check` to see the leaf's issuer and its CA Issuers address, then set "
+    "NTX_NEPSE_CA_BUNDLE=/path/to/bundle-with-intermediate.pem (certifi's roots with that intermediate "
+    "appended: a bundle of the intermediate alone trusts nothing) and upgrade the package when it ships the "
+    "new one. NTX_NEPSE_VERIFY_TLS=false turns verification off: never against the live site."
 )
 
 

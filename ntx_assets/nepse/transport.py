@@ -29,6 +29,7 @@ from ntx_assets.nepse.errors import ParamValue, describe_call
 from ntx_assets.nepse.failures import CallFailure, classify_transport_error
 from ntx_assets.nepse.pacing import Pacer
 from ntx_assets.nepse.stats import CallStats
+from ntx_assets.nepse.trust import trust_context
 
 T = TypeVar("T")
 
@@ -91,14 +92,20 @@ class RetryPolicy:
             raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
 
 
-def tls_verify_setting(verify: bool | str) -> bool | ssl.SSLContext:
-    """Map the `verify` option to httpx: True/False as given, a path to a context trusting that bundle.
+def tls_verify_setting(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
+    """Map the `verify` option to httpx: True is the product's trust (certifi's roots plus the shipped
+    intermediates, ntx_assets/nepse/trust.py), a path a context trusting that bundle alone;
+    a context as it is.
 
     httpx 0.28 deprecates passing a path, so the context is built here; a missing file fails now, at
     construction, rather than as a confusing handshake error later.
     """
-    if isinstance(verify, bool):
+    if isinstance(verify, ssl.SSLContext):
         return verify
+    if verify is True:
+        return trust_context()
+    if verify is False:
+        return False
     location = Path(verify).expanduser()
     if location.is_dir():
         return ssl.create_default_context(capath=str(location))
@@ -129,7 +136,7 @@ class Transport:
         self,
         base_url: str,
         *,
-        verify: bool | str,
+        verify: bool | str | ssl.SSLContext,
         timeout_seconds: float,
         pacer: Pacer,
         stats: CallStats,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import ssl
 import threading
 from collections.abc import Iterator
@@ -11,42 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ntx_assets.nepse import NepseAuthError, NepseClient, NepseTLSError
-
-
-def _certificate(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: x509.Name | None,
-    signer: ec.EllipticCurvePrivateKey,
-    ca: bool,
-) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer or name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
-    else:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-    return builder.sign(signer, hashes.SHA256())
+from ntx_assets_tests.nepse.certificates import certificate, write_key, write_pem
 
 
 class _NotFound(BaseHTTPRequestHandler):
@@ -66,19 +32,12 @@ class _NotFound(BaseHTTPRequestHandler):
 def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     folder = tmp_path_factory.mktemp("tls")
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = _certificate("ntx test CA", ca_key, None, ca_key, ca=True)
+    ca_cert = certificate("ntx test CA", ca_key, None, ca_key, ca=True)
     leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf_cert = _certificate("127.0.0.1", leaf_key, ca_cert.subject, ca_key, ca=False)
-    ca_file = folder / "ca.pem"
-    ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    chain_file = folder / "leaf.pem"
-    chain_file.write_bytes(leaf_cert.public_bytes(serialization.Encoding.PEM))
-    key_file = folder / "leaf.key"
-    key_file.write_bytes(
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    leaf_cert = certificate("127.0.0.1", leaf_key, ca_cert.subject, ca_key, ca=False)
+    ca_file = write_pem(folder / "ca.pem", ca_cert)
+    chain_file = write_pem(folder / "leaf.pem", leaf_cert)
+    key_file = write_key(folder / "leaf.key", leaf_key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain_file, key_file)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -23,8 +24,17 @@ _STARTUP_TIMEOUT_SECONDS = 30.0
 class StandinServer:
     """One stand-in on a loopback port. The port is bound at construction, so base_url is known at once."""
 
-    def __init__(self, config: StandinConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        config: StandinConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
+        """`tls` = (certificate file, key file): serve HTTPS with exactly the certificates in that file,
+        e.g. a leaf without its intermediate, as nepalstock.com does."""
         self.config = config or StandinConfig()
+        self.scheme = "https" if tls else "http"
         self._state = StandinState(self.config)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -37,13 +47,15 @@ class StandinServer:
                 access_log=False,
                 lifespan="off",
                 timeout_graceful_shutdown=1,
+                ssl_certfile=str(tls[0]) if tls else None,
+                ssl_keyfile=str(tls[1]) if tls else None,
             )
         )
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def data(self) -> StandinData:
