@@ -150,7 +150,10 @@ class NepseClient:
     def security_shares(self, security_id: int) -> SecurityShares:
         """Listed shares and paid-up capital (the security detail; POST with the raw payload id)."""
         call = Call("POST", f"/api/nots/security/{int(security_id)}", template="/api/nots/security/{id}")
-        return self._one(call, SecurityShares, self._session.post_json(call, [self._body(Variant.RAW)]))
+        body = [self._body(Variant.RAW)]
+        return self._one(
+            call, SecurityShares, self._session.post_json(call, body, on_all_empty=self._reread_market_id)
+        )
 
     # --- prices --------------------------------------------------------------------------------------
 
@@ -314,7 +317,22 @@ class NepseClient:
             with self._lock:
                 self._today_price_variant[today] = order[index]
 
-        return self._session.post_json(call, [self._body(variant) for variant in order], on_accepted=remember)
+        return self._session.post_json(
+            call,
+            [self._body(variant) for variant in order],
+            on_accepted=remember,
+            on_all_empty=self._reread_market_id,
+        )
+
+    def _reread_market_id(self) -> str:
+        """Every variant came back empty: the market id the ids were signed with may have changed since it
+        was cached for the day, so read it again (once per call; session.post_json)."""
+        with self._lock:
+            before = self._market_id[1] if self._market_id is not None else None
+        after = self.market_status().id
+        if before == after:
+            return f"re-reading the market id: unchanged ({after})"
+        return f"re-reading the market id: {before} -> {after}"
 
 
 def _field(name: str) -> Callable[[Any], Hashable]:

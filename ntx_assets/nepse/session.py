@@ -103,17 +103,21 @@ class ApiSession:
         bodies: Sequence[BodyFactory],
         *,
         on_accepted: Callable[[int], None] | None = None,
+        on_all_empty: Callable[[], str] | None = None,
     ) -> Any:
         """POST with the first body variant NEPSE accepts.
 
-        A wrong payload id gets "200 with an empty body", so an empty answer moves on to the next variant;
-        if every variant comes back empty, the attempt counts as a retryable failure. `on_accepted` learns
-        the index of the variant that worked.
+        A wrong payload id gets "200 with an empty body", so an empty answer moves on to the next variant.
+        When every variant comes back empty, `on_all_empty` runs once for the call (the client reads the
+        market id again: the ids are derived from it) and the variants are tried again with what it
+        re-read; if they are still all empty, the attempt counts as a retryable failure. `on_accepted`
+        learns the index of the variant that worked.
         """
         if not bodies:
             raise ValueError("post_json needs at least one body variant")
+        refreshed: list[str] = []  # what on_all_empty said, once per call
 
-        def attempt() -> Any:
+        def try_variants() -> tuple[bool, Any, int]:
             # Variants that yield the same id for this token would only earn the same empty answer.
             token = self.auth.current()
             distinct: list[int] = []
@@ -128,9 +132,19 @@ class ApiSession:
                 if not is_empty_payload(data):
                     if on_accepted is not None:
                         on_accepted(index)
-                    return data
+                    return True, data, len(distinct)
+            return False, None, len(distinct)
+
+        def attempt() -> Any:
+            accepted, data, tried = try_variants()
+            if not accepted and on_all_empty is not None and not refreshed:
+                refreshed.append(on_all_empty())
+                accepted, data, tried = try_variants()
+            if accepted:
+                return data
+            after = f" (after {refreshed[0]})" if refreshed else ""
             raise CallFailure(
-                f"HTTP 200 with an empty body for each of {len(distinct)} payload-id variant(s) tried",
+                f"HTTP 200 with an empty body for each of {tried} payload-id variant(s) tried{after}",
                 retryable=True,
             )
 
