@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.defs.prices.assets import daily_prices, indicators
 from ntx_assets.defs.prices.checks import DAILY_PRICES_FRESH, daily_prices_fresh
 from ntx_assets.defs.prices.sensors import (
+    MAX_ATTEMPTS,
     NEW_SESSION_ASSETS,
     later_indicators_sensor,
     new_session_job,
@@ -139,29 +141,40 @@ def test_a_session_whose_close_is_not_published_is_pending_and_requested_again(
 ) -> None:
     """NEPSE still serves the intraday shape (closePrice and marketCapitalization null, the public
     capture's ACLBSL row) after its CLOSE: the run loads nothing of the session and fails it as pending,
-    not as bad data; the sensor requests it again once that run ended, and stops once the prices landed."""
+    not as bad data; the sensor requests it again once that run ended (nothing while a run of it is still
+    going), up to MAX_ATTEMPTS runs in all, and stops once the prices landed.
+
+    The first run and the one that loads are real; the runs of attempts 2 to MAX_ATTEMPTS are run records
+    as the daemon makes them (the job, the partition's tag), started and then failed: the sensor reads
+    only their status."""
     day = past_sessions(market)[-1]
+    key = day.isoformat()
     market.set_market_status("CLOSE", dt.datetime.combine(day, CLOSE))
     aclbsl = next(c["id"] for c in market.data.companies if c["symbol"] == "ACLBSL")
     market.data.amend_today_price(day, aclbsl, closePrice=None, marketCapitalization=None)
     job = project_defs().resolve_job_def(new_session_job.name)
     resources = run_resources(nepse_resource, warehouse_url)
+    assert MAX_ATTEMPTS == 12  # an hour of 5-minute ticks
     try:
         with dg.instance_for_test() as instance:
             first = evaluate(nepse_resource, instance)
             assert isinstance(first, dg.SensorResult) and first.run_requests
+            assert json.loads(str(first.cursor)) == {CURSOR_KEY: key, "attempts": 1}
+            # Requested, and the daemon has not made its run yet: nothing failed, nothing asked again.
+            waiting = evaluate(nepse_resource, instance, first.cursor)
+            assert isinstance(waiting, dg.SkipReason), waiting
             pending = job.execute_in_process(
-                partition_key=day.isoformat(),
+                partition_key=key,
                 instance=instance,
                 resources=resources,
                 raise_on_error=False,
-                tags={"dagster/partition": day.isoformat()},
+                tags={"dagster/partition": key},
             )
             assert not pending.success
             failure = pending.get_step_failure_events()[0].step_failure_data.error
             assert failure is not None and "closing prices are not published yet" in failure.message
             assert "BadPriceData" not in failure.message and "nothing of session" not in failure.message
-            assert day.isoformat() not in instance.get_materialized_partitions(daily_prices.key)
+            assert key not in instance.get_materialized_partitions(daily_prices.key)
             engine = create_warehouse_engine(warehouse_url)
             with engine.connect() as conn:
                 stored = conn.execute(
@@ -170,24 +183,51 @@ def test_a_session_whose_close_is_not_published_is_pending_and_requested_again(
             engine.dispose()
             assert stored == 0
 
-            again = evaluate(nepse_resource, instance, first.cursor)
-            assert isinstance(again, dg.SensorResult) and again.run_requests is not None
-            assert again.run_requests[0].run_key == f"session-{day.isoformat()}-attempt-2"
-            assert again.run_requests[0].partition_key == day.isoformat()
-            assert json.loads(str(again.cursor)) == {CURSOR_KEY: day.isoformat(), "attempts": 2}
+            cursor = first.cursor
+            second_cursor = None
+            for attempt in range(2, MAX_ATTEMPTS + 1):
+                again = evaluate(nepse_resource, instance, cursor)
+                assert isinstance(again, dg.SensorResult) and again.run_requests is not None, (attempt, again)
+                (request,) = again.run_requests
+                assert request.run_key == f"session-{key}-attempt-{attempt}"
+                assert request.partition_key == key
+                assert json.loads(str(again.cursor)) == {CURSOR_KEY: key, "attempts": attempt}
+                cursor = again.cursor
+                second_cursor = second_cursor or cursor
+                run = instance.add_run(
+                    dg.DagsterRun(
+                        job_name=new_session_job.name,
+                        run_id=str(uuid.uuid4()),
+                        status=dg.DagsterRunStatus.STARTED,
+                        tags={"dagster/partition": key, "dagster/run_key": str(request.run_key)},
+                    )
+                )
+                if attempt == 2:  # while that run is still going, the sensor asks for nothing
+                    going = evaluate(nepse_resource, instance, cursor)
+                    assert isinstance(going, dg.SkipReason), going
+                    assert f"{key} was requested and its run has not finished yet" in str(going.skip_message)
+                instance.report_run_failed(run, message="closing prices are not published yet")
+            # MAX_ATTEMPTS runs ended without the prices: no more requests; the cursor keeps the count.
+            capped = evaluate(nepse_resource, instance, cursor)
+            assert isinstance(capped, dg.SkipReason), capped
+            assert f"{day} was already requested" in str(capped.skip_message)
+            assert json.loads(str(cursor)) == {CURSOR_KEY: key, "attempts": MAX_ATTEMPTS}
+            assert len(instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": key}))) == 12
 
             market.data.restore_today_prices(day)  # NEPSE publishes the close
             loaded = job.execute_in_process(
-                partition_key=day.isoformat(),
+                partition_key=key,
                 instance=instance,
                 resources=resources,
-                tags={"dagster/partition": day.isoformat()},
+                tags={"dagster/partition": key},
             )
             assert loaded.success
-            done = evaluate(nepse_resource, instance, again.cursor)
-            assert isinstance(done, dg.SkipReason) and f"{day} was already requested" in str(
-                done.skip_message
-            )
+            # Loaded: nothing requested again, even by a cursor with attempts left.
+            for left in (second_cursor, cursor):
+                done = evaluate(nepse_resource, instance, left)
+                assert isinstance(done, dg.SkipReason) and f"{day} was already requested" in str(
+                    done.skip_message
+                )
     finally:
         market.data.restore_today_prices(day)
 
