@@ -87,6 +87,9 @@ class StandinConfig:
     today_price_variant: TodayPriceVariant = "B"
     faults: FaultConfig = field(default_factory=FaultConfig)
     rate_limit_per_second: float | None = None
+    # Public clients met protocol errors on the live site above 2 concurrent connections: set, the stand-in
+    # drops (closes without an answer) every request that arrives while this many are already in flight.
+    max_in_flight: int | None = None
     oversize_bytes: int = 60 * 1024 * 1024
     # Symbols of active equity companies whose latest report gets the path-escaping / oversize
     # document; None picks one deterministically from the seed.
@@ -115,6 +118,8 @@ class StandinConfig:
             raise ValueError(f"today_price_variant must be one of {TODAY_PRICE_VARIANTS}")
         if self.rate_limit_per_second is not None and self.rate_limit_per_second <= 0:
             raise ValueError("rate_limit_per_second must be > 0 when set")
+        if self.max_in_flight is not None and self.max_in_flight < 1:
+            raise ValueError("max_in_flight must be >= 1 when set")
         if self.oversize_bytes < 1024:
             raise ValueError("oversize_bytes must be at least 1024")
         if self.market_id is not None and not 0 <= self.market_id <= 99:

@@ -90,6 +90,11 @@ class FaultInjector:
                 self._injected["token_expired"] += 1
             return stale
 
+    def record_over_concurrency(self) -> None:
+        """A request dropped for arriving above the stand-in's max_in_flight (StandinConfig)."""
+        with self._lock:
+            self._injected["over_concurrency"] += 1
+
     def injected(self) -> dict[str, int]:
         """Faults injected since the config was last set, by kind ("500", "drop", "token_expired", ...)."""
         with self._lock:

@@ -97,14 +97,27 @@ class StandinMiddleware:
         self.app = app
         self.state = state
         self.routes = routes
+        self.in_flight = 0  # requests being answered now (one event loop: no lock needed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        self.state.counter.add(scope["method"], route_template(self.routes, scope))
+        limit = self.state.config.max_in_flight
+        if limit is not None and self.in_flight >= limit:
+            self.state.faults.record_over_concurrency()
+            await drop_connection(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self._answer(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
-        self.state.counter.add(method, route_template(self.routes, scope))
 
         if self.state.limiter is not None:
             wait = self.state.limiter.acquire()
