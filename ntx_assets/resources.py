@@ -52,6 +52,8 @@ class NepseResource(dg.ConfigurableResource):
     max_attempts: int = default("max_attempts")
     # How far back NEPSE's price endpoints answer, in calendar days (NTX_API_HISTORY_DAYS); older dates fail.
     history_days: int = default("api_history_days")
+    # After the close + this, a session NEPSE still calls OPEN is closed when its rows carry closing prices.
+    close_flag_grace_minutes: float = default("close_flag_grace_minutes")
     # Beyond the planned calls, what a NEPSE-calling run may take (NTX_RUN_START_SECONDS): its bound.
     run_start_seconds: float = default("run_start_seconds")
 
@@ -68,6 +70,7 @@ class NepseResource(dg.ConfigurableResource):
             timeout_seconds=settings.request_timeout_seconds,
             max_attempts=settings.max_attempts,
             history_days=settings.api_history_days,
+            close_flag_grace_minutes=settings.close_flag_grace_minutes,
             run_start_seconds=settings.run_start_seconds,
         )
 

@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         default=DEFAULT_HISTORY_DAYS,
         description="How far back NEPSE's price endpoints answer, in calendar days.",
     )
+    close_flag_grace_minutes: Annotated[float, Field(ge=0, le=24 * 60)] = Field(
+        default=30.0,
+        description="Minutes after the 15:00 close after which a session whose market status is still not "
+        "CLOSE counts as closed when its today-price rows all carry closing prices.",
+    )
     prices_freshness_grace_hours: Annotated[float, Field(gt=0, le=72)] = Field(
         default=2.0,
         description="Hours after the 15:00 close by which a session's prices must be loaded "

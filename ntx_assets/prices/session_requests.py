@@ -8,7 +8,7 @@ import json
 
 from ntx_assets.common.clock import SESSION_CLOSE
 from ntx_assets.nepse.models import MarketStatus
-from ntx_assets.prices.sessions import session_closed
+from ntx_assets.prices.sessions import CLOSING_PRICES_PAST_GRACE, close_rule
 
 CURSOR_KEY = "last_requested_session"
 ATTEMPTS_KEY = "attempts"
@@ -55,16 +55,23 @@ def closed_session_to_request(
     now: dt.datetime,
     first: dt.date,
     last: dt.date,
+    flag_grace: dt.timedelta | None = None,
 ) -> dt.date | str:
     """The session to request from NEPSE's market status, or why nothing is requested.
 
     `now` is Nepal time; `first`..`last` are the dates of the `session_date_partitions` (history start to
     today). The calendar check (weekend, holiday) comes after this, because it costs a holiday call.
+    A flag still not CLOSE `flag_grace` after today's close requests today all the same: the run loads it
+    when its rows all carry closing prices (close_rule), else ends pending and is requested again.
     """
     as_of = f"{status.as_of:%Y-%m-%d %H:%M}"
-    if not status.closed:
+    overdue = (
+        flag_grace is not None
+        and close_rule(now.date(), now, lambda: status, flag_grace) == CLOSING_PRICES_PAST_GRACE
+    )
+    if not status.closed and not overdue:
         return f"NEPSE's market is {status.is_open} (as of {as_of} Nepal time): waiting for the close"
-    session = status.business_date
+    session = status.business_date if status.closed else now.date()
     if last_requested is not None and session <= last_requested:
         return (
             f"no new session: NEPSE's latest close is {session} (as of {as_of}), and "
@@ -74,7 +81,7 @@ def closed_session_to_request(
         return f"NEPSE's latest session {session} is before the first partition {first} (NTX_HISTORY_START)"
     if session > last:
         return f"NEPSE's latest session {session} is after today's partition {last}: check the clocks"
-    if not session_closed(session, now, lambda: status):
+    if close_rule(session, now, lambda: status, flag_grace) is None:
         # daily_prices would only mark it "not closed yet"; wait for the 15:00 close.
         return f"NEPSE reports {session} closed as of {as_of}, before the {SESSION_CLOSE:%H:%M} close: wait"
     return session

@@ -116,12 +116,44 @@ def session_closed(day: dt.date, now: dt.datetime, market_status: Callable[[], M
     """Whether `day`'s session is over at `now` (Nepal time), so its prices are final: an earlier date
     always; today only once it can have closed and NEPSE reports its market closed as of today
     (`market_status` is called only then)."""
+    return close_rule(day, now, market_status, flag_grace=None) is not None
+
+
+# Which rule decided that a session is over (close_rule); the prices materialization names it per date.
+EARLIER_DATE = "earlier_date"
+NEPSE_CLOSE_FLAG = "nepse_close_flag"
+CLOSING_PRICES_PAST_GRACE = "closing_prices_past_grace"
+
+
+def close_rule(
+    day: dt.date,
+    now: dt.datetime,
+    market_status: Callable[[], MarketStatus],
+    flag_grace: dt.timedelta | None,
+) -> str | None:
+    """The rule by which `day`'s session is over at `now` (Nepal time), or None while it may not be.
+
+    An earlier date is over; today is over once NEPSE's market status says CLOSE as of today. When the
+    flag (as of today) is still not CLOSE `flag_grace` after the scheduled close (when NEPSE flips it is
+    unknown, and a flag that stays OPEN would hold every daily run), the session is over if its
+    today-price rows all carry closing prices: CLOSING_PRICES_PAST_GRACE tells the caller to load them
+    under that condition (a row in the intraday shape raises CloseNotPublished, and the session
+    stays pending)."""
     if not session_can_have_closed(day, now):
-        return False
+        return None
     if day < now.date():
-        return True
+        return EARLIER_DATE
     status = market_status()
-    return status.closed and status.as_of.date() >= day
+    if status.as_of.date() < day:
+        return None  # NEPSE's status is not about this day yet
+    if status.closed:
+        return NEPSE_CLOSE_FLAG
+    if (
+        flag_grace is not None
+        and now >= dt.datetime.combine(day, SESSION_CLOSE, tzinfo=now.tzinfo) + flag_grace
+    ):
+        return CLOSING_PRICES_PAST_GRACE
+    return None
 
 
 # How far back the due session is looked for: longer than any run of holidays, shorter than forever.

@@ -24,7 +24,7 @@ from ntx_assets.orchestration.partial_success import fail_the_rest, materialized
 from ntx_assets.orchestration.step_metrics import NepseStep
 from ntx_assets.prices.daily_rows import BadPriceData, CloseNotPublished, price_problems, price_rows
 from ntx_assets.prices.indicators import indicator_rows
-from ntx_assets.prices.sessions import HolidayLists, plan_price_fetches, session_closed
+from ntx_assets.prices.sessions import EARLIER_DATE, HolidayLists, close_rule, plan_price_fetches
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.prices import (
@@ -88,8 +88,11 @@ def daily_prices(
     too_old = plan.too_old_error()
     failures: dict[dt.date, Exception] = dict.fromkeys(plan.too_old, too_old) if too_old else {}
     unpublished: dict[dt.date, CloseNotPublished] = {}
+    close_rules: dict[str, str] = {}
+    flag_grace = dt.timedelta(minutes=nepse.close_flag_grace_minutes)
     for day in plan.sessions:
-        if not session_closed(day, now, client.market_status):
+        rule = close_rule(day, now, client.market_status, flag_grace)
+        if rule is None:
             pending.append(day)
             continue
         try:
@@ -112,6 +115,8 @@ def daily_prices(
         with warehouse.engine.begin() as conn:
             totals += upsert(conn, daily_prices_table, rows)
         loaded.append(day)
+        if rule != EARLIER_DATE:
+            close_rules[day.isoformat()] = rule
 
     metadata = {
         "dates": len(dates),
@@ -124,6 +129,10 @@ def daily_prices(
             }
         ),
         "not_closed_yet": dg.MetadataValue.json([d.isoformat() for d in [*pending, *unpublished]]),
+        # Today's session: closed by NEPSE's CLOSE flag, or by its closing prices past the flag's grace.
+        "close_rule": dg.MetadataValue.json(
+            {k: v for k, v in close_rules.items() if k not in map(str, unpublished)}
+        ),
         **totals.as_metadata(),
         "planned_calls": plan.planned_calls,
         **step.metadata(),

@@ -86,7 +86,10 @@ def new_session_sensor(
                 f"{requested} was requested; no session can close before {earliest} "
                 f"{SESSION_CLOSE:%H:%M} Nepal time (it is {now:%Y-%m-%d %H:%M}): NEPSE not asked"
             )
-    decision = closed_session_to_request(nepse.client.market_status(), requested, now, first, last)
+    flag_grace = dt.timedelta(minutes=nepse.close_flag_grace_minutes)
+    decision = closed_session_to_request(
+        nepse.client.market_status(), requested, now, first, last, flag_grace
+    )
     if isinstance(decision, str):
         return again or dg.SkipReason(decision)
     session = decision
