@@ -14,12 +14,15 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from ntx_assets.common.clock import nepal_now
 from ntx_assets.defs.corporate_actions.assets import corporate_actions
 from ntx_assets.defs.filings.assets import filings
 from ntx_assets.defs.partitions import session_date_partitions
-from ntx_assets.defs.prices.assets import daily_prices, indicators
+from ntx_assets.defs.prices.assets import SessionNotOver, daily_prices, indicators
 from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.orchestration.freshness_policy import latest_session_policy
+from ntx_assets.orchestration.partial_success import fail_the_rest, materialized
+from ntx_assets.prices.sessions import session_can_have_closed
 from ntx_assets.resources import ExportResource, WarehouseResource
 from ntx_assets.screener.exports import write_exports
 from ntx_assets.screener.quality import (
@@ -54,10 +57,14 @@ SCREENER_AUTOMATION = (
             & dg.AutomationCondition.in_latest_time_window()
         )
     ).since_last_handled()
+    # Never a date whose prices have not landed: before its close, the latest time window is today, and a
+    # filings refresh at 04:00 would otherwise screen it with no rows (bench of 2026-12-06).
+    & ~dg.AutomationCondition.any_deps_missing().allow(dg.AssetSelection.assets(daily_prices))
     & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress()
 ).with_label(
-    "this session's prices or indicators updated; filings, announcements or the universe for the latest"
+    "this session's prices or indicators updated; filings, announcements or the universe for the latest; "
+    "never before the session's prices landed"
 )
 
 
@@ -105,7 +112,13 @@ def screener(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, exports: ExportResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     started = time.monotonic()
-    dates = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
+    requested = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
+    # A date whose session cannot have closed yet is not screened and not reported materialized.
+    now = nepal_now()
+    not_over = {day: SessionNotOver(day, now) for day in requested if not session_can_have_closed(day, now)}
+    dates = [day for day in requested if day not in not_over]
+    if not dates:
+        fail_the_rest(context, [], {d.isoformat(): e for d, e in not_over.items()}, unit="date", metadata={})
     with warehouse.engine.connect() as conn:
         inputs = ScreenerInputs(**read_screener_inputs(conn, dates))
     read_seconds = time.monotonic() - started
@@ -122,7 +135,7 @@ def screener(
     sessions = sorted(set(frame["session_date"]))
     listed = {day: {i for i, on in listing.items() if on is None or on <= day} for day in sessions}
     last = frame[frame["session_date"] == sessions[-1]] if sessions else frame.iloc[0:0]
-    yield dg.MaterializeResult(
+    result = dg.MaterializeResult(
         metadata={
             "dates": len(dates),
             "sessions": len(sessions),
@@ -141,6 +154,16 @@ def screener(
             "seconds": round(time.monotonic() - started, 2),
         }
     )
+    if not not_over:
+        yield result
+    if not_over:
+        fail_the_rest(
+            context,
+            materialized(context, [d.isoformat() for d in dates]),
+            {d.isoformat(): e for d, e in not_over.items()},
+            unit="date",
+            metadata={"rows": len(rows), "last_session": str(sessions[-1]) if sessions else "none"},
+        )
     missing, duplicated = missing_and_duplicated(frame, listed)
     yield dg.AssetCheckResult(
         check_name=ONE_ROW_PER_COMPANY,
