@@ -14,6 +14,7 @@ import dagster as dg
 from ntx_assets.common.clock import SESSION_CLOSE, nepal_now
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.defs.prices.assets import daily_prices, indicators
+from ntx_assets.defs.screener.assets import screener
 from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.orchestration.run_requests import materializations_since, range_tags
 from ntx_assets.prices.indicators import LOOKBACK_DAYS, later_dates, stale_later_dates
@@ -32,11 +33,14 @@ from ntx_assets.prices.sessions import (
 )
 from ntx_assets.resources import NepseResource
 
-# company_universe is unpartitioned and the other two are date-partitioned: one asset job may mix them
+# company_universe is unpartitioned and the others are date-partitioned: one asset job may mix them
 # (Dagster 1.13 asks for "the same or no partitions definition"), and a run of one date partition runs
-# the universe step first because daily_prices depends on it. The job also runs the checks of the three
-# assets, daily_prices_fresh included, so freshness turns green in the run that loads the session.
-NEW_SESSION_ASSETS = (company_universe, daily_prices, indicators)
+# the universe step first because daily_prices depends on it. The screener is in the same run (the daily
+# path is one run, its exports written by it: no wait for automation's evaluation and the backfill
+# daemon's pass), and automation does not screen the session again afterwards: the screener's update in
+# the run handles its deps' updates (test_daily_path_run). The job also runs the checks of the four assets,
+# daily_prices_fresh included, so freshness turns green in the run that loads the session.
+NEW_SESSION_ASSETS = (company_universe, daily_prices, indicators, screener)
 # How often the sensor looks. It asks NEPSE only when a session can have closed since the last one it
 # requested (from 15:00 of the next trading weekday on): a tick that cannot find anything new costs no call,
 # so a short interval costs a few market-status calls a day and takes at most this long off the daily path.
@@ -50,8 +54,9 @@ new_session_job = dg.define_asset_job(
     "new_session_job",
     selection=list(NEW_SESSION_ASSETS),  # partitioned by session_date_partitions, inferred
     description=(
-        "One session date: refresh company_universe, then that date's daily_prices and indicators for "
-        "every symbol, in one run (launched by new_session_sensor; launch it by hand for one date)."
+        "One session date: refresh company_universe, then that date's daily_prices, indicators and "
+        "screener (with the exports) for every symbol, in one run (launched by new_session_sensor; launch "
+        "it by hand for one date)."
     ),
 )
 
@@ -64,9 +69,9 @@ new_session_job = dg.define_asset_job(
         "Every 30 s once a session can have closed (from 15:00 of the next trading weekday after the last "
         "requested session), reads NEPSE's market status. When a session has closed (CLOSE, asOf newer than "
         "the cursor's last requested session, a session per NEPSE's calendar), requests ONE run: "
-        "company_universe, then that date's daily_prices and indicators partition for every symbol. A "
-        "requested session whose prices did not land (closing prices not published yet) is requested again "
-        f"once its run ended, up to {MAX_ATTEMPTS} runs. "
+        "company_universe, then that date's daily_prices, indicators and screener (and the exports) for "
+        "every symbol. A requested session whose prices did not land (closing prices not published yet) "
+        f"is requested again once its run ended, up to {MAX_ATTEMPTS} runs. "
         'Cursor: {"last_requested_session": "YYYY-MM-DD", "attempts": N}.'
     ),
 )
