@@ -18,7 +18,7 @@ PROD_DAGSTER_HOME ?= $(CURDIR)/.dagster_home_prod
 CODE_SERVER_PORT ?= 4266
 PG_READY = pg_isready -h 127.0.0.1 -p 5432 -q
 
-.PHONY: help install test test-fast test-calendar lint postgres chromium faketime dagster-home dev prod-local standin demo bench live-check clean
+.PHONY: help install test test-fast test-calendar lint postgres chromium faketime dagster-home dev prod-local standin demo bench asset-graph live-check clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -88,6 +88,9 @@ demo: install dagster-home  ## Backfill the whole graph against the stand-in and
 
 bench: install postgres dagster-home  ## Measure API calls, rate, upsert and indicator throughput
 	$(PY) -m ntx_assets_tests.tools.bench
+
+asset-graph: install chromium  ## Redraw docs/asset-graph.png from the Dagster UI (webserver + headless chromium)
+	$(PY) -m ntx_assets_tests.tools.asset_graph_picture --out docs/asset-graph.png
 
 # e.g. LIVE_CHECK_FLAGS="--symbols NABIL,ACLBSL --save captures/$$(date +%F)"
 LIVE_CHECK_FLAGS ?=
