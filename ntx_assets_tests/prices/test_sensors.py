@@ -35,7 +35,7 @@ from ntx_assets.prices.session_requests import (
     write_cursor,
 )
 from ntx_assets.prices.sessions import is_trading_weekday
-from ntx_assets.resources import NepseResource
+from ntx_assets.resources import ExportResource, NepseResource
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets_tests.conftest import fast_nepse_resource
@@ -81,6 +81,15 @@ def market(standin: StandinServer) -> Iterator[StandinServer]:
     """The shared stand-in, its market status restored to the default afterwards."""
     yield standin
     standin.set_market_status(None)
+
+
+def tmp_path_of(warehouse_url: str) -> Path:
+    return Path(warehouse_url.removeprefix("sqlite:///")).parent
+
+
+def exports_for(folder: Path) -> ExportResource:
+    """The exports the new-session run writes with its screener, in the test's own folder."""
+    return ExportResource(directory=str(folder / "exports"), logo_base_url="http://127.0.0.1:9")
 
 
 def past_sessions(standin: StandinServer) -> list[dt.date]:
@@ -153,7 +162,7 @@ def test_a_session_whose_close_is_not_published_is_pending_and_requested_again(
     aclbsl = next(c["id"] for c in market.data.companies if c["symbol"] == "ACLBSL")
     market.data.amend_today_price(day, aclbsl, closePrice=None, marketCapitalization=None)
     job = project_defs().resolve_job_def(new_session_job.name)
-    resources = run_resources(nepse_resource, warehouse_url)
+    resources = run_resources(nepse_resource, warehouse_url, exports=exports_for(tmp_path_of(warehouse_url)))
     assert MAX_ATTEMPTS == 12  # an hour of 5-minute ticks
     try:
         with dg.instance_for_test() as instance:
@@ -319,7 +328,7 @@ def test_the_cursor_round_trips_and_a_bad_one_says_how_to_fix_it() -> None:
         read_cursor('{"something": "else"}')
 
 
-def test_the_run_request_is_one_run_of_universe_prices_and_indicators_for_the_date(
+def test_the_run_request_is_one_run_of_universe_prices_indicators_and_screener_for_the_date(
     market: StandinServer,
     nepse_resource: NepseResource,
     dagster_instance: dg.DagsterInstance,
@@ -327,7 +336,7 @@ def test_the_run_request_is_one_run_of_universe_prices_and_indicators_for_the_da
 ) -> None:
     day = past_sessions(market)[-1]
     market.set_market_status("CLOSE", dt.datetime.combine(day, CLOSE))
-    resources = run_resources(nepse_resource, warehouse_url)
+    resources = run_resources(nepse_resource, warehouse_url, exports=exports_for(tmp_path_of(warehouse_url)))
     defs = dg.Definitions(
         assets=list(NEW_SESSION_ASSETS),
         asset_checks=[daily_prices_fresh],
@@ -357,6 +366,7 @@ def test_the_run_request_is_one_run_of_universe_prices_and_indicators_for_the_da
         ("company_universe", None),
         ("daily_prices", day.isoformat()),
         ("indicators", day.isoformat()),
+        ("screener", day.isoformat()),  # the daily path is one run
     }
     engine = create_warehouse_engine(warehouse_url)
     with engine.connect() as conn:
@@ -396,7 +406,7 @@ def test_materialized_prices_request_their_indicators_then_nothing(
     dagster_instance: dg.DagsterInstance,
     warehouse_url: str,
 ) -> None:
-    resources = run_resources(nepse_resource, warehouse_url)
+    resources = run_resources(nepse_resource, warehouse_url, exports=exports_for(tmp_path_of(warehouse_url)))
     assets = list(NEW_SESSION_ASSETS)
     defs = dg.Definitions(assets=assets, resources=resources)
     now = PINNED_NOW
@@ -472,7 +482,7 @@ def test_later_indicators_follow_a_changed_price_in_one_run_and_nothing_else(
     dagster_instance: dg.DagsterInstance,
     warehouse_url: str,
 ) -> None:
-    resources = run_resources(nepse_resource, warehouse_url)
+    resources = run_resources(nepse_resource, warehouse_url, exports=exports_for(tmp_path_of(warehouse_url)))
     sessions = past_sessions(standin)
     first, last = sessions[-8], sessions[-2]
     assert dg.materialize(
