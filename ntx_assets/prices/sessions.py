@@ -112,13 +112,6 @@ def session_can_have_closed(day: dt.date, now: dt.datetime) -> bool:
     return day < now.date() or (day == now.date() and now.time() >= SESSION_CLOSE)
 
 
-def session_closed(day: dt.date, now: dt.datetime, market_status: Callable[[], MarketStatus]) -> bool:
-    """Whether `day`'s session is over at `now` (Nepal time), so its prices are final: an earlier date
-    always; today only once it can have closed and NEPSE reports its market closed as of today
-    (`market_status` is called only then)."""
-    return close_rule(day, now, market_status, flag_grace=None) is not None
-
-
 # Which rule decided that a session is over (close_rule); the prices materialization names it per date.
 EARLIER_DATE = "earlier_date"
 NEPSE_CLOSE_FLAG = "nepse_close_flag"

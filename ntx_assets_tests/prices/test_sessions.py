@@ -169,11 +169,17 @@ def test_todays_session_is_closed_once_nepse_says_so_and_nepse_is_asked_only_aft
 
     before_close = dt.datetime.combine(friday, dt.time(14, 30))
     after_close = dt.datetime.combine(friday, dt.time(15, 5))
-    assert not sessions.session_closed(friday, before_close, status("CLOSE", "2026-11-20T15:00:00"))
+    assert sessions.close_rule(friday, before_close, status("CLOSE", "2026-11-20T15:00:00"), None) is None
     assert asked == []
-    assert sessions.session_closed(D(2026, 11, 19), before_close, status("OPEN", "2026-11-20T11:00:00"))
+    assert (
+        sessions.close_rule(D(2026, 11, 19), before_close, status("OPEN", "2026-11-20T11:00:00"), None)
+        == sessions.EARLIER_DATE
+    )
     assert asked == []
-    assert not sessions.session_closed(friday, after_close, status("OPEN", "2026-11-20T14:59:00"))
-    assert not sessions.session_closed(friday, after_close, status("CLOSE", "2026-11-19T15:00:00"))
-    assert sessions.session_closed(friday, after_close, status("CLOSE", "2026-11-20T15:00:00"))
+    assert sessions.close_rule(friday, after_close, status("OPEN", "2026-11-20T14:59:00"), None) is None
+    assert sessions.close_rule(friday, after_close, status("CLOSE", "2026-11-19T15:00:00"), None) is None
+    assert (
+        sessions.close_rule(friday, after_close, status("CLOSE", "2026-11-20T15:00:00"), None)
+        == sessions.NEPSE_CLOSE_FLAG
+    )
     assert len(asked) == 3
