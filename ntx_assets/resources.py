@@ -150,3 +150,23 @@ class ExportResource(dg.ConfigurableResource):
     @property
     def path(self) -> Path:
         return Path(self.directory)
+
+
+class PriceArchiveResource(dg.ConfigurableResource):
+    """Where the price_archive asset reads its files (NTX_PRICE_ARCHIVE; None: the archive is off)."""
+
+    location: str | None = None
+    name: str = "nepse-data"
+    requests_per_second: float = 2.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "PriceArchiveResource":
+        return cls(
+            location=settings.price_archive,
+            name=settings.price_archive_name,
+            requests_per_second=settings.price_archive_requests_per_second,
+        )
+
+    @property
+    def source(self) -> str:
+        return f"archive:{self.name}"

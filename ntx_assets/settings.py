@@ -113,6 +113,18 @@ class Settings(BaseSettings):
     max_artifact_bytes: Annotated[int, Field(ge=1024)] = Field(
         default=50 * 1024 * 1024, description="Largest filing document downloaded, in bytes."
     )
+    price_archive: str | None = Field(
+        default=None,
+        description="A public price archive to import history from (off when unset): a folder (a clone of "
+        "github.com/Aabishkar2/nepse-data) or an http(s) base URL of its company files.",
+    )
+    price_archive_name: str = Field(
+        default="nepse-data",
+        description="The archive's name, stored as the `source` of its rows (archive:<name>).",
+    )
+    price_archive_requests_per_second: Annotated[float, Field(gt=0, le=100)] = Field(
+        default=2.0, description="GETs per second to an http(s) price archive."
+    )
 
     @field_validator("nepse_base_url")
     @classmethod

@@ -44,7 +44,8 @@ from ntx_assets.nepse.models import (
     SecurityShares,
     nepse_field,
 )
-from ntx_assets.prices.adjustments import detect_adjustments
+from ntx_assets.prices.band import beyond_band
+from ntx_assets.prices.rebasings import ANNOUNCEMENT, EXCHANGE_BASE, BandExplainer, find_rebasings
 
 CORPORATE_ACTION = "corporate_action"
 DIVIDEND_NOTICE = "dividend_notice"
@@ -406,22 +407,60 @@ def _date(value: str | None, symbol: str, nepse_id: int, field: str) -> dt.date 
         ) from None
 
 
+def band_explainer(actions: pd.DataFrame, closures: pd.DataFrame | None = None) -> BandExplainer:
+    """For `find_rebasings`: the base an announced bonus or right issue gives a move beyond the price band
+    (its formula applied to the previous close), when exactly one fits: its book closure (when known)
+    precedes the move, it was announced within CANDIDATE_DAYS before it, and the close is within the band
+    of that base. Several fitting with different bases, or none: None (the factor stays unknown)."""
+    by_security = {sid: group for sid, group in actions.groupby("security_id")} if len(actions) else {}
+    closures_of = _closures_by_security(closures)
+    closing = {sid: assign_closures(group, closures_of.get(sid, [])) for sid, group in by_security.items()}
+
+    def explain(security_id: int, ex_date: dt.date, prior_close: float, close: float) -> float | None:
+        group = by_security.get(security_id)
+        if group is None:
+            return None
+        bases = {
+            round(candidate.expected_base(prior_close), 4)
+            for candidate in _candidates(group, ex_date, set(), closing.get(security_id, {}))
+            if candidate.kind != CASH_DIVIDEND
+            and (candidate.closes_on is None or candidate.closes_on < ex_date)
+            and not beyond_band(np.array([close]), np.array([candidate.expected_base(prior_close)]),
+                                np.array([ex_date], dtype="datetime64[D]"))[0]
+        }  # fmt: skip
+        return bases.pop() if len(bases) == 1 else None
+
+    return explain
+
+
 def adjustment_rows(
     prices: pd.DataFrame, actions: pd.DataFrame, closures: pd.DataFrame | None = None
 ) -> list[dict]:
-    """The price_adjustments rows of the stored prices, announced actions and book closures (pure)."""
-    found = detect_adjustments(prices)
+    """The price_adjustments rows of the stored prices, announced actions and book closures (pure): every
+    re-basing `find_rebasings` finds, the exchange's explained by `explain_rebasings`, a move beyond the band
+    by the announcement that fits it (or unknown: factor NULL)."""
+    found = find_rebasings(prices, band_explainer(actions, closures))
     if found.empty:
         return []
     served = prices.set_index(["security_id", "business_date"])
     keys = list(zip(found["security_id"], found["ex_date"], strict=True))
-    found["adjusted_base"] = served.loc[keys, "previous_close"].astype(float).to_numpy()
     found["symbol"] = served.loc[keys, "symbol"].to_numpy()
-    found["prior_close"] = found["adjusted_base"] / found["factor"]
-    explained = explain_rebasings(found, actions, closures)
-    # The product of this factor and every later one of the security, for the adjusted_prices view.
+    found["adjusted_base"] = found["base"]
+    exchange = found["factor_source"] == EXCHANGE_BASE
+    explained = explain_rebasings(found[exchange], actions, closures)
+    others = found[~exchange].copy()
+    others["explanation"] = np.where(
+        others["factor_source"] == ANNOUNCEMENT, "announced_band_move", UNEXPLAINED
+    )
+    others["expected_base"] = others["base"]
+    others["action_source"] = None
+    others["action_id"] = None
+    explained = pd.concat([frame for frame in (explained, others) if len(frame)], ignore_index=True)
+    explained = explained.sort_values(["security_id", "ex_date"], kind="stable")
+    # The product of this factor and every later one of the security, for the adjusted_prices view (NaN,
+    # i.e. unknown, at and before a re-basing whose factor is unknown).
     explained["factor_to_latest"] = explained.groupby("security_id")["factor"].transform(
-        lambda factors: np.cumprod(factors.to_numpy()[::-1])[::-1]
+        lambda factors: np.cumprod(factors.to_numpy(dtype=float)[::-1])[::-1]
     )
     return [
         {
@@ -429,9 +468,10 @@ def adjustment_rows(
             "ex_date": row.ex_date,
             "symbol": str(row.symbol),
             "prior_close": round(float(row.prior_close), 4),
-            "adjusted_base": float(row.adjusted_base),
-            "factor": float(row.factor),
-            "factor_to_latest": float(row.factor_to_latest),
+            "adjusted_base": _number(row.adjusted_base),
+            "factor": _number(row.factor),
+            "factor_to_latest": _number(row.factor_to_latest),
+            "factor_source": str(row.factor_source),
             "explanation": str(row.explanation),
             "expected_base": None if pd.isna(row.expected_base) else float(row.expected_base),
             "action_source": None if pd.isna(row.action_source) else str(row.action_source),

@@ -12,6 +12,7 @@ from ntx_assets.resources import (
     CheckTargetsResource,
     ExportResource,
     NepseResource,
+    PriceArchiveResource,
     WarehouseResource,
 )
 from ntx_assets.settings import ENV_PREFIX, definitions_settings
@@ -32,5 +33,6 @@ def resources() -> dg.Definitions:
             "artifact_store": ArtifactStoreResource.from_settings(settings),
             "check_targets": CheckTargetsResource.from_settings(settings),
             "exports": ExportResource.from_settings(settings),
+            "price_archive": PriceArchiveResource.from_settings(settings),
         }
     )

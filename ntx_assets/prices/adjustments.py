@@ -142,7 +142,7 @@ def point_in_time_histories(
             rows = history[days <= last]
             adjusted = back_adjust(rows, events, as_of)
             in_basis = bases[(days <= last).to_numpy()] == basis
-            frames.append(
-                adjusted.assign(basis=basis, target=adjusted["business_date"].isin(wanted) & in_basis)
-            )
+            adjusted = adjusted.assign(basis=basis, target=adjusted["business_date"].isin(wanted) & in_basis)
+            # Rows before a re-basing of unknown factor (NaN) are unknown in this basis: the series restarts.
+            frames.append(adjusted[adjusted["close"].notna() | adjusted["target"]])
     return pd.concat(frames, ignore_index=True)

@@ -16,6 +16,9 @@ from typing import Any
 
 from ntx_assets.nepse.models import TodayPrice, nepse_field
 
+# The `source` of the rows NEPSE's API served (an archive's rows carry archive:<name>).
+NEPSE_SOURCE = "nepse"
+
 # TodayPrice attribute -> warehouse column. NEPSE's own field names, which errors quote, are the model's
 # aliases (closePrice for close_price): written once, in ntx_assets.nepse.models.
 _REQUIRED = {
@@ -117,6 +120,8 @@ def _row(record: TodayPrice, business_date: dt.date) -> dict[str, Any]:
         raise BadPriceData(
             symbol=record.symbol, business_date=business_date, field=_NEPSE_FIELD[column], problem=problem
         )
+    # NEPSE's row wins over an archive's row of the same session (ntx_assets/archive): it replaces it.
+    row["source"] = NEPSE_SOURCE
     return row
 
 

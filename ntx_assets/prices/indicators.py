@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 import talib
 
-from ntx_assets.prices.adjustments import detect_adjustments, point_in_time_histories
+from ntx_assets.prices.adjustments import point_in_time_histories
+from ntx_assets.prices.rebasings import BandExplainer, find_rebasings
 
 # Beside the series key(s) (`by`).
 REQUIRED_COLUMNS: tuple[str, ...] = ("date", "high", "low", "close", "volume")
@@ -122,16 +123,21 @@ def compute(prices: pd.DataFrame, by: str | Sequence[str] = "symbol") -> pd.Data
     return pd.concat([result, pd.DataFrame(out, index=result.index)], axis=1)
 
 
-def indicator_rows(history: pd.DataFrame, dates: Sequence[dt.date]) -> list[dict[str, Any]]:
+def indicator_rows(
+    history: pd.DataFrame, dates: Sequence[dt.date], explain: BandExplainer | None = None
+) -> list[dict[str, Any]]:
     """The indicators rows of `dates`, each computed on its company's whole history in that date's price
     basis (re-basings up to the date, `ntx_assets.prices.adjustments`), as warehouse rows (NaN -> None).
 
     `history`: daily_prices rows (`security_id, symbol, business_date, open, high, low, close,
-    previous_close, volume`) up to the last of `dates`; previous_close is NEPSE's, from which the re-basings
-    are found. Each row carries the symbol the company last traded under."""
+    previous_close, volume`, optionally `source`) up to the last of `dates`; the re-basings are found by
+    `ntx_assets.prices.rebasings.find_rebasings` (NEPSE's base, else an announcement `explain` names, else
+    unknown: the series restarts after it). Each row carries the symbol the company last traded under."""
     if history.empty:
         return []
-    in_basis = point_in_time_histories(history, detect_adjustments(history), dates)
+    rebasings = find_rebasings(history, explain)
+    in_basis = point_in_time_histories(history, rebasings[["security_id", "ex_date", "factor"]], dates)
+    in_basis = in_basis.drop(columns=[c for c in ("source",) if c in in_basis.columns])
     frame = in_basis.drop(columns=["previous_close"]).rename(columns={"business_date": "date"})
     frame["date"] = pd.to_datetime(frame["date"])
     # One series per security id and price basis, not per symbol: a renamed company (NIB -> NIMB) keeps

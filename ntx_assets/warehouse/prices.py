@@ -22,7 +22,7 @@ def price_history(conn: Connection, *conditions: ColumnElement[bool]) -> pd.Data
     found from it), of the rows matching `conditions`."""
     query = select(
         _P.security_id, _P.symbol, _P.business_date, _P.open, _P.high, _P.low, _P.close, _P.previous_close,
-        _P.volume,
+        _P.volume, _P.source,
     ).where(*conditions)  # fmt: skip
     return read_frame(conn, query)
 
@@ -74,11 +74,15 @@ def prices_without_indicators(conn: Connection, dates: Sequence[dt.date], limit:
 
 
 def rebasing_inputs(conn: Connection) -> dict[str, pd.DataFrame]:
-    """What price_adjustments is derived from: every stored price (its re-basing columns), every
-    announced action and every book closure."""
-    prices = select(_P.security_id, _P.business_date, _P.symbol, _P.close, _P.previous_close)
+    """What price_adjustments is derived from: every stored price (its re-basing columns and source),
+    every announced action and every book closure."""
+    prices = select(_P.security_id, _P.business_date, _P.symbol, _P.close, _P.previous_close, _P.source)
+    return {"prices": read_frame(conn, prices), **announcements(conn)}
+
+
+def announcements(conn: Connection) -> dict[str, pd.DataFrame]:
+    """Every announced action and book closure: what explains a move beyond the band."""
     return {
-        "prices": read_frame(conn, prices),
         "actions": read_frame(conn, select(corporate_actions)),
         "closures": read_frame(conn, select(book_closures)),
     }

@@ -93,6 +93,8 @@ daily_prices = Table(
     # NEPSE's today-price marketCapitalization, in millions of NPR (ACLBSL 2025-12-03: 3708.15 = 3,671,435
     # listed shares x 1010 / 1e6); kept to cross-check the screener's market_cap.
     _amount("market_capitalization"),
+    # Who served the row: `nepse` (its API), or a price archive's name (ntx_assets/archive): NEPSE's row wins.
+    Column("source", String(64), nullable=False, server_default="nepse"),
 )
 Index("ix_daily_prices_business_date", daily_prices.c.business_date)
 Index("ix_daily_prices_symbol_date", daily_prices.c.symbol, daily_prices.c.business_date)
@@ -226,13 +228,45 @@ price_adjustments = Table(
     Column("ex_date", Date, primary_key=True),
     Column("symbol", String(32), nullable=False),
     _amount("prior_close", nullable=False),
-    _amount("adjusted_base", nullable=False),
-    Column("factor", Float, nullable=False),
-    Column("factor_to_latest", Float, nullable=False),
+    # NULL when the factor is unknown (a move beyond the price band nothing explains: the series restarts).
+    _amount("adjusted_base"),
+    Column("factor", Float),
+    Column("factor_to_latest", Float),
     Column("explanation", String(32), nullable=False),
+    # Where the factor comes from: exchange_base | announcement | unexplained (ntx_assets.prices.rebasings).
+    Column("factor_source", String(32), nullable=False, server_default="exchange_base"),
     _amount("expected_base"),
     Column("action_source", String(64)),
     Column("action_id", String(64)),
+)
+
+# A price archive's files as last imported (ntx_assets/archive): what makes a re-run conditional.
+archive_files = Table(
+    "archive_files",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("symbol", String(32), primary_key=True),
+    Column("security_id", Integer),
+    Column("sha256", String(64), nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("rows", Integer, nullable=False),
+    Column("first_date", Date),
+    Column("last_date", Date),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every archive row (or value) an import did not store, with the rule that set it aside.
+archive_set_aside = Table(
+    "archive_set_aside",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("symbol", String(32), primary_key=True),
+    Column("line", Integer, primary_key=True, autoincrement=False),
+    Column("reason", String(64), primary_key=True),
+    Column("business_date", String(32)),
+    Column("detail", Text, nullable=False),
+    Column("raw", Text, nullable=False),
 )
 
 # A view, not a table (created by migration 0002): every daily_prices row in the latest price basis, so a

@@ -47,6 +47,7 @@ def test_real_payload_maps_to_rows_of_universe_companies_only(payload: list[dict
         "fifty_two_week_high": raw["fiftyTwoWeekHigh"],
         "fifty_two_week_low": raw["fiftyTwoWeekLow"],
         "market_capitalization": raw["marketCapitalization"],
+        "source": "nepse",
     }
 
 

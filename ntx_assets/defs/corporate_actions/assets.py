@@ -30,6 +30,7 @@ from ntx_assets.corporate_actions.announcements import (
     shares_due,
     shares_row,
 )
+from ntx_assets.defs.archive.assets import price_archive
 from ntx_assets.defs.filings.assets import FILINGS_PER_RUN
 from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.defs.prices.assets import daily_prices
@@ -130,7 +131,7 @@ PRICE_ADJUSTMENTS_AUTOMATION = when_upstream_updates("prices or announcements up
 
 
 @dg.asset(
-    deps=[daily_prices, corporate_actions],
+    deps=[daily_prices, price_archive, corporate_actions],
     automation_condition=PRICE_ADJUSTMENTS_AUTOMATION,
     group_name="prices",
     kinds={"python", "sql"},

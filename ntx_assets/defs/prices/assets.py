@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 import dagster as dg
 
 from ntx_assets.common.clock import SESSION_CLOSE, nepal_now
+from ntx_assets.corporate_actions.announcements import band_explainer
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.nepse import NepseRowError
@@ -28,6 +29,7 @@ from ntx_assets.prices.sessions import EARLIER_DATE, HolidayLists, close_rule, p
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.prices import (
+    announcements,
     histories_through,
     price_row_count,
     prices_without_indicators,
@@ -263,8 +265,9 @@ def indicators(
     dates = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
     with warehouse.engine.connect() as conn:
         history = histories_through(conn, dates)
+        announced = announcements(conn)
     compute_started = time.monotonic()
-    rows = indicator_rows(history, dates)
+    rows = indicator_rows(history, dates, band_explainer(announced["actions"], announced["closures"]))
     compute_seconds = time.monotonic() - compute_started
     counts = UpsertCounts()
     if rows:

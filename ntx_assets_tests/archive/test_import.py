@@ -1,0 +1,232 @@
+"""The archive import into a real warehouse (SQLite and PostgreSQL): rows with their source, NEPSE's row
+wins and disagreements are counted, idempotent, conditional over HTTP, one company failing alone, and the
+price_archive asset materialized by Dagster."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from sqlalchemy import Engine, func, insert, select
+
+from ntx_assets.archive.company_csv import read_company_csv
+from ntx_assets.archive.importer import import_archive
+from ntx_assets.archive.merge import archive_price_rows
+from ntx_assets.archive.rules import clean
+from ntx_assets.archive.sources import HttpArchive, open_archive
+from ntx_assets.defs.archive.assets import ARCHIVE_AGREES, ARCHIVE_READ, price_archive
+from ntx_assets.resources import PriceArchiveResource, WarehouseResource
+from ntx_assets.warehouse import create_warehouse_engine, migrate
+from ntx_assets.warehouse.schema import (
+    archive_files,
+    archive_set_aside,
+    companies,
+    company_symbols,
+    daily_prices,
+)
+
+ARCHIVE = Path(__file__).parents[1] / "data" / "price-archive"
+SOURCE = "archive:test"
+NOW = dt.datetime(2026, 11, 20, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=45)))
+# Real symbols with made-up ids; NOFILE is a company the archive has no file for.
+COMPANIES = {"HDL": 11, "NICA": 12, "CBBL": 13, "NOFILE": 14}
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_warehouse_engine(database_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        for symbol, security_id in COMPANIES.items():
+            conn.execute(
+                insert(companies).values(
+                    security_id=security_id, symbol=symbol, name=symbol, included=symbol != "CBBL",
+                    reason="included" if symbol != "CBBL" else "delisted", first_seen=dt.date(2025, 12, 1),
+                    last_seen=dt.date(2025, 12, 1),
+                )
+            )  # fmt: skip
+            conn.execute(
+                insert(company_symbols).values(
+                    security_id=security_id, symbol=symbol, first_seen=dt.date(2025, 12, 1)
+                )
+            )
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    target = tmp_path / "archive"
+    target.mkdir()
+    for symbol in ("HDL", "NICA", "CBBL", "ADBL"):  # ADBL: a file the warehouse has no company for
+        shutil.copy(ARCHIVE / f"{symbol}.csv", target)
+    return target
+
+
+def _expected_rows(symbol: str) -> int:
+    rows, unreadable = read_company_csv((ARCHIVE / f"{symbol}.csv").read_text(), symbol)
+    return len(clean(symbol, rows, unreadable).rows)
+
+
+def _count(engine: Engine, table, *conditions) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one())
+
+
+def test_import_stores_every_kept_row_with_its_source_and_every_set_aside_row(
+    engine: Engine, folder: Path
+) -> None:
+    report = import_archive(engine, open_archive(str(folder)), SOURCE, NOW)
+    assert (report.companies, report.imported, report.not_in_archive) == (4, 3, 1)
+    assert report.unknown_symbols == ["ADBL"]
+    for symbol, security_id in COMPANIES.items():
+        stored = _count(engine, daily_prices, daily_prices.c.security_id == security_id)
+        assert stored == (0 if symbol == "NOFILE" else _expected_rows(symbol)), symbol
+    assert _count(engine, daily_prices, daily_prices.c.source != SOURCE) == 0
+    # A delisted company's history is imported too (CBBL is not included): no survivorship bias.
+    assert _count(engine, daily_prices, daily_prices.c.security_id == 13) > 3000
+    assert _count(engine, archive_set_aside) == sum(report.set_aside.values()) > 0
+    assert report.prices.inserted == sum(_expected_rows(s) for s in ("HDL", "NICA", "CBBL"))
+    with engine.connect() as conn:
+        opens = conn.execute(
+            select(func.count()).where(
+                daily_prices.c.open.is_not(None), daily_prices.c.business_date < dt.date(2018, 2, 18)
+            )
+        ).scalar_one()
+    assert opens == 0  # before 2018-02-18 the archive's open is the previous close: not stored as an open
+
+
+def test_a_rerun_with_nothing_new_writes_nothing_and_a_changed_file_is_reread(
+    engine: Engine, folder: Path
+) -> None:
+    import_archive(engine, open_archive(str(folder)), SOURCE, NOW)
+    again = import_archive(engine, open_archive(str(folder)), SOURCE, NOW)
+    assert (again.unchanged, again.imported, again.prices.inserted, again.prices.updated) == (3, 0, 0, 0)
+    # One file gains a session and loses its first row: only that company is rewritten, exactly.
+    lines = (folder / "HDL.csv").read_text().splitlines()
+    (folder / "HDL.csv").write_text(
+        "\n".join([lines[0], *lines[2:], "2026-08-24,1000,1010,990,1005,0.5,10,10050,0"]) + "\n"
+    )
+    changed = import_archive(engine, open_archive(str(folder)), SOURCE, NOW)
+    assert (changed.imported, changed.unchanged, changed.prices.inserted, changed.removed) == (1, 2, 1, 1)
+
+
+def test_nepse_s_row_wins_and_each_disagreement_beyond_a_tick_is_counted(
+    engine: Engine, folder: Path
+) -> None:
+    rows, unreadable = read_company_csv((ARCHIVE / "NICA.csv").read_text(), "NICA")
+    archived = {
+        r["business_date"]: r for r in archive_price_rows(clean("NICA", rows, unreadable), 12, SOURCE)
+    }
+    agree, differ = sorted(archived)[-2:]
+    with engine.begin() as conn:
+        for day, shift in ((agree, 0.05), (differ, 1.5)):  # within a tick, and beyond it
+            row = {**archived[day], "source": "nepse", "close": archived[day]["close"] + shift,
+                   "high": archived[day]["high"] + shift}  # fmt: skip
+            conn.execute(insert(daily_prices).values(row))
+    report = import_archive(engine, open_archive(str(folder)), SOURCE, NOW)
+    assert [(d.symbol, d.business_date) for d in report.disagreements] == [("NICA", differ), ("NICA", differ)]
+    assert {d.column for d in report.disagreements} == {"close", "high"}
+    assert report.nepse_sessions_kept == 2
+    with engine.connect() as conn:
+        kept = conn.execute(select(daily_prices.c.source, daily_prices.c.close).where(
+            daily_prices.c.security_id == 12, daily_prices.c.business_date == differ)).one()  # fmt: skip
+    assert kept == ("nepse", archived[differ]["close"] + 1.5)
+
+
+class _Archive(http.server.BaseHTTPRequestHandler):
+    folder: Path
+    requests: list[tuple[str, str | None]] = []
+    failing: set[str] = set()
+
+    def do_GET(self) -> None:  # noqa: N802
+        symbol = self.path.rsplit("/", 1)[-1].removesuffix(".csv")
+        self.requests.append((symbol, self.headers.get("If-None-Match")))
+        path = self.folder / f"{symbol}.csv"
+        if symbol in self.failing:
+            self.send_response(503)
+            self.end_headers()
+            return
+        if not path.is_file():
+            self.send_response(404)
+            self.end_headers()
+            return
+        data = path.read_bytes()
+        etag = '"' + hashlib.sha256(data).hexdigest() + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("ETag", etag)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def http_archive(folder: Path) -> Iterator[str]:
+    handler = type("Handler", (_Archive,), {"folder": folder, "requests": [], "failing": set()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.handler = handler  # type: ignore[attr-defined]
+    yield server
+    server.shutdown()
+
+
+def test_over_http_a_rerun_is_conditional_and_a_failed_download_fails_that_company_alone(
+    engine: Engine, http_archive
+) -> None:  # type: ignore[no-untyped-def]
+    url = f"http://127.0.0.1:{http_archive.server_address[1]}/data/company-wise"
+    handler = http_archive.handler
+    handler.failing = {"CBBL"}
+    first = import_archive(engine, HttpArchive(url, requests_per_second=50, timeout=5), SOURCE, NOW)
+    assert set(first.failures) == {"CBBL"} and "503" in first.failures["CBBL"]
+    assert first.imported == 2  # HDL and NICA landed
+    assert _count(engine, daily_prices, daily_prices.c.security_id == 13) == 0
+    handler.failing = set()
+    handler.requests.clear()
+    second = import_archive(engine, HttpArchive(url, requests_per_second=50, timeout=5), SOURCE, NOW)
+    assert (second.unchanged, second.imported, second.failures) == (2, 1, {})
+    # One GET per company: the unchanged two sent their ETag and got 304; CBBL and NOFILE had none stored.
+    assert sorted(handler.requests) == sorted([("CBBL", None), ("HDL", '"' + _sha("HDL") + '"'),
+                                               ("NICA", '"' + _sha("NICA") + '"'), ("NOFILE", None)])  # fmt: skip
+    assert _count(engine, archive_files) == 3
+
+
+def _sha(symbol: str) -> str:
+    return hashlib.sha256((ARCHIVE / f"{symbol}.csv").read_bytes()).hexdigest()
+
+
+def test_the_asset_reports_the_import_and_its_checks(engine: Engine, folder: Path, database_url: str) -> None:
+    resources = {
+        "warehouse": WarehouseResource(database_url=database_url),
+        "price_archive": PriceArchiveResource(location=str(folder), name="test"),
+    }
+    result = dg.materialize([price_archive], resources=resources)
+    assert result.success
+    metadata = result.asset_materializations_for_node("price_archive")[0].metadata
+    assert metadata["imported"].value == 3 and metadata["archive_symbols_unknown"].value == ["ADBL"]
+    assert metadata["set_aside"].value and metadata["rules"].value["open_is_previous_close"] > 0
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {ARCHIVE_AGREES: True, ARCHIVE_READ: True}
+
+
+def test_the_asset_without_an_archive_fails_saying_what_to_set(database_url: str) -> None:
+    resources = {
+        "warehouse": WarehouseResource(database_url=database_url),
+        "price_archive": PriceArchiveResource(),
+    }
+    with pytest.raises(dg.Failure, match="set NTX_PRICE_ARCHIVE"):
+        dg.materialize([price_archive], resources=resources)
