@@ -36,7 +36,7 @@ KINDS: dict[str, Kind] = {
     "next_book_close_date": Kind.TEXT,
     **dict.fromkeys(("close", "previous_close", "turnover", "market_cap", "nepse_market_cap"), Kind.MONEY),
     **dict.fromkeys(("avg_turnover_20", "eps_annualized", "book_value_per_share"), Kind.MONEY),
-    **dict.fromkeys(("paid_up_capital", "profit"), Kind.MONEY),
+    **dict.fromkeys(("paid_up_capital", "profit", "eps_ttm", "profit_ttm"), Kind.MONEY),
     **dict.fromkeys(sorted(_PRICE_TECHNICALS), Kind.MONEY),
     **dict.fromkeys(("volume", "trades", "listed_shares", "days_traded_20", "circuit_hits_20"), Kind.COUNT),
     **dict.fromkeys(("quarter", "years_with_dividend_5y"), Kind.COUNT),
@@ -49,9 +49,11 @@ KINDS: dict[str, Kind] = {
     ),
     **dict.fromkeys(("return_1d", "return_5d", "return_20d", "roe", "roe_sector_median"), Kind.FRACTION),
     **dict.fromkeys(("eps_growth_yoy", "profit_growth_yoy", "bvps_growth_yoy"), Kind.FRACTION),
+    **dict.fromkeys(("roe_ttm", "roe_ttm_sector_median", "profit_growth_ttm_yoy"), Kind.FRACTION),
     **dict.fromkeys(("dividend_yield", "payout_ratio"), Kind.FRACTION),
     **dict.fromkeys(("pe", "pb", "pe_sector_median", "pb_sector_median", "pe_vs_sector"), Kind.RATIO),
     **dict.fromkeys(("rsi_14", "volume_vs_20d", "last_right_ratio"), Kind.RATIO),
+    **dict.fromkeys(("pe_ttm", "pe_ttm_sector_median"), Kind.RATIO),
     **dict.fromkeys(
         (
             "pe_rank_sector",

@@ -21,13 +21,15 @@ announcement never changes a stored session's row. Missing inputs give NULL (NaN
   `pct_from_52w_high` in percent; `return_5d`, `return_20d`: ntx_assets.screener.prices;
   `volume_vs_20d` = volume / its 20-session average; liquidity (`days_traded_20`, `avg_turnover_20`,
   `circuit_hits_20`): ntx_assets.screener.prices;
-- fundamentals and growth: ntx_assets.screener.fundamentals. NEPSE's quarterly `epsValue` is already
-  annualized (the reports say "EPS (annualised)", and NEPSE's peValue is price / epsValue: NABIL's Q4
-  sample, 28.36 and 18.86 at a price near 535), so `eps_annualized` is epsValue as given; `pe` = close /
-  eps (NULL when eps <= 0), `pb` = close / book value per share, `roe` = eps / book value per share;
-- sector context: ntx_assets.screener.sector; distributions: ntx_assets.screener.dividends
-  (`last_right_ratio` = right % / 100, so a 1:1 right is 1.0; `dividend_yield` = the latest cash dividend %
-  x face value 100 / 100 / close).
+- fundamentals and growth: ntx_assets.screener.fundamentals; trailing-twelve-month figures (`eps_ttm`,
+  `profit_ttm`, `pe_ttm`, `roe_ttm`, `profit_growth_ttm_yoy`): ntx_assets.screener.ttm. NEPSE's quarterly
+  `epsValue` is already annualized (the reports say "EPS (annualised)", and NEPSE's peValue is price /
+  epsValue: NABIL's Q4 sample, 28.36 and 18.86 at a price near 535), so `eps_annualized` is epsValue as
+  given; `pe` = close / eps (NULL when eps <= 0), `pb` = close / book value per share, `roe` = eps / book
+  value per share;
+- sector context: ntx_assets.screener.sector (the TTM medians: ntx_assets.screener.peers);
+  distributions: ntx_assets.screener.dividends (`last_right_ratio` = right % / 100, so a 1:1 right is
+  1.0; `dividend_yield` = the latest cash dividend % x face value 100 / 100 / close).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from ntx_assets.prices.indicators import INDICATOR_COLUMNS
-from ntx_assets.screener import dividends, fundamentals, sector
+from ntx_assets.screener import dividends, fundamentals, peers, sector, ttm
 from ntx_assets.screener.prices import liquidity, price_features
 from ntx_assets.screener.universe import universe_grid
 from ntx_assets.warehouse.schema import SCREENER_COLUMNS
@@ -130,6 +132,9 @@ def screener_frame(inputs: ScreenerInputs, dates: Sequence[Any], *, logo_base_ur
     frame["pe"] = _ratio(frame["close"], frame["eps_annualized"])
     frame["pb"] = _ratio(frame["close"], frame["book_value_per_share"])
     frame["roe"] = _ratio(frame["eps_annualized"], frame["book_value_per_share"], positive_numerator=False)
+    trailing = ttm.ttm_columns(reports, known, frame["close"])
+    for column in ttm.COLUMNS:
+        frame[column] = trailing[column].to_numpy()
 
     frame = _with_shares(frame, inputs.shares)
     actions = dividends.dated_actions(inputs.actions)
@@ -146,6 +151,9 @@ def screener_frame(inputs: ScreenerInputs, dates: Sequence[Any], *, logo_base_ur
     frame["next_book_close_date"] = dividends.next_book_close(inputs.closures, frame)
 
     context = sector.sector_context(frame)
+    for column in context.columns:
+        frame[column] = context[column]
+    context = peers.within_sector(frame, ttm.SECTOR_MEDIANS, {})
     for column in context.columns:
         frame[column] = context[column]
     out = frame.sort_values(["session_date", "symbol"], kind="stable").reset_index(drop=True)

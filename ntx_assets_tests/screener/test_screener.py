@@ -97,6 +97,11 @@ REPORT_COLUMNS = (
     "eps_growth_yoy",
     "profit_growth_yoy",
     "bvps_growth_yoy",
+    "eps_ttm",
+    "profit_ttm",
+    "pe_ttm",
+    "roe_ttm",
+    "profit_growth_ttm_yoy",
 )
 
 
@@ -418,8 +423,41 @@ class Reference:
         ):
             previous = base.sort_values("modified_at")[field].iloc[-1] if len(base) else None
             out[column] = best[field] / previous - 1 if previous is not None and previous > 0 else None
+        out.update(self._trailing(mine, best, close))
         out["_reports"] = mine
         return out
+
+    @staticmethod
+    def _trailing(mine: pd.DataFrame, best: pd.Series, close: float) -> dict[str, Any]:
+        """The TTM columns from the report rows known at the session, by the formula in docs/screener.md."""
+
+        def profit(fy: int, rank: int) -> float | None:
+            rows = mine[(mine["fy"] == fy) & (mine["rank"] == rank)].sort_values("modified_at")
+            return None if rows.empty or missing(rows["profit"].iloc[-1]) else float(rows["profit"].iloc[-1])
+
+        def year_end(fy: int) -> float | None:
+            rows = mine[(mine["fy"] == fy) & (mine["rank"] >= 4)].sort_values(["rank", "modified_at"])
+            return None if rows.empty or missing(rows["profit"].iloc[-1]) else float(rows["profit"].iloc[-1])
+
+        def twelve_months(fy: int, rank: int) -> float | None:
+            ytd = profit(fy, rank)
+            if rank >= 4 or ytd is None:
+                return ytd
+            before, same = year_end(fy - 1), profit(fy - 1, rank)
+            return None if before is None or same is None else ytd + before - same
+
+        fy, rank = int(best["fy"]), int(best["rank"])
+        ttm, base = twelve_months(fy, rank), twelve_months(fy - 1, rank)
+        shares = best["paid_up_capital"] / 100 if best["paid_up_capital"] > 0 else None
+        eps = ttm / shares if ttm is not None and shares is not None else None
+        bvps = best["net_worth_per_share"]
+        return {
+            "profit_ttm": ttm,
+            "eps_ttm": eps,
+            "pe_ttm": close / eps if eps is not None and eps > 0 else None,
+            "roe_ttm": ttm / (bvps * shares) if eps is not None and bvps > 0 else None,
+            "profit_growth_ttm_yoy": ttm / base - 1 if ttm is not None and base and base > 0 else None,
+        }
 
     def _shares(self, security_id: int, last: pd.Series) -> dict[str, Any]:
         fetched = self._of("shares", security_id)
@@ -501,13 +539,16 @@ class Reference:
 def sector_reference(rows: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """Medians and average-rank percentiles within each sector, by hand."""
     out: dict[int, dict[str, Any]] = {i: {} for i in rows}
-    for column in ("pe", "pb", "roe", "return_20d", "turnover"):
+    medians = ("pe", "pb", "roe", "pe_ttm", "roe_ttm")
+    for column in ("pe", "pb", "roe", "return_20d", "turnover", "pe_ttm", "roe_ttm"):
         for sector in {row["sector"] for row in rows.values()}:
             members = [(i, rows[i].get(column)) for i in rows if rows[i]["sector"] == sector]
             values = sorted(v for _, v in members if not missing(v))
             for i, value in members:
-                if column in ("pe", "pb", "roe"):
+                if column in medians:
                     out[i][f"{column}_sector_median"] = statistics.median(values) if values else None
+                if column in ("pe_ttm", "roe_ttm"):
+                    continue  # medians only: the P/E and ROE ranks are of `pe` and `roe`
                 if missing(value):
                     out[i][f"{column}_rank_sector"] = None
                     continue
