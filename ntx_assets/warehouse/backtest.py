@@ -1,0 +1,194 @@
+"""The backtest's reads: the stored screen of each rebalance session, its universe, adjusted prices, the
+raw closes of the rebalance sessions (for the price band), cash dividends of book closures, and NEPSE's
+index where a `nepse_index` table exists. Nothing here computes a return
+(`ntx_assets.screener.backtest.engine` does)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import Connection, Date, Float, Integer, and_, column, func, inspect, select, table, union_all
+
+from ntx_assets.screener.query import order_by, where_clause
+from ntx_assets.warehouse.queries import read_frame
+from ntx_assets.warehouse.schema import (
+    ADJUSTED_PRICES_VIEW,
+    book_closures,
+    corporate_actions,
+    daily_prices,
+    screener,
+)
+
+NEPSE_INDEX_TABLE = "nepse_index"
+
+_adjusted = table(
+    ADJUSTED_PRICES_VIEW,
+    column("security_id", Integer),
+    column("business_date", Date),
+    column("close", Float),
+    column("factor_to_latest", Float),
+)
+
+
+def screen_picks(
+    conn: Connection, session: dt.date, where: str | None, sort: str, limit: int
+) -> list[tuple[int, str]]:
+    """(security_id, symbol) of the stored screen of `session`, by the screener command's rule: that
+    session's rows only, filtered by `where`, ordered by `sort` then symbol, the first `limit` (0: all)."""
+    query = select(screener.c.security_id, screener.c.symbol).where(screener.c.session_date == session)
+    if where:
+        query = query.where(where_clause(where, screener))
+    query = query.order_by(*order_by(sort, screener), screener.c.symbol)
+    if limit:
+        query = query.limit(limit)
+    return [(int(security_id), str(symbol)) for security_id, symbol in conn.execute(query)]
+
+
+def screener_sessions_between(conn: Connection, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The sessions with stored screener rows in [first, last], oldest first."""
+    s = screener.c.session_date
+    return list(conn.execute(select(s).where(s >= first, s <= last).distinct().order_by(s)).scalars())
+
+
+def price_sessions_between(conn: Connection, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The sessions with stored prices in [first, last], oldest first."""
+    d = daily_prices.c.business_date
+    return list(conn.execute(select(d).where(d >= first, d <= last).distinct().order_by(d)).scalars())
+
+
+def universes(conn: Connection, sessions: Sequence[dt.date]) -> dict[dt.date, list[int]]:
+    """Every company with a stored screener row of each session: the session's whole universe."""
+    out: dict[dt.date, list[int]] = {day: [] for day in sessions}
+    if not sessions:
+        return out
+    query = select(screener.c.session_date, screener.c.security_id).where(
+        screener.c.session_date.in_(list(sessions))
+    )
+    for day, security_id in conn.execute(query):
+        out[day].append(int(security_id))
+    return out
+
+
+def adjusted_prices(conn: Connection, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """The `adjusted_prices` view's rows from `first` to `last` (security_id, business_date, close in the
+    latest basis, factor_to_latest), with each company's last row before `first` (a company idle at the
+    start is still priced)."""
+    v = _adjusted
+    wanted = [v.c.security_id, v.c.business_date, v.c.close, v.c.factor_to_latest]
+    before = (
+        select(v.c.security_id.label("sid"), func.max(v.c.business_date).label("last"))
+        .where(v.c.business_date < first)
+        .group_by(v.c.security_id)
+        .subquery()
+    )
+    frame = read_frame(
+        conn,
+        union_all(
+            select(*wanted).where(v.c.business_date >= first, v.c.business_date <= last),
+            select(*wanted).join(
+                before, and_(v.c.security_id == before.c.sid, v.c.business_date == before.c.last)
+            ),
+        ),
+    )
+    return _dated(frame, "business_date")
+
+
+def raw_closes_on(conn: Connection, sessions: Sequence[dt.date]) -> pd.DataFrame:
+    """daily_prices' own close and NEPSE's previous close on each of `sessions` (the price band's inputs)."""
+    p = daily_prices
+    if not sessions:
+        return pd.DataFrame(columns=["security_id", "business_date", "close", "previous_close"])
+    query = select(p.c.security_id, p.c.business_date, p.c.close, p.c.previous_close).where(
+        p.c.business_date.in_(list(sessions))
+    )
+    return _dated(read_frame(conn, query), "business_date")
+
+
+def cash_dividends(conn: Connection, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """Cash dividends of the book closures from `first` to `last` that were announced on or before their
+    book-close date: security_id, book_close_date, cash_dividend_pct (of the par value of Rs 100).
+
+    The rate is the AGM notice's own (`book_closures.cash_dividend_pct`); a notice without one takes the
+    largest cash dividend NEPSE announced for the same company and fiscal year on or before the book close
+    (`corporate_actions`). One row per company and book-close date (the largest rate when notices repeat).
+    """
+    b = book_closures
+    closures = _dated(
+        read_frame(
+            conn,
+            select(
+                b.c.security_id, b.c.fiscal_year, b.c.announced_on, b.c.book_close_date, b.c.cash_dividend_pct
+            )
+            .where(b.c.book_close_date >= first, b.c.book_close_date <= last)
+            .where(b.c.announced_on.is_not(None), b.c.announced_on <= b.c.book_close_date),
+        ),
+        "book_close_date",
+    )
+    empty = pd.DataFrame(columns=["security_id", "book_close_date", "cash_dividend_pct"])
+    if closures.empty:
+        return empty
+    a = corporate_actions
+    actions = read_frame(
+        conn,
+        select(a.c.security_id, a.c.fiscal_year, a.c.announced_on, a.c.cash_dividend_pct).where(
+            a.c.security_id.in_(sorted({int(i) for i in closures["security_id"]})),
+            a.c.announced_on.is_not(None),
+            a.c.cash_dividend_pct.is_not(None),
+        ),
+    )
+    rates = []
+    for row in closures.itertuples(index=False):
+        rate = row.cash_dividend_pct
+        if rate is None or pd.isna(rate):
+            same = actions[
+                (actions["security_id"] == row.security_id)
+                & (actions["fiscal_year"] == row.fiscal_year)
+                & (pd.to_datetime(actions["announced_on"]).dt.date <= row.book_close_date)
+            ]
+            rate = float(same["cash_dividend_pct"].max()) if not same.empty else None
+        rates.append(rate)
+    closures = closures.assign(cash_dividend_pct=pd.to_numeric(pd.Series(rates, dtype=object)).to_numpy())
+    closures = closures[closures["cash_dividend_pct"] > 0]
+    if closures.empty:
+        return empty
+    grouped = closures.groupby(["security_id", "book_close_date"], as_index=False)["cash_dividend_pct"].max()
+    return grouped[["security_id", "book_close_date", "cash_dividend_pct"]]
+
+
+def nepse_index_closes(conn: Connection) -> pd.Series | None:
+    """NEPSE's index close by date from a `nepse_index(business_date, close)` table, or None when no such
+    table (with those columns) exists. Rows without a date or a positive close are left out."""
+    inspector = inspect(conn)
+    if not inspector.has_table(NEPSE_INDEX_TABLE):
+        return None
+    names = {c["name"] for c in inspector.get_columns(NEPSE_INDEX_TABLE)}
+    if not {"business_date", "close"} <= names:
+        return None
+    index = table(NEPSE_INDEX_TABLE, column("business_date", Date), column("close", Float))
+    frame = read_frame(conn, select(index.c.business_date, index.c.close))
+    frame = frame.dropna()
+    frame = frame[pd.to_numeric(frame["close"], errors="coerce") > 0]
+    if frame.empty:
+        return pd.Series(dtype=float)
+    frame = _dated(frame, "business_date")
+    return frame.groupby("business_date")["close"].last().astype(float).sort_index()
+
+
+def _dated(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """`name` as datetime.date values (SQLite may hand back text)."""
+    if frame.empty:
+        return frame
+    frame = frame.copy()
+    frame[name] = [
+        value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else _as_date(value)
+        for value in frame[name]
+    ]
+    return frame
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return dt.date.fromisoformat(str(value)[:10])
