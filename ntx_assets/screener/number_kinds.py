@@ -13,6 +13,7 @@ import math
 from enum import Enum
 
 from ntx_assets.prices.indicators import INDICATOR_COLUMNS
+from ntx_assets.screener import bank_ratios
 
 
 class Kind(Enum):
@@ -65,6 +66,11 @@ KINDS: dict[str, Kind] = {
         Kind.RATIO,
     ),
 }
+# The NRB ratios of financial institutions (ntx_assets.screener.bank_ratios), in percent, their sector
+# medians and ranks.
+KINDS.update(dict.fromkeys((*bank_ratios.RATIOS, *bank_ratios.MEDIANS), Kind.PERCENT))
+KINDS.update(dict.fromkeys(bank_ratios.RANKS, Kind.RATIO))
+KINDS["ratios_known_on"] = Kind.TEXT
 # The indicators asset's own columns that the screener does not carry still read as prices or ratios.
 KINDS.update({name: Kind.MONEY for name in INDICATOR_COLUMNS if name not in KINDS})
 

@@ -27,7 +27,10 @@ announcement never changes a stored session's row. Missing inputs give NULL (NaN
   epsValue: NABIL's Q4 sample, 28.36 and 18.86 at a price near 535), so `eps_annualized` is epsValue as
   given; `pe` = close / eps (NULL when eps <= 0), `pb` = close / book value per share, `roe` = eps / book
   value per share;
-- sector context: ntx_assets.screener.sector (the TTM medians: ntx_assets.screener.peers);
+- the NRB ratios of financial institutions (`capital_adequacy_pct` ... `spread_pct`, `ratios_known_on`):
+  ntx_assets.screener.bank_ratios;
+- sector context: ntx_assets.screener.sector (the TTM and NRB-ratio medians and ranks:
+  ntx_assets.screener.peers);
   distributions: ntx_assets.screener.dividends (`last_right_ratio` = right % / 100, so a 1:1 right is
   1.0; `dividend_yield` = the latest cash dividend % x face value 100 / 100 / close).
 """
@@ -37,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -45,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from ntx_assets.prices.indicators import INDICATOR_COLUMNS
-from ntx_assets.screener import dividends, fundamentals, peers, sector, ttm
+from ntx_assets.screener import bank_ratios, dividends, fundamentals, peers, sector, ttm
 from ntx_assets.screener.prices import liquidity, price_features
 from ntx_assets.screener.universe import universe_grid
 from ntx_assets.warehouse.schema import SCREENER_COLUMNS
@@ -86,7 +89,9 @@ class ScreenerInputs:
     - actions: corporate_actions rows (security_id, fiscal_year, announced_on, bonus_pct, right_pct,
       cash_dividend_pct);
     - closures: book_closures rows (security_id, announced_on, book_close_date);
-    - shares: security_shares rows (security_id, fetched_on, listed_shares, promoter_shares, public_shares).
+    - shares: security_shares rows (security_id, fetched_on, listed_shares, promoter_shares, public_shares);
+    - report_ratios: report_ratios rows (security_id, document_id, report_type, fiscal_year, quarter,
+      known_on, status and the ratios; none: no bank ratios).
     """
 
     companies: pd.DataFrame
@@ -97,6 +102,7 @@ class ScreenerInputs:
     actions: pd.DataFrame
     closures: pd.DataFrame
     shares: pd.DataFrame
+    report_ratios: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def screener_frame(inputs: ScreenerInputs, dates: Sequence[Any], *, logo_base_url: str) -> pd.DataFrame:
@@ -135,6 +141,9 @@ def screener_frame(inputs: ScreenerInputs, dates: Sequence[Any], *, logo_base_ur
     trailing = ttm.ttm_columns(reports, known, frame["close"])
     for column in ttm.COLUMNS:
         frame[column] = trailing[column].to_numpy()
+    ratios = bank_ratios.bank_ratios(bank_ratios.dated_ratios(inputs.report_ratios), known, frame["sector"])
+    for column in bank_ratios.COLUMNS:
+        frame[column] = ratios[column].to_numpy()
 
     frame = _with_shares(frame, inputs.shares)
     actions = dividends.dated_actions(inputs.actions)
@@ -153,7 +162,7 @@ def screener_frame(inputs: ScreenerInputs, dates: Sequence[Any], *, logo_base_ur
     context = sector.sector_context(frame)
     for column in context.columns:
         frame[column] = context[column]
-    context = peers.within_sector(frame, ttm.SECTOR_MEDIANS, {})
+    context = peers.within_sector(frame, ttm.SECTOR_MEDIANS | bank_ratios.MEDIANS, bank_ratios.RANKS)
     for column in context.columns:
         frame[column] = context[column]
     out = frame.sort_values(["session_date", "symbol"], kind="stable").reset_index(drop=True)

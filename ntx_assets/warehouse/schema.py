@@ -154,6 +154,45 @@ artifacts = Table(
 )
 Index("ix_artifacts_security", artifacts.c.security_id)
 
+# The NRB ratios a report's document prints, as ntx_assets.filings.ratios.read_report_ratios reads them:
+# one row per document read (a report may have several). Each ratio is the bank's own column (not the
+# group's), this period's or year-to-date's figure (not the previous year's), in percent; NULL when not
+# read (`problems` names it and why, a JSON list of strings). status: read (every ratio), partial (some),
+# unreadable (none: `reason` says why: no text layer, no ratio table, too large, too slow...). known_on is
+# the document's submission date (filing_documents.submitted_date, else the report's known_on): the
+# screener takes a ratio as known from it. The period is the report's (filings): its Nepali fiscal year,
+# its quarter (NULL for an annual report).
+REPORT_RATIO_COLUMNS = (
+    "capital_fund_to_rwa_pct",
+    "npl_pct",
+    "provision_to_npl_pct",
+    "cost_of_funds_pct",
+    "cd_ratio_pct",  # a microfinance's "Credit to Deposit and Borrowing Ratio"
+    "base_rate_pct",
+    "spread_pct",
+)
+report_ratios = Table(
+    "report_ratios",
+    metadata,
+    Column("document_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("report_id", BigInteger),
+    Column("security_id", Integer, nullable=False),
+    Column("report_type", String(16)),  # annual | quarterly
+    Column("fiscal_year", String(16)),  # 2082-2083
+    Column("quarter", Integer),
+    Column("known_on", Date),
+    Column("format", String(32)),  # the layout the reader recognised; NULL when none
+    Column("period", Text),  # the period as the document prints it
+    *(Column(name, Float) for name in REPORT_RATIO_COLUMNS),
+    Column("status", String(16), nullable=False),  # read | partial | unreadable
+    Column("reason", Text),
+    Column("problems", Text),
+    Column("sha256", String(64)),  # of the artifact read (artifacts.sha256): a changed file is read again
+    Column("reader_version", String(32)),
+    Column("read_at", DateTime(timezone=True)),
+)
+Index("ix_report_ratios_security", report_ratios.c.security_id)
+
 
 indicators = Table(
     "indicators",
@@ -361,6 +400,24 @@ SCREENER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("years_with_dividend_5y", "int"),
     ("payout_ratio", "float"),
     ("next_book_close_date", "date"),
+    ("capital_adequacy_pct", "float"),
+    ("npl_pct", "float"),
+    ("provision_to_npl_pct", "float"),
+    ("cost_of_funds_pct", "float"),
+    ("cd_ratio_pct", "float"),
+    ("base_rate_pct", "float"),
+    ("spread_pct", "float"),
+    ("ratios_known_on", "date"),
+    ("capital_adequacy_pct_sector_median", "float"),
+    ("npl_pct_sector_median", "float"),
+    ("provision_to_npl_pct_sector_median", "float"),
+    ("cost_of_funds_pct_sector_median", "float"),
+    ("cd_ratio_pct_sector_median", "float"),
+    ("base_rate_pct_sector_median", "float"),
+    ("spread_pct_sector_median", "float"),
+    ("capital_adequacy_pct_rank_sector", "float"),
+    ("npl_pct_rank_sector", "float"),
+    ("provision_to_npl_pct_rank_sector", "float"),
 )
 SCREENER_KEY = ("session_date", "security_id")
 SCREENER_LATEST_VIEW = "screener_latest"

@@ -13,12 +13,14 @@ from sqlalchemy import Connection, and_, column, delete, func, select, table, un
 from ntx_assets.warehouse.queries import read_frame
 from ntx_assets.warehouse.schema import (
     ADJUSTED_PRICES_VIEW,
+    REPORT_RATIO_COLUMNS,
     book_closures,
     companies,
     corporate_actions,
     daily_prices,
     filings,
     indicators,
+    report_ratios,
     screener,
     security_shares,
 )
@@ -28,6 +30,7 @@ from ntx_assets.warehouse.upsert import UpsertCounts, upsert
 # 20-session return, plus the longest closure of the market (Dashain-Tihar, about ten days).
 LOOKBACK_DAYS = 60
 
+_RATIO_COLUMNS = ("security_id", "document_id", "report_type", "fiscal_year", "quarter", "known_on", "status")
 _PRICE_COLUMNS = (
     "security_id",
     "business_date",
@@ -131,6 +134,13 @@ def read_screener_inputs(conn: Connection, dates: Sequence[dt.date]) -> dict[str
             ).where(book_closures.c.announced_on <= end),
         ),
         "shares": read_frame(conn, select(security_shares).where(security_shares.c.fetched_on <= end)),
+        "report_ratios": read_frame(
+            conn,
+            select(
+                *(report_ratios.c[name] for name in _RATIO_COLUMNS),
+                *(report_ratios.c[n] for n in REPORT_RATIO_COLUMNS),
+            ).where(report_ratios.c.known_on <= end),
+        ),
     }
 
 

@@ -36,8 +36,10 @@ from ntx_assets.screener.exports import COMPANY_FIELDS
 from ntx_assets.screener.table import COLUMNS
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import (
+    REPORT_RATIO_COLUMNS,
     book_closures,
     companies,
+    report_ratios,
     security_shares,
 )
 from ntx_assets.warehouse.schema import (
@@ -103,6 +105,23 @@ REPORT_COLUMNS = (
     "roe_ttm",
     "profit_growth_ttm_yoy",
 )
+# The NRB ratios as the screener names them, and the report_ratios columns they come from.
+BANK_RATIOS = dict(
+    zip(
+        (
+            "capital_adequacy_pct",
+            "npl_pct",
+            "provision_to_npl_pct",
+            "cost_of_funds_pct",
+            "cd_ratio_pct",
+            "base_rate_pct",
+            "spread_pct",
+        ),
+        REPORT_RATIO_COLUMNS,
+        strict=True,
+    )
+)
+FINANCIAL = {"Commercial Banks", "Development Banks", "Finance", "Microfinance"}
 
 
 @dataclass
@@ -164,6 +183,7 @@ def world(
         assert world.materialize([daily_prices, indicators], tags=dates).success
         symbols = instance.get_dynamic_partitions("symbol")
         assert world.materialize([filings, corporate_actions], tags=_tags(symbols[0], symbols[-1])).success
+        seed_report_ratios(world.engine)
         assert world.materialize([price_adjustments]).success
         world.run = world.materialize([screener], tags=dates)  # every session of the window: one run
         assert world.run.success
@@ -172,6 +192,50 @@ def world(
     if request.param == "postgresql":
         with _pg_admin() as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def seed_report_ratios(engine: Engine) -> None:
+    """report_ratios rows as the reading asset would store them, for the stored reports of the financial
+    institutions (and a few others, whose ratios the screener must not show): most read, some partial, some
+    unreadable, some reports without any, some documents public days after the report, some periods with a
+    second, later document."""
+    rng = np.random.default_rng(40)
+    stored = frame(engine, filings_table).merge(
+        frame(engine, companies)[["security_id", "sector"]], on="security_id"
+    )
+    rows, document_id = [], 90_000_000
+    for report in stored.sort_values("report_id").itertuples(index=False):
+        if report.sector not in FINANCIAL and rng.random() > 0.05:
+            continue
+        for _ in range(1 if rng.random() > 0.1 else 2):
+            if rng.random() < 0.1:
+                continue  # no document read for it (yet)
+            document_id += 1
+            status = rng.choice(["read", "partial", "unreadable"], p=[0.75, 0.15, 0.1])
+            values = dict(zip(REPORT_RATIO_COLUMNS, np.round(rng.uniform(1, 30, 7), 2).tolist(), strict=True))
+            if status == "unreadable":
+                values = dict.fromkeys(REPORT_RATIO_COLUMNS)
+            elif status == "partial":
+                for name in rng.choice(REPORT_RATIO_COLUMNS, size=int(rng.integers(1, 4)), replace=False):
+                    values[str(name)] = None
+            rows.append(
+                {
+                    "document_id": document_id,
+                    "report_id": report.report_id,
+                    "security_id": report.security_id,
+                    "report_type": report.report_type,
+                    "fiscal_year": report.fiscal_year_nepali,
+                    "quarter": None if missing(report.quarter) else int(report.quarter),
+                    "known_on": (report.known_on or report.first_fetched_on)
+                    + dt.timedelta(days=int(rng.integers(0, 4))),
+                    "format": "standin",
+                    "status": str(status),
+                    "reason": "no text layer" if status == "unreadable" else None,
+                    **values,
+                }
+            )
+    with engine.begin() as conn:
+        conn.execute(insert(report_ratios), rows)
 
 
 def frame(engine: Engine, table: Any, *where: Any) -> pd.DataFrame:
@@ -278,6 +342,7 @@ class Reference:
         self.actions = frame(engine, actions_table)
         self.closures = frame(engine, book_closures)
         self.shares = frame(engine, security_shares)
+        self.ratios = frame(engine, report_ratios)
         self.factors = frame(engine, adjustments_table)
         self.sessions = sorted(set(self.prices["business_date"]))
         self.companies = frame(engine, companies, companies.c.included).set_index("security_id")
@@ -290,6 +355,7 @@ class Reference:
                 ("actions", self.actions),
                 ("closures", self.closures),
                 ("shares", self.shares),
+                ("ratios", self.ratios),
             )
         }
         self.rebasings: dict[int, list[tuple[dt.date, float]]] = {}
@@ -348,6 +414,7 @@ class Reference:
         )
         out.update(self._liquidity(own))
         out.update(self._fundamentals(security_id, last["close"]))
+        out.update(self._bank_ratios(security_id, company["sector"], out.pop("_period", None)))
         out.update(self._shares(security_id, last))
         out.update(self._distributions(security_id, last["close"], out.get("_reports")))
         out.pop("_reports", None)
@@ -395,7 +462,7 @@ class Reference:
         ]
         mine = mine[[k <= self.session for k in mine["known"]]]
         if mine.empty:
-            return dict.fromkeys(REPORT_COLUMNS) | {"_reports": mine}
+            return dict.fromkeys(REPORT_COLUMNS) | {"_reports": mine, "_period": None}
         mine["fy"] = [int(name[:4]) for name in mine["fiscal_year_nepali"]]
         mine["rank"] = [
             5 if kind == "annual" else q for kind, q in zip(mine["report_type"], mine["quarter"], strict=True)
@@ -425,6 +492,31 @@ class Reference:
             out[column] = best[field] / previous - 1 if previous is not None and previous > 0 else None
         out.update(self._trailing(mine, best, close))
         out["_reports"] = mine
+        out["_period"] = (int(best["fy"]), int(best["rank"]))
+        return out
+
+    def _bank_ratios(self, security_id: int, sector: Any, period: tuple[int, int] | None) -> dict[str, Any]:
+        """The ratios of the row's own report (an annual report's, else its fourth quarter's), from the
+        latest document public by the session from which something was read; none outside FINANCIAL."""
+        out: dict[str, Any] = dict.fromkeys([*BANK_RATIOS, "ratios_known_on"])
+        if period is None or sector not in FINANCIAL:
+            return out
+        fy, rank = period
+        best: tuple | None = None
+        for row in self._of("ratios", security_id).itertuples(index=False):
+            row_rank = 5 if row.report_type == "annual" else row.quarter
+            if int(row.fiscal_year[:4]) != fy or row.status not in ("read", "partial"):
+                continue
+            if row.known_on > self.session or not (row_rank == rank or (rank == 5 and row_rank == 4)):
+                continue
+            key = (row_rank == rank, row.known_on, row.document_id)
+            if best is None or key > best[0]:
+                best = (key, row)
+        if best is None:
+            return out
+        row = best[1]._asdict()
+        out.update({column: row[field] for column, field in BANK_RATIOS.items()})
+        out["ratios_known_on"] = row["known_on"]
         return out
 
     @staticmethod
@@ -539,16 +631,18 @@ class Reference:
 def sector_reference(rows: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """Medians and average-rank percentiles within each sector, by hand."""
     out: dict[int, dict[str, Any]] = {i: {} for i in rows}
-    medians = ("pe", "pb", "roe", "pe_ttm", "roe_ttm")
-    for column in ("pe", "pb", "roe", "return_20d", "turnover", "pe_ttm", "roe_ttm"):
+    medians = ("pe", "pb", "roe", "pe_ttm", "roe_ttm", *BANK_RATIOS)
+    ranked = ("pe", "pb", "roe", "return_20d", "turnover", "capital_adequacy_pct", "npl_pct")
+    ranked += ("provision_to_npl_pct",)
+    for column in dict.fromkeys((*ranked, *medians)):
         for sector in {row["sector"] for row in rows.values()}:
             members = [(i, rows[i].get(column)) for i in rows if rows[i]["sector"] == sector]
             values = sorted(v for _, v in members if not missing(v))
             for i, value in members:
                 if column in medians:
                     out[i][f"{column}_sector_median"] = statistics.median(values) if values else None
-                if column in ("pe_ttm", "roe_ttm"):
-                    continue  # medians only: the P/E and ROE ranks are of `pe` and `roe`
+                if column not in ranked:
+                    continue  # a median only: the P/E and ROE ranks are of `pe` and `roe`
                 if missing(value):
                     out[i][f"{column}_rank_sector"] = None
                     continue
@@ -670,6 +764,42 @@ def test_a_report_published_after_t_leaves_ts_row_unchanged(world: World, copy: 
     rematerialize(world, url, t, later)
     unchanged(world, engine, t)
     assert rows_of(engine, later).loc[symbol, "eps_annualized"] == 123.45 != newest["eps_annualized"]
+
+
+def test_a_ratio_document_published_after_t_leaves_ts_row_unchanged(
+    world: World, copy: tuple[str, Engine]
+) -> None:
+    """A bank's document of t's report period, public the day after t: t's row keeps what it had; from
+    that day the new document's ratios replace the period's earlier ones."""
+    url, engine = copy
+    t, _later, security_id, symbol = pick(world)
+    row = rows_of(world.engine, t).loc[symbol]
+    assert row["sector"] == "Commercial Banks"
+    day_after = next(day for day in world.sessions() if day > t)
+    assert (
+        rows_of(world.engine, day_after).loc[symbol, ["fiscal_year", "quarter"]]
+        == row[["fiscal_year", "quarter"]]
+    ).all()
+    reports = frame(world.engine, filings_table, filings_table.c.security_id == security_id)
+    nepali = reports.loc[reports["fiscal_year"] == row["fiscal_year"], "fiscal_year_nepali"].iloc[0]
+    with engine.begin() as conn:
+        conn.execute(
+            insert(report_ratios).values(
+                document_id=99_000_010,
+                security_id=security_id,
+                report_type=row["report_type"],
+                fiscal_year=nepali,
+                quarter=None if missing(row["quarter"]) else int(row["quarter"]),
+                known_on=t + dt.timedelta(days=1),
+                status="partial",
+                capital_fund_to_rwa_pct=42.5,
+            )
+        )
+    rematerialize(world, url, t, day_after)
+    unchanged(world, engine, t)
+    after = rows_of(engine, day_after).loc[symbol]
+    assert after["capital_adequacy_pct"] == 42.5 and missing(after["npl_pct"])
+    assert after["ratios_known_on"] == t + dt.timedelta(days=1)
 
 
 def test_a_rebasing_after_t_leaves_ts_row_unchanged(world: World, copy: tuple[str, Engine]) -> None:
