@@ -1,8 +1,8 @@
-"""The backtest on a small warehouse built here (SQLite, the real schema by migration): every period's
-return against an independent computation from `adjusted_prices` by raw SQL, picks from the start
-session's stored rows only, a bonus inside a period is no loss, cash dividends counted with --returns total
-and not with price, a company that stops trading carried, the rolling test, the price band's friction, the
-index benchmark, and the command's JSON shape, table, picture and errors."""
+"""The backtest on a small warehouse built here (SQLite and PostgreSQL, the real schema by migration):
+every period's return against an independent computation from `adjusted_prices` by raw SQL, picks from
+the start session's stored rows only, a bonus inside a period is no loss, cash dividends counted with
+--returns total and not with price, a company that stops trading carried, the rolling test, the price
+band's friction, the index benchmark, and the command's JSON shape, table, picture and errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import json
 import math
-import shutil
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -143,18 +142,11 @@ def build(url: str) -> Warehouse:
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
-    built = build(f"sqlite:///{tmp_path / 'warehouse.db'}")
+def warehouse(database_url: str) -> Iterator[Warehouse]:
+    """A fresh warehouse per test, on SQLite and on PostgreSQL: a test that changes it changes its own."""
+    built = build(database_url)
     yield built
     built.engine.dispose()
-
-
-def copy_of(source: Warehouse, folder: Path) -> Warehouse:
-    target = folder / "copy.db"
-    source.engine.dispose()  # the last connection closed checkpoints SQLite's write-ahead log into the file
-    shutil.copy(source.url.removeprefix("sqlite:///"), target)
-    url = f"sqlite:///{target}"
-    return Warehouse(url, create_warehouse_engine(url))
 
 
 SCREEN = BacktestSpec(where="pe < 15", sort="pe", limit=3, every=5, hold=5)
@@ -299,13 +291,12 @@ def test_the_rolling_test_reports_every_overlapping_period(warehouse: Warehouse)
 # --- no look-ahead --------------------------------------------------------------------------------------
 
 
-def test_the_picks_of_t_come_from_ts_stored_rows_only(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_the_picks_of_t_come_from_ts_stored_rows_only(warehouse: Warehouse) -> None:
     """After t: prices, screener rows, a report and an announcement all change; no pick of a period
     starting on or before t changes, and a later period's picks do (the change is seen where it may be)."""
     before = run_backtest(warehouse.engine, SCREEN)
     t = SESSIONS[10]
-    changed = copy_of(warehouse, tmp_path)
-    with changed.engine.begin() as conn:
+    with warehouse.engine.begin() as conn:
         conn.execute(
             update(daily_prices)
             .where(daily_prices.c.business_date > t)
@@ -337,8 +328,7 @@ def test_the_picks_of_t_come_from_ts_stored_rows_only(warehouse: Warehouse, tmp_
                 cash_dividend_pct=50.0,
             )
         )
-    after = run_backtest(changed.engine, SCREEN)
-    changed.engine.dispose()
+    after = run_backtest(warehouse.engine, SCREEN)
     for old, new in zip(before.periods, after.periods, strict=True):
         if old.start <= t:
             assert new.picks == old.picks, old.start
@@ -346,26 +336,24 @@ def test_the_picks_of_t_come_from_ts_stored_rows_only(warehouse: Warehouse, tmp_
             assert new.picks == ["EEE"] != old.picks, old.start
 
 
-def test_the_return_of_a_period_starts_at_ts_close(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_the_return_of_a_period_starts_at_ts_close(warehouse: Warehouse) -> None:
     """A price before t leaves the period from t unchanged; t's own close is the purchase price."""
     spec = BacktestSpec(where="symbol == 'EEE'", every=30, hold=5, start=SESSIONS[10])
     base = run_backtest(warehouse.engine, spec).periods[0].return_
-    changed = copy_of(warehouse, tmp_path)
-    with changed.engine.begin() as conn:
+    with warehouse.engine.begin() as conn:
         conn.execute(
             update(daily_prices)
             .where(daily_prices.c.business_date < SESSIONS[10], daily_prices.c.security_id == 105)
             .values(close=1.0)
         )
-    assert run_backtest(changed.engine, spec).periods[0].return_ == pytest.approx(base)
-    with changed.engine.begin() as conn:
+    assert run_backtest(warehouse.engine, spec).periods[0].return_ == pytest.approx(base)
+    with warehouse.engine.begin() as conn:
         conn.execute(
             update(daily_prices)
             .where(daily_prices.c.business_date == SESSIONS[10], daily_prices.c.security_id == 105)
             .values(close=140.0)
         )
-    assert run_backtest(changed.engine, spec).periods[0].return_ == pytest.approx((300 - 30) / 140 - 1)
-    changed.engine.dispose()
+    assert run_backtest(warehouse.engine, spec).periods[0].return_ == pytest.approx((300 - 30) / 140 - 1)
 
 
 # --- costs and friction -----------------------------------------------------------------------------------
