@@ -30,6 +30,7 @@ EVERY_ASSET = {
     "artifacts",
     "corporate_actions",
     "price_adjustments",
+    "price_archive",
     "screener",
 }
 
@@ -50,6 +51,8 @@ def test_definitions_load_with_every_asset_check_sensor_schedule_and_job() -> No
         ("artifacts", "every_document_has_artifact_or_failure"),
         ("artifacts", "stored_artifacts_match_sha256"),
         ("price_adjustments", "rebasings_explained"),
+        ("price_archive", "price_archive_agrees_with_nepse"),
+        ("price_archive", "price_archive_every_file_read"),
         ("screener", "screener_one_row_per_included_company"),
         ("screener", "screener_ratios_finite"),
         ("screener", "screener_rows_current"),
@@ -59,6 +62,7 @@ def test_definitions_load_with_every_asset_check_sensor_schedule_and_job() -> No
         "automation_sensor",
         "later_indicators_sensor",
         "new_documents_sensor",
+        "rebasing_sensor",
     }
     assert {schedule.name for schedule in loaded.schedules or ()} == {
         "daily_prices_freshness_schedule",
@@ -70,6 +74,7 @@ def test_definitions_load_with_every_asset_check_sensor_schedule_and_job() -> No
         "filings_refresh_job",
         "artifacts_job",
         "daily_prices_freshness_job",
+        "price_adjustments_job",
     }
 
 

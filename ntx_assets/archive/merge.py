@@ -3,9 +3,8 @@ NEPSE's own rows.
 
 An archive row becomes a daily_prices row with `source` = the archive's name, for a session NEPSE has no
 row of (NEPSE's row wins: it is never overwritten, and `daily_prices` overwrites an archive row when NEPSE
-serves that session). Its `previous_close` carries NEPSE's adjusted base only where `per_change` shows a
-re-basing (the implied base differs from the previous stored close by more than per_change's rounding
-allows); elsewhere it is the previous close, and before 2018-02-18 (no base in the data) it is NULL.
+serves that session). Its `previous_close` is the rules' (`CleanRow.previous_close`): NEPSE's adjusted base
+only where `per_change` shows a re-basing.
 """
 
 from __future__ import annotations
@@ -17,31 +16,14 @@ from typing import Any
 
 import pandas as pd
 
-from ntx_assets.archive.rules import CleanFile, CleanRow
+from ntx_assets.archive.rules import CleanFile
 from ntx_assets.prices.rebasings import find_rebasings
 
 TICK = 0.1
-# per_change has two decimals: the base it implies is known to within half of 0.01%, plus the close's tick.
-_PER_CHANGE_ROUNDING = 0.005
-
-
-def archive_previous_closes(rows: Sequence[CleanRow]) -> list[float | None]:
-    """Each row's previous_close as the warehouse stores it (see the module's docstring)."""
-    out: list[float | None] = []
-    for position, row in enumerate(rows):
-        if position == 0 or row.exchange_base is None or row.per_change is None:
-            out.append(None)
-            continue
-        previous = rows[position - 1].close
-        low = row.close / (1 + (row.per_change + _PER_CHANGE_ROUNDING) / 100) - TICK
-        high = row.close / (1 + (row.per_change - _PER_CHANGE_ROUNDING) / 100) + TICK
-        out.append(previous if low <= previous <= high else round(row.exchange_base, 2))
-    return out
 
 
 def archive_price_rows(clean: CleanFile, security_id: int, source: str) -> list[dict[str, Any]]:
     """The daily_prices rows of one company's cleaned file."""
-    previous = archive_previous_closes(clean.rows)
     return [
         {
             "security_id": security_id,
@@ -51,12 +33,12 @@ def archive_price_rows(clean: CleanFile, security_id: int, source: str) -> list[
             "high": row.high,
             "low": row.low,
             "close": row.close,
-            "previous_close": previous_close,
+            "previous_close": row.previous_close,
             "volume": row.volume,
             "turnover": row.turnover,
             "source": source,
         }
-        for row, previous_close in zip(clean.rows, previous, strict=True)
+        for row in clean.rows
     ]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ntx_assets.archive.company_csv import ArchiveRow, SetAside
 from ntx_assets.prices.daily_rows import price_problems
@@ -36,6 +36,7 @@ OPEN_IS_PREVIOUS_CLOSE = "open_is_previous_close"
 OPEN_OUTSIDE_RANGE = "open_outside_range"
 UNSORTED = "unsorted_file"
 NO_TRADE = "no_trade"
+BASE_ABOVE_PREVIOUS_CLOSE = "base_above_previous_close"
 
 # Of these, the row is not stored (set aside whole); the others keep the row and drop one value.
 ROW_REASONS = (
@@ -63,6 +64,9 @@ class CleanRow:
     volume: int
     turnover: float
     exchange_base: float | None
+    # What daily_prices stores as previous_close: NEPSE's base where per_change shows a re-basing, the
+    # previous archived close where it does not, None where the data carries no base (before 2018-02-18).
+    previous_close: float | None = None
 
 
 @dataclass
@@ -100,7 +104,35 @@ def clean(symbol: str, rows: list[ArchiveRow], unreadable: list[SetAside]) -> Cl
             stored = _checked(symbol, chosen, result)
             if stored is not None:
                 result.rows.append(stored)
+    result.rows = _with_previous_closes(result)
     return result
+
+
+# per_change has two decimals: the base it implies is known to within half of 0.01%, plus the close's tick.
+_PER_CHANGE_ROUNDING = 0.005
+TICK = 0.1
+
+
+def _with_previous_closes(result: CleanFile) -> list[CleanRow]:
+    """Each row's previous_close. A base above the previous archived close is no re-basing NEPSE makes
+    (bonus, right and cash dividend all lower it): the previous session is then missing from the file or
+    wrong, so the row keeps the previous close as its base and the rule counts it."""
+    out: list[CleanRow] = []
+    for position, row in enumerate(result.rows):
+        previous_close = None
+        if position and row.exchange_base is not None and row.per_change is not None:
+            previous = result.rows[position - 1].close
+            low = row.close / (1 + (row.per_change + _PER_CHANGE_ROUNDING) / 100) - TICK
+            high = row.close / (1 + (row.per_change - _PER_CHANGE_ROUNDING) / 100) + TICK
+            if low <= previous <= high:
+                previous_close = previous
+            elif row.exchange_base > previous:
+                result.counts[BASE_ABOVE_PREVIOUS_CLOSE] += 1
+                previous_close = previous
+            else:
+                previous_close = round(row.exchange_base, 2)
+        out.append(replace(row, previous_close=previous_close))
+    return out
 
 
 def _one_per_date(symbol: str, copies: list[ArchiveRow], result: CleanFile) -> ArchiveRow | None:

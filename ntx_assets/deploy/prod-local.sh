@@ -14,7 +14,7 @@
 #   DAGSTER_PG_HOST [127.0.0.1] DAGSTER_PG_PORT [5432] DAGSTER_PG_USER [postgres] DAGSTER_PG_PASSWORD []
 #   DAGSTER_PG_DB [ntx_dagster]              created if missing
 #   NTX_DATABASE_URL [postgresql+psycopg://<DAGSTER_PG_USER>@<host>:<port>/ntx_warehouse, created if missing]
-#   every other NTX_* setting (README "Configure"), e.g. NTX_NEPSE_BASE_URL=http://127.0.0.1:8765 for the
+#   every other NTX_* setting (docs/operations.md, "Configure"), e.g. NTX_NEPSE_BASE_URL=http://127.0.0.1:8765 for the
 #   stand-in (`make standin` in another terminal); unset, the code location talks to the live NEPSE.
 set -euo pipefail
 # Job control: every background process below leads its own process group, with SIGINT and SIGTERM at

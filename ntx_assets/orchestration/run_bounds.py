@@ -1,10 +1,10 @@
 """How long a run that calls NEPSE may take before Dagster's run monitoring fails it (pure).
 
-The default run launcher cannot tell that a run's host died (README, "A killed run"): a run whose code
-server and worker were lost stays STARTED, holding the `nepse_api` pool (limit 1), until its maximum
-runtime. So every step that takes the pool sets its run's `dagster/max_runtime` from its own plan when it
-starts (and again when its plan grows): the time the run has already taken, plus its planned NEPSE calls
-at the configured rate times MARGIN, plus `run_start_seconds` (NTX_RUN_START_SECONDS) for what is not a
+The default run launcher cannot tell that a run's host died (docs/operations.md, "A killed run"): a run
+whose code server and worker were lost stays STARTED, holding the `nepse_api` pool (limit 1), until its
+maximum runtime. So every step that takes the pool sets its run's `dagster/max_runtime` from its own plan
+when it starts (and again when its plan grows): the time the run has already taken, plus its planned NEPSE
+calls at the configured rate times MARGIN, plus `run_start_seconds` (NTX_RUN_START_SECONDS) for what is not a
 call: the rest of the run's steps, its checks, process start. A daily run at 2 requests/s (about six
 calls) is bounded at about 2 minutes 20 seconds; a year of prices (about 232 calls) at about 8 minutes.
 """

@@ -222,16 +222,19 @@ class PricePlan:
         found = Counter(plan.kind for plan in self.dates)
         return {kind: found[kind] for kind in KINDS}
 
-    def too_old_error(self) -> HistoryTooOldError | None:
-        """The error naming the dates older than the API keeps and the fix, or None when there are none."""
-        if not self.too_old:
+    def too_old_error(self, dates: Sequence[dt.date] | None = None) -> HistoryTooOldError | None:
+        """The error naming the dates older than the API keeps (all of them, or `dates`) and the fix, or
+        None when there are none."""
+        too_old = self.too_old if dates is None else tuple(sorted(dates))
+        if not too_old:
             return None
-        first, last = self.too_old[0], self.too_old[-1]
-        more = f" (and {len(self.too_old) - 1} more, up to {last})" if len(self.too_old) > 1 else ""
+        first, last = too_old[0], too_old[-1]
+        more = f" (and {len(too_old) - 1} more, up to {last})" if len(too_old) > 1 else ""
         return HistoryTooOldError(
             f"{first}{more} is older than the NEPSE API keeps (about {self.history_days} days before "
-            f"{self.today}); the earliest date that can be loaded is {self.earliest_loadable}; set "
-            "NTX_HISTORY_START to a later date or drop these partitions"
+            f"{self.today}); the earliest date that can be loaded is {self.earliest_loadable}; import a "
+            "price archive for them (NTX_PRICE_ARCHIVE, then materialize price_archive), set "
+            "NTX_HISTORY_START to a later date, or drop these partitions"
         )
 
 

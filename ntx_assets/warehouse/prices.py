@@ -9,8 +9,15 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import ColumnElement, Connection, RowMapping, delete, func, select, tuple_
 
+from ntx_assets.prices.adjustments import detect_adjustments
 from ntx_assets.warehouse.queries import read_frame
-from ntx_assets.warehouse.schema import book_closures, corporate_actions, daily_prices, indicators
+from ntx_assets.warehouse.schema import (
+    archive_files,
+    book_closures,
+    corporate_actions,
+    daily_prices,
+    indicators,
+)
 from ntx_assets.warehouse.schema import price_adjustments as adjustments
 from ntx_assets.warehouse.upsert import UpsertCounts, upsert
 
@@ -54,6 +61,30 @@ def rows_on(conn: Connection, day: dt.date) -> int:
     )
 
 
+def archived_sessions(conn: Connection, dates: Sequence[dt.date]) -> dict[dt.date, int]:
+    """Of `dates`, those a price archive covers (between the first and last date of an imported file) ->
+    how many rows are stored for each (0: the archive covers it and no company traded)."""
+    if not dates:
+        return {}
+    f = archive_files.c
+    first, last = conn.execute(select(func.min(f.first_date), func.max(f.last_date))).one()
+    if first is None:
+        return {}
+    covered = [d for d in dates if first <= d <= last]
+    counts = (
+        dict(
+            conn.execute(
+                select(_P.business_date, func.count())
+                .where(_P.business_date.in_(covered))
+                .group_by(_P.business_date)
+            ).all()
+        )
+        if covered
+        else {}
+    )
+    return {d: int(counts.get(d, 0)) for d in covered}
+
+
 def latest_session_loaded(conn: Connection) -> dt.date | None:
     return conn.execute(select(func.max(_P.business_date))).scalar_one()
 
@@ -71,6 +102,29 @@ def prices_without_indicators(conn: Connection, dates: Sequence[dt.date], limit:
         .limit(limit)
     )
     return [f"{symbol} {day}" for symbol, day in conn.execute(query)]
+
+
+def rebasings_on(conn: Connection, dates: Sequence[dt.date]) -> int:
+    """How many re-basings (ntx_assets.prices.adjustments.detect_adjustments) the rows of `dates` show
+    against each company's stored row before them."""
+    if not dates:
+        return 0
+    first = min(dates)
+    before = (
+        select(_P.security_id, func.max(_P.business_date).label("day"))
+        .where(_P.business_date < first)
+        .group_by(_P.security_id)
+        .subquery()
+    )
+    previous = select(_P.security_id, _P.business_date, _P.close, _P.previous_close).join(
+        before, (before.c.security_id == _P.security_id) & (before.c.day == _P.business_date)
+    )
+    rows = select(_P.security_id, _P.business_date, _P.close, _P.previous_close).where(
+        _P.business_date.between(first, max(dates))
+    )
+    frame = pd.concat([read_frame(conn, previous), read_frame(conn, rows)], ignore_index=True)
+    found = detect_adjustments(frame) if len(frame) else frame
+    return int(found["ex_date"].isin(set(dates)).sum()) if len(found) else 0
 
 
 def rebasing_inputs(conn: Connection) -> dict[str, pd.DataFrame]:

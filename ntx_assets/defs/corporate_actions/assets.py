@@ -15,6 +15,7 @@
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import dagster as dg
@@ -126,8 +127,13 @@ def corporate_actions(
     return dg.MaterializeResult(metadata=metadata)
 
 
-# Re-derive when prices land or announcements change; not while either is still running.
-PRICE_ADJUSTMENTS_AUTOMATION = when_upstream_updates("prices or announcements updated")
+# Re-derive when announcements change or an archive was imported; a new session's prices only when they
+# hold a re-basing (rebasing_sensor reads that from the daily_prices materialization), since a session
+# without one changes nothing here. Not while an input is still running.
+PRICE_ADJUSTMENTS_AUTOMATION = when_upstream_updates(
+    "announcements or the archive updated (new prices: rebasing_sensor)",
+    ignore=dg.AssetSelection.assets(daily_prices),
+)
 
 
 @dg.asset(
@@ -161,6 +167,10 @@ def price_adjustments(warehouse: WarehouseResource) -> Iterator[dg.MaterializeRe
         metadata={
             "rebasings": len(rows),
             "by_explanation": dg.MetadataValue.json({str(k): int(v) for k, v in by_kind.items()}),
+            "by_factor_source": dg.MetadataValue.json(
+                {str(k): int(v) for k, v in Counter(r["factor_source"] for r in rows).items()}
+            ),
+            "factor_unknown": sum(r["factor"] is None for r in rows),
             **counts.as_metadata(),
             "removed": removed,
             "seconds": round(time.monotonic() - started, 2),
@@ -174,7 +184,7 @@ def price_adjustments(warehouse: WarehouseResource) -> Iterator[dg.MaterializeRe
             "rebasings": len(rows),
             "unexplained": len(unexplained),
             "unexplained_examples": dg.MetadataValue.json(
-                [f"{r['symbol']} {r['ex_date']} factor {r['factor']:.6f}" for r in unexplained[:50]]
+                [f"{r['symbol']} {r['ex_date']} {_factor(r['factor'])}" for r in unexplained[:50]]
             ),
         },
         description=(
@@ -183,6 +193,14 @@ def price_adjustments(warehouse: WarehouseResource) -> Iterator[dg.MaterializeRe
             else "A re-basing no announced bonus, right or cash dividend explains: a data error at NEPSE, "
             "an action the endpoints do not list, or one announced more than 400 days earlier."
         ),
+    )
+
+
+def _factor(factor: float | None) -> str:
+    return (
+        "factor unknown (a move beyond the band nothing explains)"
+        if factor is None
+        else f"factor {factor:.6f}"
     )
 
 

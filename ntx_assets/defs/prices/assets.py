@@ -25,14 +25,22 @@ from ntx_assets.orchestration.partial_success import fail_the_rest, materialized
 from ntx_assets.orchestration.step_metrics import NepseStep
 from ntx_assets.prices.daily_rows import BadPriceData, CloseNotPublished, price_problems, price_rows
 from ntx_assets.prices.indicators import indicator_rows
-from ntx_assets.prices.sessions import EARLIER_DATE, HolidayLists, close_rule, plan_price_fetches
+from ntx_assets.prices.sessions import (
+    EARLIER_DATE,
+    HolidayLists,
+    close_rule,
+    earliest_loadable,
+    plan_price_fetches,
+)
 from ntx_assets.resources import NepseResource, WarehouseResource
 from ntx_assets.warehouse import UpsertCounts, upsert
 from ntx_assets.warehouse.prices import (
     announcements,
+    archived_sessions,
     histories_through,
     price_row_count,
     prices_without_indicators,
+    rebasings_on,
     stored_prices,
 )
 from ntx_assets.warehouse.queries import included_companies
@@ -40,6 +48,7 @@ from ntx_assets.warehouse.schema import daily_prices as daily_prices_table
 from ntx_assets.warehouse.schema import indicators as indicators_table
 
 PRICES_ARE_CONSISTENT = "daily_prices_are_consistent"
+REBASINGS_METADATA = "rebasings"
 
 
 @dg.asset(
@@ -70,11 +79,13 @@ def daily_prices(
     context: dg.AssetExecutionContext, nepse: NepseResource, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     dates = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
-    years = sorted({d.year for d in dates})
-    # Until the holiday lists are read, every date may be a session.
-    step = NepseStep(context, nepse, planned_calls=len(years) + len(dates))
-    client = step.client
     now = nepal_now()
+    # Dates older than NEPSE keeps need no holiday list (and NEPSE may not serve old years).
+    loadable = earliest_loadable(now.date(), nepse.history_days)
+    years = sorted({d.year for d in dates if d >= loadable})
+    # Until the holiday lists are read, every date may be a session.
+    step = NepseStep(context, nepse, planned_calls=len(years) + sum(d >= loadable for d in dates))
+    client = step.client
 
     holidays = HolidayLists(client.holidays).dates(*years)
     plan = plan_price_fetches(dates, holidays, today=now.date(), history_days=nepse.history_days)
@@ -87,8 +98,16 @@ def daily_prices(
     closed: list[dt.date] = []
     # Dates NEPSE no longer serves fail on their own, like a bad session: as the calendar moves on, the
     # oldest partitions leave NEPSE's window, and a backfill of every partition must still load the rest.
-    too_old = plan.too_old_error()
-    failures: dict[dt.date, Exception] = dict.fromkeys(plan.too_old, too_old) if too_old else {}
+    # Dates NEPSE no longer serves are loaded when a price archive's rows for them landed
+    # (price_archive), and are no session when the archive covers them and nobody traded (a market-wide
+    # closure); the others fail on their own below.
+    with warehouse.engine.connect() as conn:
+        archived = archived_sessions(conn, plan.too_old)
+    from_archive = [d for d in plan.too_old if archived.get(d, 0) > 0]
+    no_archive_session = [d for d in plan.too_old if archived.get(d) == 0]
+    unloaded = [d for d in plan.too_old if d not in archived]
+    too_old = plan.too_old_error(unloaded)
+    failures: dict[dt.date, Exception] = dict.fromkeys(unloaded, too_old) if too_old else {}
     unpublished: dict[dt.date, CloseNotPublished] = {}
     close_rules: dict[str, str] = {}
     flag_grace = dt.timedelta(minutes=nepse.close_flag_grace_minutes)
@@ -120,14 +139,18 @@ def daily_prices(
         if rule != EARLIER_DATE:
             close_rules[day.isoformat()] = rule
 
+    with warehouse.engine.connect() as conn:
+        rebasings = rebasings_on(conn, loaded) if totals.changed else 0
     metadata = {
         "dates": len(dates),
         "sessions_loaded": len(loaded),
+        "sessions_from_archive": len(from_archive),
         "no_session": dg.MetadataValue.json(
             {
                 "weekend": len(plan.of_kind("weekend")),
                 "holiday": len(plan.of_kind("holiday")),
                 "closed": len(closed),
+                "not_in_archive": len(no_archive_session),
             }
         ),
         "not_closed_yet": dg.MetadataValue.json([d.isoformat() for d in [*pending, *unpublished]]),
@@ -136,6 +159,8 @@ def daily_prices(
             {k: v for k, v in close_rules.items() if k not in map(str, unpublished)}
         ),
         **totals.as_metadata(),
+        # Read by rebasing_sensor: price_adjustments re-derives only after prices that hold a re-basing.
+        REBASINGS_METADATA: rebasings,
         "planned_calls": plan.planned_calls,
         **step.metadata(),
     }

@@ -8,6 +8,8 @@ import sys
 import time
 from collections.abc import Sequence
 
+from ntx_assets_tests.tools.demo.environment import HISTORY_START
+
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -43,6 +45,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="NTX_REQUESTS_PER_SECOND against the stand-in, unless set (default 50; the product's is 2)",
     )
     parser.add_argument("--verbose", action="store_true", help="show Dagster's INFO logs of every run")
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help=(
+            "also import the shipped sample of a public price archive (20 real companies, their prices "
+            f"since 2005) and backfill indicators and the screener from {HISTORY_START} (NTX_HISTORY_START)"
+        ),
+    )
     parser.add_argument(
         "--today",
         type=dt.date.fromisoformat,
@@ -86,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         requests_per_second=args.rps,
         verbose=args.verbose,
         today=args.today,
+        history=args.history,
     )
     try:
         report = run_demo(options, started=started)

@@ -46,6 +46,17 @@ def standin_defaults(base_url: str, requests_per_second: float) -> dict[str, str
     }
 
 
+# The sample of a public price archive shipped as test data (ntx_assets_tests/data/price-archive), and the
+# first daily partition of the demo's --history: fifteen years and more of real sessions before NEPSE's year.
+ARCHIVE_SAMPLE = Path(__file__).parents[2] / "data" / "price-archive"
+HISTORY_START = "2011-01-02"
+
+
+def history_defaults() -> dict[str, str]:
+    """What --history sets, unless the user set it: the shipped archive sample and the partitions' start."""
+    return {"NTX_PRICE_ARCHIVE": str(ARCHIVE_SAMPLE), "NTX_HISTORY_START": HISTORY_START}
+
+
 def apply_defaults(environ: MutableMapping[str, str], defaults: Mapping[str, str]) -> dict[str, str]:
     """Set each variable the user has not set; return what was set."""
     applied = {name: value for name, value in defaults.items() if not environ.get(name)}

@@ -71,6 +71,8 @@ def run_demo(
             environment.apply_defaults(
                 os.environ, environment.standin_defaults(server.base_url, options.requests_per_second)
             )
+        if options.history:
+            environment.apply_defaults(os.environ, environment.history_defaults())
         settings = load_settings()
         from ntx_assets.definitions import defs as load_definitions  # reads the NTX_* set above
 
@@ -102,6 +104,7 @@ def run_demo(
             demo.prices()
             demo.filings()
             demo.derived()
+            demo.history()
             demo.screens()
         except KeyboardInterrupt:
             interrupted = True

@@ -18,3 +18,5 @@ class Options:
     # The demo's today: its stand-in's year ends on it and it loads the sessions closed by its end. None:
     # the product's clock (today in Nepal; the pinned day in tests).
     today: dt.date | None = None
+    # Also import the shipped archive sample (20 real companies, 2005-2026) and screen its years.
+    history: bool = False

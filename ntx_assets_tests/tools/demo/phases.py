@@ -38,6 +38,7 @@ FILINGS_ASSET = "filings"
 ARTIFACTS_ASSET = "artifacts"
 CORPORATE_ACTIONS_ASSET = "corporate_actions"
 UNIVERSE_ASSET = "company_universe"
+HISTORY_ASSETS = frozenset({"indicators", "screener"})
 
 
 @dataclass
@@ -75,7 +76,8 @@ class Phases:
         self.accounting = Accounting()
         self.steps = (
             1 + bool(graph.by_date) + bool(graph.by_symbol) + bool(graph.derived) + bool(graph.screens)
-        )
+            + bool(options.history and graph.optional)
+        )  # fmt: skip
         self.window: plan.SessionWindow | None = None  # the prices' sessions, which the screens cover too
         if graph.skipped:
             names = ", ".join(k.to_user_string() for k in graph.skipped)
@@ -287,6 +289,28 @@ class Phases:
         with self.progress.step(number, self.steps, names, runs=1, planned_calls=0) as step:
             outcome = self._run("derived", self.graph.derived)
             step.run_done("" if outcome.success else f"FAILED {outcome.label}")
+
+    # --- --history: the archive's years (its import, then indicators and screens before the window) ------
+    def history(self) -> None:
+        partitions = self.graph.date_partitions
+        if not (self.options.history and self.graph.optional) or partitions is None:
+            return
+        number = self.steps - bool(self.graph.screens)
+        names = "+".join(k.to_user_string() for k in self.graph.optional)
+        with self.progress.step(number, self.steps, "history", runs=2, planned_calls=0) as step:
+            step.note = f"{names} from {self.settings.price_archive}"
+            imported = self._run("history", (*self.graph.optional, *self.graph.derived))
+            first = self.settings.history_start
+            last = (self.window.first if self.window else nepal_now().date()) - dt.timedelta(days=1)
+            keys = [k for k in partitions.get_partition_keys() if first.isoformat() <= k <= last.isoformat()]
+            # Indicators and the screener: not prices (they came from the archive), nor saved screens.
+            by_date = [
+                k for k in (*self.graph.by_date, *self.graph.screens) if k.to_user_string() in HISTORY_ASSETS
+            ]
+            derived = (
+                self._run("history", by_date, (keys[0], keys[-1])) if imported.success and keys else None
+            )
+            step.run_done("" if derived and derived.success else f"FAILED {(derived or imported).label}")
 
     # --- phase 5: every session's screen over the prices' dates (date-partitioned, after filings) ------
     def screens(self) -> None:

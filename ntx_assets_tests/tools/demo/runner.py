@@ -16,6 +16,9 @@ PHASE_TAG = "ntx/demo_phase"
 DEFAULT_GROUP_SIZE = 25
 
 
+OPTIONAL_ASSETS = frozenset({"price_archive"})
+
+
 @dataclass(frozen=True)
 class Graph:
     """The definitions' assets sorted by how the demo runs them: unpartitioned, by date, by symbol,
@@ -31,6 +34,8 @@ class Graph:
     symbol_partitions: dg.DynamicPartitionsDefinition | None
     symbol_group_size: int
     skipped: tuple[dg.AssetKey, ...]  # partitioned some other way: not run by the demo
+    # Off unless configured (price_archive: NTX_PRICE_ARCHIVE): run by the demo's --history phase only.
+    optional: tuple[dg.AssetKey, ...] = ()
 
     @property
     def all_keys(self) -> tuple[dg.AssetKey, ...]:
@@ -47,9 +52,12 @@ class Graph:
         date_partitions: dg.TimeWindowPartitionsDefinition | None = None
         symbol_partitions: dg.DynamicPartitionsDefinition | None = None
         group_sizes: list[int] = []
+        optional: list[dg.AssetKey] = []
         for spec in _upstream_first(defs.resolve_all_asset_specs()):
             partitions = spec.partitions_def
-            if partitions is None:
+            if spec.key.to_user_string() in OPTIONAL_ASSETS:
+                optional.append(spec.key)
+            elif partitions is None:
                 upstream = {dep.asset_key for dep in spec.deps}
                 # Upstream first: a partitioned (or derived) dependency has been sorted already.
                 after_partitioned = upstream & {*by_date, *by_symbol, *derived, *skipped}
@@ -82,6 +90,7 @@ class Graph:
             symbol_partitions,
             min(group_sizes, default=DEFAULT_GROUP_SIZE),
             tuple(skipped),
+            tuple(optional),
         )
 
 

@@ -15,11 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-# TEMPORARY while 0005/0006 are written in parallel: revise the newest of them present. Made static
-# ("0006") once both have landed.
-down_revision = max(
-    p.name[:4] for p in __import__("pathlib").Path(__file__).parent.glob("000[4-6]_*.py")
-)
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
