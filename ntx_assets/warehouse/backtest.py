@@ -1,7 +1,7 @@
-"""The backtest's reads: the stored screen of each rebalance session, its universe, adjusted prices, the
-raw closes of the rebalance sessions (for the price band), cash dividends of book closures, and NEPSE's
-index where a `nepse_index` table exists. Nothing here computes a return
-(`ntx_assets.screener.backtest.engine` does)."""
+"""The backtest's reads: the stored screen of each rebalance session, its universe, adjusted prices (by
+the `adjusted_prices` view's rule), the raw closes of the rebalance sessions (for the price band), cash
+dividends of book closures, and NEPSE's index where a `nepse_index` table exists. Nothing here computes a
+return (`ntx_assets.screener.backtest.engine` does)."""
 
 from __future__ import annotations
 
@@ -9,27 +9,19 @@ import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import Connection, Date, Float, Integer, and_, column, func, inspect, select, table, union_all
+from sqlalchemy import Connection, Date, Float, and_, column, func, inspect, select, table, union_all
 
 from ntx_assets.screener.query import order_by, where_clause
 from ntx_assets.warehouse.queries import read_frame
 from ntx_assets.warehouse.schema import (
-    ADJUSTED_PRICES_VIEW,
     book_closures,
     corporate_actions,
     daily_prices,
+    price_adjustments,
     screener,
 )
 
 NEPSE_INDEX_TABLE = "nepse_index"
-
-_adjusted = table(
-    ADJUSTED_PRICES_VIEW,
-    column("security_id", Integer),
-    column("business_date", Date),
-    column("close", Float),
-    column("factor_to_latest", Float),
-)
 
 
 def screen_picks(
@@ -72,27 +64,59 @@ def universes(conn: Connection, sessions: Sequence[dt.date]) -> dict[dt.date, li
 
 
 def adjusted_prices(conn: Connection, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """The `adjusted_prices` view's rows from `first` to `last` (security_id, business_date, close in the
-    latest basis, factor_to_latest), with each company's last row before `first` (a company idle at the
-    start is still priced)."""
-    v = _adjusted
-    wanted = [v.c.security_id, v.c.business_date, v.c.close, v.c.factor_to_latest]
+    """The rows of the `adjusted_prices` view from `first` to `last` (security_id, business_date, close in
+    the latest basis, factor_to_latest), with each company's last row before `first` (a company idle at
+    the start is still priced).
+
+    Computed here by the view's own rule, from its two tables: a row's factor is the factor_to_latest of
+    the company's first re-basing after the row's date (price_adjustments.ex_date > business_date), else
+    1, and its close is daily_prices' close times that factor. The view evaluates that rule with a
+    subquery per row, about 3 s for 15 years of 260 companies on SQLite; the tests hold the two equal.
+    """
+    p = daily_prices
     before = (
-        select(v.c.security_id.label("sid"), func.max(v.c.business_date).label("last"))
-        .where(v.c.business_date < first)
-        .group_by(v.c.security_id)
+        select(p.c.security_id.label("sid"), func.max(p.c.business_date).label("last"))
+        .where(p.c.business_date < first)
+        .group_by(p.c.security_id)
         .subquery()
     )
+    wanted = [p.c.security_id, p.c.business_date, p.c.close]
     frame = read_frame(
         conn,
         union_all(
-            select(*wanted).where(v.c.business_date >= first, v.c.business_date <= last),
+            select(*wanted).where(p.c.business_date >= first, p.c.business_date <= last),
             select(*wanted).join(
-                before, and_(v.c.security_id == before.c.sid, v.c.business_date == before.c.last)
+                before, and_(p.c.security_id == before.c.sid, p.c.business_date == before.c.last)
             ),
         ),
     )
-    return _dated(frame, "business_date")
+    a = price_adjustments
+    adjustments = read_frame(conn, select(a.c.security_id, a.c.ex_date, a.c.factor_to_latest))
+    columns = ["security_id", "business_date", "close", "factor_to_latest"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame["security_id"] = frame["security_id"].astype("int64")
+    frame["business_date"] = pd.to_datetime(frame["business_date"])
+    frame["close"] = pd.to_numeric(frame["close"], errors="coerce").astype(float)
+    frame = frame.sort_values("business_date", kind="stable")
+    if adjustments.empty:
+        frame["factor_to_latest"] = 1.0
+    else:
+        adjustments["security_id"] = adjustments["security_id"].astype("int64")
+        adjustments["ex_date"] = pd.to_datetime(adjustments["ex_date"])
+        adjustments["factor_to_latest"] = adjustments["factor_to_latest"].astype(float)
+        frame = pd.merge_asof(
+            frame,
+            adjustments.sort_values("ex_date", kind="stable"),
+            left_on="business_date",
+            right_on="ex_date",
+            by="security_id",
+            direction="forward",
+            allow_exact_matches=False,
+        )
+        frame["factor_to_latest"] = frame["factor_to_latest"].fillna(1.0)
+    frame["close"] = frame["close"] * frame["factor_to_latest"]
+    return frame[columns].reset_index(drop=True)
 
 
 def raw_closes_on(conn: Connection, sessions: Sequence[dt.date]) -> pd.DataFrame:
@@ -178,7 +202,7 @@ def nepse_index_closes(conn: Connection) -> pd.Series | None:
 
 def _dated(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """`name` as datetime.date values (SQLite may hand back text)."""
-    if frame.empty:
+    if frame.empty or all(type(value) is dt.date for value in frame[name]):
         return frame
     frame = frame.copy()
     frame[name] = [

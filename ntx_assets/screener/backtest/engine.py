@@ -127,13 +127,10 @@ class Prices:
             self.filled = self.factors = np.empty((0, 0))
             self.last_traded = np.empty((0, 0), dtype=int)
             return
-        closes = prices.pivot_table(
-            index="business_date", columns="security_id", values="close", aggfunc="last"
-        ).sort_index()
-        factors = prices.pivot_table(
-            index="business_date", columns="security_id", values="factor_to_latest", aggfunc="last"
-        ).reindex(index=closes.index, columns=closes.columns)
-        self.dates = list(closes.index)
+        closes = prices.pivot(index="business_date", columns="security_id", values="close").sort_index()
+        factors = prices.pivot(index="business_date", columns="security_id", values="factor_to_latest")
+        factors = factors.reindex(index=closes.index, columns=closes.columns)
+        self.dates = [day.date() if isinstance(day, dt.datetime) else day for day in closes.index]
         self.columns = {int(security_id): j for j, security_id in enumerate(closes.columns)}
         values = closes.to_numpy(dtype=float)
         traded = ~np.isnan(values)
@@ -353,9 +350,20 @@ def _benchmark(
                 "start the backtest later or use --benchmark universe"
             )
         return float(index.iloc[at_end]) / float(index.iloc[at_start]) - 1.0, 0
-    returns = [
-        _return(prices, dividends, security_id, planned.start, planned.end, options)
-        for security_id in members
-        if prices.close(security_id, planned.start) is not None
-    ]
-    return (float(np.mean(returns)) if returns else None), len(returns)
+    ids = [security_id for security_id in members if security_id in prices.columns]
+    at_start = bisect.bisect_right(prices.dates, planned.start) - 1
+    at_end = bisect.bisect_right(prices.dates, planned.end) - 1
+    if not ids or at_start < 0:
+        return None, 0
+    columns = [prices.columns[security_id] for security_id in ids]
+    first, last = prices.filled[at_start, columns], prices.filled[at_end, columns]
+    cash = np.zeros(len(ids))
+    if options.total_returns:
+        for k, security_id in enumerate(ids):
+            if security_id in dividends:
+                cash[k] = _dividend(prices, dividends, security_id, planned.start, planned.end)
+    priced = ~np.isnan(first)
+    if not priced.any():
+        return None, 0
+    returns = (last[priced] + cash[priced]) / first[priced] - 1.0
+    return float(returns.mean()), int(priced.sum())
