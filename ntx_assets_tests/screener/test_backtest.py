@@ -470,3 +470,16 @@ def test_a_bad_where_names_the_problem(warehouse: Warehouse, capsys: pytest.Capt
 def test_plot_cumulative_is_a_png(warehouse: Warehouse) -> None:
     png = plot_cumulative(run_backtest(warehouse.engine, SCREEN))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_impossible_flags_are_refused_with_a_reason(
+    warehouse: Warehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for args, reason in (
+        (("--every", "0"), "--every and --hold must be >= 1"),
+        (("--limit", "-1"), "--limit must be >= 0"),
+        (("--from", "2026-03-01", "--to", "2026-02-01"), "is after --to"),
+        (("--from", "2027-01-01"), "no screener session is stored from 2027-01-01"),
+    ):
+        code, _ = command(warehouse, *args)
+        assert code == 2 and reason in capsys.readouterr().err, args

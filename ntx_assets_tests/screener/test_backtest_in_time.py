@@ -25,6 +25,7 @@ from ntx_assets.defs.screener.assets import screener
 from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.resources import ExportResource
 from ntx_assets.screener.backtest import BacktestSpec, run_backtest
+from ntx_assets.warehouse import backtest as reads
 from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import book_closures
 from ntx_assets.warehouse.schema import corporate_actions as actions_table
@@ -225,3 +226,28 @@ def test_nothing_after_t_changes_a_pick_of_t_through_the_pipeline(world: World, 
             assert new.picks == old.picks, old.start
     later = [(old, new) for old, new in zip(before.periods, after.periods, strict=True) if old.start > t]
     assert later and all(new.picks[0] == quiet.symbol != old.picks[0] for old, new in later)
+
+
+def test_the_adjusted_closes_read_equal_the_adjusted_prices_view(world: World) -> None:
+    """The backtest reads adjusted closes by the view's rule from daily_prices and price_adjustments (one
+    read, not the view's subquery per row): row for row the view's, across the stand-in's re-basings."""
+    with world.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM price_adjustments")).scalar_one() > 0
+        ours = reads.adjusted_prices(conn, world.first, world.last)
+        view = conn.execute(
+            text(
+                "SELECT security_id, business_date, close, factor_to_latest FROM adjusted_prices "
+                "WHERE business_date >= :a AND business_date <= :b"
+            ),
+            {"a": world.first, "b": world.last},
+        ).all()
+    expected = {(int(s), str(d)[:10]): (float(c), float(f)) for s, d, c, f in view}
+    inside = ours[ours["business_date"] >= str(world.first)]
+    got = {
+        (int(s), d.date().isoformat()): (float(c), float(f)) for s, d, c, f in inside.itertuples(index=False)
+    }
+    assert got.keys() == expected.keys()
+    rebased = [key for key, (_, factor) in expected.items() if factor != 1.0]
+    assert rebased  # the comparison covers rows before a re-basing
+    for key, (close, factor) in expected.items():
+        assert got[key] == (pytest.approx(close, rel=1e-12), pytest.approx(factor, rel=1e-12)), key
