@@ -10,8 +10,9 @@ months that end with the latest report known at t (fiscal year Y, period q) are
 
 Every report in the formula must be known at t (public on or before t, `fundamentals.dated_reports`),
 the latest modified version of its period; a missing report or profit makes the figure NULL: it is never
-filled from another period. `profit_ttm_base` is the same figure for the period a year earlier (Y-1, q),
-which `profit_growth_ttm_yoy` compares with.
+filled from another period. `profit_growth_ttm_yoy` compares it with the twelve months a year earlier:
+for q = 1, 2, 3 the same figure for (Y-1, q); at a year end YE(Y-1), the previous fiscal year's whole
+year (its annual report, else its fourth quarter: the same twelve months either way).
 
 Per-share figures divide by the latest report's own share count, its paid-up capital over the face value
 of Rs 100: the shares its profit was earned on, and what NEPSE's `epsValue` divides by, so `eps_ttm`
@@ -41,8 +42,12 @@ def ttm_columns(reports: pd.DataFrame, known: pd.DataFrame, close: pd.Series) ->
         return out.assign(**dict.fromkeys(COLUMNS, np.nan))[list(COLUMNS)]
     fy, rank = known["fy"].astype(float), known["rank"].astype(float)
     profit_ttm = _trailing(reports, known, fy, rank, known["profit"].astype(float))
+    # A year earlier: the previous fiscal year's whole year at a year end (its annual report, else its
+    # fourth quarter, the same twelve months), else its same quarter's trailing year.
+    year_end = rank >= YEAR_END_RANK
     base_ytd = _profit_of(reports, known, fy - 1, rank)
     base = _trailing(reports, known, fy - 1, rank, base_ytd)
+    base = base.where(~year_end, _year_end_profit(reports, known, fy - 1))
     paid_up = known["paid_up_capital"].astype(float)
     shares = (paid_up / FACE_VALUE).where(paid_up > 0)
     bvps = known["net_worth_per_share"].astype(float)

@@ -539,7 +539,8 @@ class Reference:
             return None if before is None or same is None else ytd + before - same
 
         fy, rank = int(best["fy"]), int(best["rank"])
-        ttm, base = twelve_months(fy, rank), twelve_months(fy - 1, rank)
+        ttm = twelve_months(fy, rank)
+        base = year_end(fy - 1) if rank >= 4 else twelve_months(fy - 1, rank)
         shares = best["paid_up_capital"] / 100 if best["paid_up_capital"] > 0 else None
         eps = ttm / shares if ttm is not None and shares is not None else None
         bvps = best["net_worth_per_share"]

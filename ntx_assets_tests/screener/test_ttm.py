@@ -5,11 +5,15 @@ its own profit; only reports public by the session; NULL when a needed report is
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from ntx_assets.filings.reports import filing_rows
+from ntx_assets.nepse.models import Report
 from ntx_assets.screener import fundamentals, ttm
 
 D = dt.date
@@ -90,14 +94,17 @@ def test_a_report_public_after_the_session_does_not_count_at_it() -> None:
 
 
 def test_a_year_end_report_is_its_own_trailing_year() -> None:
-    rows = at([D(2025, 8, 10), D(2024, 12, 2)], reports(*REPORTS))
-    # The 2081-82 fourth quarter: 240, against the 2080-81 fourth quarter's 200.
+    rows = at([D(2025, 8, 10), D(2024, 12, 2), D(2024, 8, 10)], reports(*REPORTS))
+    # The 2081-82 fourth quarter: 240, against 2080-81's whole year, its annual report's 210.
     assert rows.loc[0, "quarter"] == 4 and rows.loc[0, "profit_ttm"] == pytest.approx(240.0)
-    assert rows.loc[0, "profit_growth_ttm_yoy"] == pytest.approx(0.2)
-    # The 2080-81 annual report: 210; the 2079-80 annual report was never published, so no growth (its
-    # fourth quarter is another period: never a stand-in).
+    assert rows.loc[0, "profit_growth_ttm_yoy"] == pytest.approx(240.0 / 210.0 - 1)
+    # The 2080-81 annual report: 210, against 2079-80's whole year: no annual report of it was published,
+    # its fourth quarter says 190 (the same twelve months).
     assert rows.loc[1, "rank"] == fundamentals.ANNUAL_RANK and rows.loc[1, "profit_ttm"] == 210.0
-    assert np.isnan(rows.loc[1, "profit_growth_ttm_yoy"])
+    assert rows.loc[1, "profit_growth_ttm_yoy"] == pytest.approx(210.0 / 190.0 - 1)
+    # 2024-08-10, the day of the 2080-81 fourth quarter: 200 against 190.
+    assert rows.loc[2, "profit_ttm"] == 200.0
+    assert rows.loc[2, "profit_growth_ttm_yoy"] == pytest.approx(200.0 / 190.0 - 1)
 
 
 def test_a_missing_report_makes_the_figures_null_never_another_period() -> None:
@@ -133,3 +140,31 @@ def test_no_report_known_yet_gives_nulls() -> None:
     assert rows.loc[0, list(ttm.COLUMNS)].isna().all()
     empty = reports(*REPORTS).iloc[0:0]
     assert at([D(2026, 2, 12)], empty).loc[0, list(ttm.COLUMNS)].isna().all()
+
+
+# --- NABIL's live reports ------------------------------------------------------------------------------
+
+CAPTURE = Path(__file__).parents[1] / "data" / "public-captures" / "reports_kronos_131.json"
+
+
+def nabil_reports() -> pd.DataFrame:
+    """NABIL's six captured report records as the filings asset stores them."""
+    records = [Report.model_validate(record) for record in json.loads(CAPTURE.read_text())]
+    rows = filing_rows(records, security_id=131, symbol="NABIL").filings
+    return pd.DataFrame(rows).assign(security_id=1, first_fetched_on=D(2026, 12, 1))
+
+
+def test_nabils_live_reports() -> None:
+    """2082-83 Q4 (7,905,796,000, public 2026-08-06) is its own trailing year, per share over 27.06 bn /
+    100 shares, against the 2081-82 annual report (5,922,144,047, public 2026-05-18); its third quarter
+    has no 2081-82 third quarter among the captured reports, so no TTM: NULL, not the annualized 33.02."""
+    rows = at([D(2026, 8, 6), D(2026, 5, 18), D(2026, 4, 28)], nabil_reports(), close=535.0)
+    assert rows.loc[0, "quarter"] == 4 and rows.loc[0, "profit_ttm"] == 7_905_796_000.0
+    shares = 27_056_996_729.0 / 100
+    assert rows.loc[0, "eps_ttm"] == pytest.approx(7_905_796_000.0 / shares)  # 29.22, NEPSE's Q4 EPS 28.36
+    assert rows.loc[0, "pe_ttm"] == pytest.approx(535.0 / (7_905_796_000.0 / shares))
+    assert rows.loc[0, "roe_ttm"] == pytest.approx(7_905_796_000.0 / shares / 247.28)
+    assert rows.loc[0, "profit_growth_ttm_yoy"] == pytest.approx(7_905_796_000.0 / 5_922_144_047.0 - 1)
+    for day in (1, 2):
+        assert rows.loc[day, "quarter"] == 3
+        assert rows.loc[day, ["profit_ttm", "eps_ttm", "pe_ttm", "roe_ttm"]].isna().all()
