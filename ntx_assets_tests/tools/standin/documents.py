@@ -9,6 +9,7 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ntx_assets_tests.tools.standin.bank_reports import BankReport, render_bank_report
 from ntx_assets_tests.tools.standin.pdf import PdfFile, render_pdf
 
 
@@ -20,6 +21,9 @@ class Document:
     title: str
     lines: tuple[str, ...]
     padded_size: int | None = None  # the oversize document: padded to this many bytes, streamed
+    # A financial institution's quarterly report in NRB's format (bank_reports.py), rendered from this
+    # instead of `lines` (which then only say what it is).
+    bank_report: BankReport | None = None
 
 
 def encrypted_id(seed: int, document_id: int) -> str:
@@ -59,4 +63,6 @@ class DocumentStore:
 @functools.lru_cache(maxsize=512)
 def _render(document: Document) -> PdfFile:
     # Cheap to cache even for the oversize document: only its head and tail are held, not the padding.
+    if document.bank_report is not None:
+        return render_bank_report(document.bank_report)
     return render_pdf(list(document.lines), document.title, document.padded_size)
