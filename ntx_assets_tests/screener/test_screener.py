@@ -689,6 +689,15 @@ def test_every_column_equals_an_independent_computation_from_the_stored_tables(w
     assert latest["next_book_close_date"].notna().any() and latest["circuit_hits_20"].gt(0).any()
     assert latest["eps_growth_yoy"].notna().sum() > 200 and latest["promoter_shares_pct"].notna().all()
     assert rows_of(world.engine, sessions[-2])["promoter_shares_pct"].isna().all()  # fetched after it
+    # The seeded readings reach both NULL cases: companies outside the financial sectors with readings, and
+    # financial institutions whose report period has no readable document.
+    read = set(frame(world.engine, report_ratios)["security_id"])
+    banks = latest["sector"].isin(FINANCIAL)
+    others = latest[~banks & latest["security_id"].isin(read)]
+    assert len(others) and others["capital_adequacy_pct"].isna().all()
+    assert (
+        latest.loc[banks, "ratios_known_on"].isna().any() and latest.loc[banks, "npl_pct"].notna().sum() > 20
+    )
 
 
 # --- no look-ahead: each test changes what comes after t in a copy of the warehouse ---------------------
