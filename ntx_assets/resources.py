@@ -170,3 +170,14 @@ class PriceArchiveResource(dg.ConfigurableResource):
     @property
     def source(self) -> str:
         return f"archive:{self.name}"
+
+
+class AlertsResource(dg.ConfigurableResource):
+    """Where saved screens announce changed picks (NTX_ALERT_WEBHOOK_URL, a secret bound as EnvVar; None:
+    alerts are off) and in which shape (NTX_ALERT_WEBHOOK_FORMAT: json, slack or discord)."""
+
+    webhook_url: str | None = None
+    webhook_format: str = default("alert_webhook_format")
+    max_attempts: int = 4  # POSTs in all; a 5xx, 429, timeout or dropped connection is retried
+    backoff_seconds: float = 1.0  # waits of 1, 2, 4 ... x this between attempts
+    timeout_seconds: float = 10.0

@@ -113,6 +113,22 @@ class Settings(BaseSettings):
     max_artifact_bytes: Annotated[int, Field(ge=1024)] = Field(
         default=50 * 1024 * 1024, description="Largest filing document downloaded, in bytes."
     )
+    screens_file: Path | None = Field(
+        default=None,
+        description="TOML file of saved screens, each its own asset screen_<name> (docs/saved-screens.md). "
+        "Unset: no saved screens. The repository's sample: screens.sample.toml.",
+    )
+    # A secret (Slack's and Discord's URLs carry their token): bound as dg.EnvVar, never echoed. Not
+    # validated here, since a validation message would print it; a URL that is not http(s) fails the alert.
+    alert_webhook_url: str | None = Field(
+        default=None,
+        description="Webhook that receives a saved screen's changed picks (off when unset).",
+    )
+    alert_webhook_format: Literal["json", "slack", "discord"] = Field(
+        default="json",
+        description="The alert's body: json (screen, session, entered, left, ...), slack ({text}) or "
+        "discord ({content}).",
+    )
     price_archive: str | None = Field(
         default=None,
         description="A public price archive to import history from (off when unset): a folder (a clone of "

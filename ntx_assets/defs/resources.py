@@ -8,6 +8,7 @@ value fails at load with a message naming the variable.
 import dagster as dg
 
 from ntx_assets.resources import (
+    AlertsResource,
     ArtifactStoreResource,
     CheckTargetsResource,
     ExportResource,
@@ -19,6 +20,8 @@ from ntx_assets.settings import ENV_PREFIX, definitions_settings
 
 # The warehouse URL carries the database password when there is one.
 DATABASE_URL_VARIABLE = f"{ENV_PREFIX}DATABASE_URL"
+# A webhook's URL carries its token (Slack, Discord).
+ALERT_WEBHOOK_VARIABLE = f"{ENV_PREFIX}ALERT_WEBHOOK_URL"
 
 
 @dg.definitions
@@ -34,5 +37,9 @@ def resources() -> dg.Definitions:
             "check_targets": CheckTargetsResource.from_settings(settings),
             "exports": ExportResource.from_settings(settings),
             "price_archive": PriceArchiveResource.from_settings(settings),
+            "alerts": AlertsResource(
+                webhook_url=dg.EnvVar(ALERT_WEBHOOK_VARIABLE) if settings.alert_webhook_url else None,
+                webhook_format=settings.alert_webhook_format,
+            ),
         }
     )

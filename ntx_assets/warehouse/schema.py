@@ -433,3 +433,17 @@ screener = Table(
         for name, kind in SCREENER_COLUMNS
     ),
 )
+
+# Saved screens' alerts (ntx_assets/screens/alerts.py): one row per screen and session, so a change of a
+# screen's picks is announced once whatever re-runs its session. status: sending | sent | failed (a failed
+# one is tried again by the next run of that session); sent_at: when the last attempt ended; attempts: the
+# webhook POSTs made in all.
+screen_alerts = Table(
+    "screen_alerts",
+    metadata,
+    Column("screen", String(64), primary_key=True),
+    Column("session_date", Date, primary_key=True),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+)
