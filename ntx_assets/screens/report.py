@@ -50,6 +50,7 @@ def png_markdown(png: bytes, alt: str) -> str:
     return f"![{_escape(alt)}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
 
 
+_SIGNED_HINTS = ("return", "excess", "drawdown", "drag")
 _COUNT_HINTS = ("periods", "picks", "sessions", "count", "skipped", "rebalances", "number")
 
 
@@ -61,7 +62,11 @@ def _figure(name: str, value: Any) -> str:
     # A fraction (a return, a share of periods, a drawdown) reads as percent; a count as a number.
     if any(hint in name.lower() for hint in _COUNT_HINTS):
         return f"{value:,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,d}"
-    return f"{value * 100:+.2f}%" if isinstance(value, float) else f"{value:,d}"
+    if not isinstance(value, float):
+        return f"{value:,d}"
+    # A return, an excess, a drawdown or a drag carries its sign; a volatility, a share or a turnover not.
+    signed = any(hint in name.lower() for hint in _SIGNED_HINTS)
+    return f"{value * 100:+,.2f}%" if signed else f"{value * 100:,.2f}%"
 
 
 def _escape(text: str) -> str:

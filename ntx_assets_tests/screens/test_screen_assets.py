@@ -27,6 +27,7 @@ from ntx_assets.screens.file import SAMPLE_FILE, SavedScreen, load_screens
 from ntx_assets.settings import definitions_settings
 from ntx_assets.warehouse.schema import screen_alerts, screener
 from ntx_assets_tests.conftest import error_chain
+from ntx_assets_tests.pinned import PINNED_NOW
 from ntx_assets_tests.screens.helpers import (
     SESSIONS,
     Receiver,
@@ -376,3 +377,28 @@ def test_a_discord_message_is_clipped_to_its_2000_characters() -> None:
         "left",
         "picks",
     }
+
+
+def test_automation_runs_a_screen_after_that_sessions_screener_updated(
+    dagster_instance: dg.DagsterInstance,
+) -> None:
+    """The screener as the graph's upstream (a spec here: its runs are reported); a session's screener
+    update requests that session's screen, once."""
+    upstream = dg.AssetSpec("screener", partitions_def=session_date_partitions)
+    resources = {"warehouse": WarehouseResource(database_url="sqlite://"), "alerts": AlertsResource()}
+    defs = dg.Definitions(assets=[upstream, ASSET], resources=resources)
+    key = ASSET.key
+
+    def evaluate(cursor: Any = None) -> Any:
+        return dg.evaluate_automation_conditions(
+            defs=defs, instance=dagster_instance, cursor=cursor, evaluation_time=PINNED_NOW
+        )
+
+    baseline = evaluate()
+    baseline = evaluate(baseline.cursor)
+    assert baseline.get_requested_partitions(key) == set()
+    day = SESSIONS[-1].isoformat()
+    dagster_instance.report_runless_asset_event(dg.AssetMaterialization("screener", partition=day))
+    after = evaluate(baseline.cursor)
+    assert after.get_requested_partitions(key) == {day}
+    assert evaluate(after.cursor).get_requested_partitions(key) == set()  # handled: not asked again
