@@ -15,7 +15,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from ntx_assets.definitions import defs as project_defs
 from ntx_assets.defs.partitions import session_date_partitions
@@ -265,7 +265,6 @@ def test_a_503_is_retried_with_backoff_until_the_receiver_takes_it(
     assert alert_rows(warehouse)[0]["attempts"] == 3
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_failed_alert_never_fails_the_screen_and_never_shows_the_url(
     warehouse: Warehouse, dagster_instance: dg.DagsterInstance, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -307,6 +306,22 @@ def test_a_receiver_that_is_not_there_is_a_failed_alert_not_a_failed_screen(
     meta = metadata_of(result)
     assert meta["alert_status"] == "failed" and "no answer (ConnectError)" in meta["alert"]
     assert TOKEN not in repr(meta)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_alert_a_run_was_sending_when_it_stopped_is_not_sent_twice(
+    warehouse: Warehouse, dagster_instance: dg.DagsterInstance, receiver: Receiver
+) -> None:
+    _, latest = changed_pair(warehouse)
+    with warehouse.engine.begin() as conn:  # a run claimed it, then died before it could record the answer
+        conn.execute(
+            insert(screen_alerts).values(
+                screen="cheap_book", session_date=latest, sent_at=None, status="sending", attempts=0
+            )
+        )
+    meta = metadata_of(materialize(warehouse, latest, dagster_instance, receiver.url(PATH)))
+    assert meta["alert_status"] == "in_flight" and "not sent twice" in meta["alert"]
+    assert receiver.received == []
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
