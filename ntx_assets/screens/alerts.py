@@ -216,12 +216,13 @@ def deliver_once(
 ) -> AlertOutcome:
     """Send `alert` unless the record says this screen's alert of this session was sent (or is being
     sent); record the outcome. A failure is recorded, never raised."""
+    body = alert_body(alert, kind)  # a bad format raises before anything is claimed
     claimed = _claim(engine, alert.screen, alert.session, now)
     if claimed is not None:
         return claimed
     delivery = post_alert(
         url,
-        alert_body(alert, kind),
+        body,
         max_attempts=max_attempts,
         backoff_seconds=backoff_seconds,
         timeout_seconds=timeout_seconds,

@@ -417,3 +417,15 @@ def test_automation_runs_a_screen_after_that_sessions_screener_updated(
     after = evaluate(baseline.cursor)
     assert after.get_requested_partitions(key) == {day}
     assert evaluate(after.cursor).get_requested_partitions(key) == set()  # handled: not asked again
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_format_set_wrong_in_the_launchpad_fails_the_alert_not_the_screen(
+    warehouse: Warehouse, dagster_instance: dg.DagsterInstance, receiver: Receiver
+) -> None:
+    _, latest = changed_pair(warehouse)
+    result = materialize(warehouse, latest, dagster_instance, receiver.url(PATH), kind="teams")
+    assert result.success
+    meta = metadata_of(result)
+    assert meta["alert_status"] == "failed" and "unknown webhook format 'teams'" in meta["alert"]
+    assert receiver.received == [] and alert_rows(warehouse) == []  # nothing claimed: the next run may send

@@ -160,9 +160,10 @@ def _alert(
             timeout_seconds=alerts.timeout_seconds,
         )
     except Exception as error:
-        outcome = AlertOutcome(
-            "failed", f"failed: the alert record could not be written ({type(error).__name__})"
-        )
+        # A format the launchpad set wrong, or the record's own failure (the warehouse), never fails the
+        # screen either: the detail is the error's type, and a bad format's words (they hold no URL).
+        words = f": {error}" if isinstance(error, ValueError) else ""
+        outcome = AlertOutcome("failed", f"failed: not sent ({type(error).__name__}{words})")
     if outcome.status == "failed":
         context.log.warning(
             redact(f"{screen.name} {picks.session}: alert {outcome.detail}", alerts.webhook_url)
