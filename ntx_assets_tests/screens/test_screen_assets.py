@@ -429,3 +429,31 @@ def test_a_format_set_wrong_in_the_launchpad_fails_the_alert_not_the_screen(
     meta = metadata_of(result)
     assert meta["alert_status"] == "failed" and "unknown webhook format 'teams'" in meta["alert"]
     assert receiver.received == [] and alert_rows(warehouse) == []  # nothing claimed: the next run may send
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_range_is_one_run_showing_its_last_session(
+    warehouse: Warehouse, dagster_instance: dg.DagsterInstance, receiver: Receiver
+) -> None:
+    first, last = warehouse.sessions[-6], warehouse.sessions[-1]  # Friday to the next Friday
+    assert (last - first).days == 7
+    alerts = AlertsResource(webhook_url=receiver.url(PATH), backoff_seconds=0.01)
+    result = dg.materialize(
+        [ASSET],
+        instance=dagster_instance,
+        resources={"warehouse": WarehouseResource(database_url=warehouse.url), "alerts": alerts},
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+        run_config=QUIET,
+    )
+    assert result.success
+    events = result.get_asset_materialization_events()
+    assert {event.partition for event in events} == {
+        (first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)
+    }  # every date of the range, weekend included
+    meta = {key: value.value for key, value in events[0].materialization.metadata.items()}
+    assert (meta["session"], meta["dates"], meta["sessions"]) == (str(last), 8, 6)
+    assert meta["symbols"] == expected_picks(warehouse.of(last), BOUND, LIMIT)
+    assert meta["alert_status"] == "sent" and len(receiver.received) == 1  # the latest session's, once
