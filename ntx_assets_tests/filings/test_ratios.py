@@ -317,8 +317,8 @@ def test_too_many_pages() -> None:
 
 
 def test_a_slow_document_is_stopped_at_the_time_limit() -> None:
-    # A page of 40,000 text runs takes pypdf's layout mode far longer than the 1 s allowed here.
-    runs = tuple(TextRun(20 + (n % 80) * 10, 20 + (n // 80) % 780, "x 1.0%", 4) for n in range(40_000))
+    # A page of 80,000 text runs takes pypdf's layout mode about 7 s here, far over the 1 s allowed.
+    runs = tuple(TextRun(20 + (n % 80) * 10, 20 + (n // 80) % 780, "x 1.0%", 4) for n in range(80_000))
     data = render_pages([Page(runs)], "slow").to_bytes()
     started = time.monotonic()
     reading = read_report_ratios(data, Limits(seconds=1.0))
