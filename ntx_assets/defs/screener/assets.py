@@ -33,6 +33,7 @@ from ntx_assets.screener.quality import (
     top_table,
 )
 from ntx_assets.screener.table import ScreenerInputs, records, screener_frame
+from ntx_assets.warehouse import UpsertCounts
 from ntx_assets.warehouse.queries import included_listing_dates
 from ntx_assets.warehouse.screener import (
     latest_screener,
@@ -42,6 +43,8 @@ from ntx_assets.warehouse.screener import (
 )
 
 ONE_ROW_PER_COMPANY = "screener_one_row_per_included_company"
+# Dates screened per read-compute-write pass: a quarter of calendar days (about 60 sessions).
+SCREEN_CHUNK_DATES = 92
 ROWS_CURRENT = "screener_rows_current"
 RATIOS_FINITE = "screener_ratios_finite"
 
@@ -119,29 +122,52 @@ def screener(
     dates = [day for day in requested if day not in not_over]
     if not dates:
         fail_the_rest(context, [], {d.isoformat(): e for d, e in not_over.items()}, unit="date", metadata={})
+    # In chunks of dates: fifteen years of sessions at once would hold millions of rows in memory, while
+    # each chunk reads only its own window (and the indicators' lookback before it).
+    read_seconds = compute_seconds = 0.0
+    counts = UpsertCounts()
+    rows_total = 0
+    missing: list[str] = []
+    duplicated: list[str] = []
+    not_finite: list[str] = []
+    sessions: list[dt.date] = []
+    last = None
     with warehouse.engine.connect() as conn:
-        inputs = ScreenerInputs(**read_screener_inputs(conn, dates))
-    read_seconds = time.monotonic() - started
-    frame = screener_frame(inputs, dates, logo_base_url=exports.logo_base_url)
-    rows = records(frame)
-    compute_seconds = time.monotonic() - started - read_seconds
-    with warehouse.engine.begin() as conn:
-        counts = replace_screener_rows(conn, dates, rows)
+        listing = included_listing_dates(conn)
+    for chunk in _chunks(dates, SCREEN_CHUNK_DATES):
+        chunk_started = time.monotonic()
+        with warehouse.engine.connect() as conn:
+            inputs = ScreenerInputs(**read_screener_inputs(conn, chunk))
+        read_seconds += time.monotonic() - chunk_started
+        frame = screener_frame(inputs, chunk, logo_base_url=exports.logo_base_url)
+        rows = records(frame)
+        compute_seconds += time.monotonic() - chunk_started
+        with warehouse.engine.begin() as conn:
+            counts += replace_screener_rows(conn, chunk, rows)
+        rows_total += len(rows)
+        chunk_sessions = sorted(set(frame["session_date"]))
+        sessions.extend(chunk_sessions)
+        listed = {day: {i for i, on in listing.items() if on is None or on <= day} for day in chunk_sessions}
+        chunk_missing, chunk_duplicated = missing_and_duplicated(frame, listed)
+        missing.extend(chunk_missing)
+        duplicated.extend(chunk_duplicated)
+        not_finite.extend(ratios_not_finite(frame))
+        if chunk_sessions:
+            last = frame[frame["session_date"] == chunk_sessions[-1]]
+    compute_seconds -= read_seconds
     with warehouse.engine.connect() as conn:
         stored = screener_sessions(conn)
-        listing = included_listing_dates(conn)
         latest = latest_screener(conn) if stored and stored[-1] in set(dates) else None
     written = write_exports(exports.path, records(latest)) if latest is not None else {}
-    sessions = sorted(set(frame["session_date"]))
-    listed = {day: {i for i, on in listing.items() if on is None or on <= day} for day in sessions}
-    last = frame[frame["session_date"] == sessions[-1]] if sessions else frame.iloc[0:0]
+    if last is None:  # no chunk held a session (weekends, holidays): the columns without rows
+        last = frame.iloc[0:0]
     result = dg.MaterializeResult(
         metadata={
             "dates": len(dates),
             "sessions": len(sessions),
             "first_session": str(sessions[0]) if sessions else "none",
             "last_session": str(sessions[-1]) if sessions else "none",
-            "rows": len(rows),
+            "rows": rows_total,
             **counts.as_metadata(),
             "top_by_turnover": dg.MetadataValue.md(top_table(last)),
             "field_coverage": dg.MetadataValue.json(
@@ -162,16 +188,15 @@ def screener(
             materialized(context, [d.isoformat() for d in dates]),
             {d.isoformat(): e for d, e in not_over.items()},
             unit="date",
-            metadata={"rows": len(rows), "last_session": str(sessions[-1]) if sessions else "none"},
+            metadata={"rows": rows_total, "last_session": str(sessions[-1]) if sessions else "none"},
         )
-    missing, duplicated = missing_and_duplicated(frame, listed)
     yield dg.AssetCheckResult(
         check_name=ONE_ROW_PER_COMPANY,
         passed=not (missing or duplicated),
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
-            "sessions": len(listed),
-            "rows": len(frame),
+            "sessions": len(sessions),
+            "rows": rows_total,
             "missing": dg.MetadataValue.json(missing[:50]),
             "duplicated": dg.MetadataValue.json(duplicated[:50]),
         },
@@ -191,10 +216,14 @@ def screener(
         else "Companies whose latest stored session is old: not traded (suspension, a long halt), or their "
         "prices did not load.",
     )
-    not_finite = ratios_not_finite(frame)
     yield dg.AssetCheckResult(
         check_name=RATIOS_FINITE,
         passed=not not_finite,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"not_finite": len(not_finite), "examples": dg.MetadataValue.json(not_finite[:50])},
     )
+
+
+def _chunks(dates: list[dt.date], size: int) -> Iterator[list[dt.date]]:
+    for start in range(0, len(dates), size):
+        yield dates[start : start + size]
