@@ -2,6 +2,12 @@
 about 30 planned sessions close exactly at it, nothing moves beyond it, and no band move re-bases a price.
 The book-closure events and the prices of every company without a planned band move are what they were
 before band moves existed (pinned below).
+
+The 20 companies of the price archive (ntx_assets_tests/data/price-archive) have real prices up to
+2026-08-21 (prices.py): real sessions may move beyond the band, they re-base where NEPSE did, and no seeded
+book closure goes to them. The band and re-basing checks below leave their archived sessions out, and
+the pins are restricted to synthetic companies (BPCL's and NLG's seeded events went to PMHPL and IHL with
+the same terms and dates; the pinned sums leave out every company with a planned move before or now).
 """
 
 from __future__ import annotations
@@ -61,15 +67,28 @@ PINNED_EVENTS = [
     ("SMB", "bonus", "2026-10-14", "2026-11-02", "2026-11-13", 10.0, 0.0, 0.0, 376.0, 341.82, 7244, 61031),
     ("SINDU", "cash", "2026-10-07", "2026-11-05", "2026-11-06", 0.0, 0.0, 12.0, 696.9, 696.9, 7257, 61034),
 ]
-SCB = 133  # no planned band move for seed 7: its rows are as before
-# (session, closePrice, previousDayClosePrice, highPrice, lowPrice) of SCB, from before the band moves.
-PINNED_SCB = [
-    ("2025-11-23", 363.2, 350.3, 363.7, 347.7),
-    ("2026-04-30", 373.1, 372.7, 375.3, 370.4),
-    ("2026-11-20", 267.2, 265.8, 267.5, 264.7),
+MBL = 140  # no planned band move for seed 7, before or now: its rows are as before
+# (session, closePrice, previousDayClosePrice, highPrice, lowPrice) of MBL, from before the band moves.
+PINNED_MBL = [
+    ("2025-11-23", 146.9, 146.0, 147.5, 143.4),
+    ("2026-04-30", 113.0, 112.9, 113.0, 112.2),
+    ("2026-11-20", 125.8, 124.9, 126.4, 123.7),
 ]
-# Sums in ticks over every security without a planned band move (all 543 but 29), from before.
-PINNED_UNMOVED_SUMS = {"close": 653004111, "open": 401176310, "high": 407659979, "low": 394834220}
+# Sums in ticks over every security without a planned band move, from before, leaving out the archived
+# companies, the two that got BPCL's and NLG's events, and every company moved before or now
+# (PINNED_OTHERS): 488 securities.
+PINNED_UNMOVED_SUMS = {"close": 608480945, "open": 359695790, "high": 365327021, "low": 354171867}
+PINNED_OTHERS = {
+    131, 132, 135, 179, 182, 186, 245, 250, 263, 268, 450, 474, 695, 2746, 2758, 2761, 2766, 2768, 2786,
+    2792, 2815, 2826, 2914, 2935, 8018, 8076, 8133, 9173, 9176, 9192, 9196, 9287, 9294, 9296, 9300,
+}  # fmt: skip
+# The seeded events that went to another company because theirs has archived prices: symbol before -> now.
+MOVED_EVENTS = {"BPCL": "PMHPL", "NLG": "IHL"}
+
+
+def _archived(data: StandinData) -> set[int]:
+    """Security ids whose prices are the archive's in part of the window."""
+    return {data.prices.security_ids[row] for row, until in data.prices.archived_until.items() if until >= 0}
 
 
 def _band_paisa(previous: float) -> tuple[int, int]:
@@ -138,10 +157,12 @@ def test_a_band_session_closes_exactly_at_the_band(standin: StandinServer) -> No
 def test_band_sessions_are_every_session_at_the_band_and_none_moves_beyond(standin: StandinServer) -> None:
     data = standin.data
     found: set[tuple[int, date, str]] = set()
+    table = data.prices
     for (security_id, day), row in _served(data).items():
         low, high = _band_paisa(row["previousDayClosePrice"])
         prices = [_paisa(row[f]) for f in ("openPrice", "highPrice", "lowPrice", "closePrice")]
-        assert all(low <= price <= high for price in prices), row
+        real = table.is_archived(table.row_of[security_id], table.sessions.index(day))
+        assert real or all(low <= price <= high for price in prices), row
         close = prices[3]
         if close == high:
             found.add((security_id, day, "upper"))
@@ -164,6 +185,12 @@ def test_band_sessions_are_every_session_at_the_band_and_none_moves_beyond(stand
 def test_no_session_rebases_but_the_seeded_bonus_and_right_ex_dates(config: StandinConfig) -> None:
     data = StandinData(config)
     ex_dates = {(e.security_id, e.ex_date) for e in data.book_closures if e.rebases}
+    table = data.prices
+    real = {  # where NEPSE re-based an archived company (its base implied by the archive's per_change)
+        (table.security_ids[r], table.sessions[t])
+        for r, t in table.rebased
+        if table.is_archived(r, t) and table.traded[r, :t].any()  # seen here only after a served close
+    }
     last_close: dict[int, int] = {}
     differing: set[tuple[int, date]] = set()
     for day in data.sessions:
@@ -172,7 +199,7 @@ def test_no_session_rebases_but_the_seeded_bonus_and_right_ex_dates(config: Stan
             if security_id in last_close and _paisa(row["previousDayClosePrice"]) != last_close[security_id]:
                 differing.add((security_id, day))
             last_close[security_id] = _paisa(row["closePrice"])
-    assert differing == ex_dates and len(ex_dates) == 10
+    assert differing == ex_dates | real and len(ex_dates) == 10 and not ex_dates & real
     assert sum(s.planned for s in data.band_sessions) == BAND_MOVES
 
 
@@ -185,7 +212,7 @@ def test_a_short_window_has_no_planned_band_moves() -> None:
 
 
 def test_the_seeded_events_are_as_they_were(figures: StandinData) -> None:
-    assert [
+    served = [
         (
             e.symbol,
             e.kind,
@@ -201,26 +228,37 @@ def test_the_seeded_events_are_as_they_were(figures: StandinData) -> None:
             e.notice_id,
         )
         for e in figures.book_closures
-    ] == PINNED_EVENTS
+    ]
+    moved = {MOVED_EVENTS[p[0]]: p for p in PINNED_EVENTS if p[0] in MOVED_EVENTS}
+    assert [e for e in served if e[0] not in moved] == [p for p in PINNED_EVENTS if p[0] not in MOVED_EVENTS]
+    for event in served:
+        if event[0] in moved:  # the same terms, dates and ids on another company (its own prices)
+            assert event[1:8] + event[10:] == moved[event[0]][1:8] + moved[event[0]][10:]
+    assert not _archived(figures) & {e.security_id for e in figures.book_closures}
 
 
 def test_prices_without_a_planned_move_are_as_they_were(figures: StandinData) -> None:
     table = figures.prices
     moved = {row for row, _ in table.band_moves}
-    assert table.row_of[SCB] not in moved and len(moved) == 29
-    unmoved = [row for row in range(len(table.security_ids)) if row not in moved]
+    assert table.row_of[MBL] not in moved and len(table.band_moves) == 30
+    left_out = _archived(figures) | PINNED_OTHERS
+    unmoved = [row for row, sid in enumerate(table.security_ids) if row not in moved and sid not in left_out]
+    assert len(unmoved) == 488
     for name, total in PINNED_UNMOVED_SUMS.items():
         assert int(getattr(table, name)[unmoved].sum()) == total, name
-    for day, close, previous, high, low in PINNED_SCB:
-        (row,) = [r for r in figures.today_rows(date.fromisoformat(day)) if r["securityId"] == SCB]
+    for day, close, previous, high, low in PINNED_MBL:
+        (row,) = [r for r in figures.today_rows(date.fromisoformat(day)) if r["securityId"] == MBL]
         assert (row["closePrice"], row["previousDayClosePrice"], row["highPrice"], row["lowPrice"]) == (
             close,
             previous,
             high,
             low,
         )
-    # band moves change no session's trading, only prices
-    assert int(table.traded.sum()) == 74022
+    # band moves change no session's trading, only prices (of the synthetic companies whose events stayed)
+    synthetic = [
+        row for row, sid in enumerate(table.security_ids) if sid not in _archived(figures) | {2786, 9176}
+    ]
+    assert int(table.traded[synthetic].sum()) == 69399
 
 
 # --- determinism ----------------------------------------------------------------------------------------

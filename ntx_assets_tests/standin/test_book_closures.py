@@ -124,6 +124,13 @@ def test_the_next_traded_session_starts_from_the_adjusted_base(
 def test_no_other_session_changes_the_previous_close(standin: StandinServer) -> None:
     data = standin.data
     ex_dates = {(e.security_id, e.ex_date) for e in data.book_closures if e.rebases}
+    # The price archive's companies re-base where NEPSE really did (prices.py): those sessions too.
+    table = data.prices
+    ex_dates |= {
+        (table.security_ids[r], table.sessions[t])
+        for r, t in table.rebased
+        if table.is_archived(r, t) and table.traded[r, :t].any()
+    }
     last_close: dict[int, float] = {}
     checked = rebased = 0
     for day in data.sessions:

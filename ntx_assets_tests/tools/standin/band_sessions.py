@@ -4,7 +4,8 @@ NEPSE lets no stock trade beyond 10% of its previous close on either side (share
 company can trade above or below 10% of previous close"; nepsekhabar.com: "circuit break applies at 10%
 price movement on either side"). The walk (`prices.py`) clips every price to that band, so a large shock
 already closes exactly at it now and then. On top of those, `plan_band_moves` picks `BAND_MOVES` (company,
-session) pairs, from their own seeded stream, that close at the band on purpose:
+session) pairs, from their own seeded stream, that close at the band on purpose (never on a session whose
+prices are the price archive's, prices.py):
 
 - upper circuit: close = previous close x 1.1 rounded down to the Rs 0.1 tick (and so is the high);
 - lower circuit: close = previous close x 0.9 rounded up to the tick (and so is the low);
@@ -53,11 +54,17 @@ class BandSession:
 
 
 def plan_band_moves(
-    listings: Sequence[Listing], traded: np.ndarray, seed: int, count: int, exclude: Collection[int] = ()
+    listings: Sequence[Listing],
+    traded: np.ndarray,
+    seed: int,
+    count: int,
+    exclude: Collection[int] = (),
+    fixed: np.ndarray | None = None,
 ) -> dict[tuple[int, int], Direction]:
     """`count` distinct (row, session index) pairs where an active equity company that trades, not in
-    `exclude` (the seeded book closures' companies), trades and closes at the band. Deterministic in
-    (seed, listings, traded); draws only from the "band-sessions" stream."""
+    `exclude` (the seeded book closures' companies), trades and closes at the band; never a pair marked
+    in `fixed` (the sessions whose prices are the price archive's: prices.py). Deterministic in
+    (seed, listings, traded, fixed); draws only from the "band-sessions" stream."""
     sessions = traded.shape[1]
     if count <= 0 or sessions < MIN_SESSIONS:
         return {}
@@ -80,7 +87,7 @@ def plan_band_moves(
     for direction, (low, high) in zip(directions, spans, strict=True):
         while True:
             row, t = rng.choice(rows), rng.randint(low, high)
-            if traded[row, t] and (row, t) not in planned:
+            if traded[row, t] and (row, t) not in planned and (fixed is None or not fixed[row, t]):
                 planned[(row, t)] = direction
                 break
     return planned

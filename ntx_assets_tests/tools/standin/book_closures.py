@@ -18,6 +18,7 @@ seed and the session calendar; `prices.generate_prices` applies the plan and rec
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -181,12 +182,17 @@ def _pct(value: float) -> str:
     return f"{value:g}%"
 
 
-def plan_book_closures(universe: Universe, sessions: list[date], seed: int) -> list[PlannedClosure]:
+def plan_book_closures(
+    universe: Universe, sessions: list[date], seed: int, exclude: Collection[int] = ()
+) -> list[PlannedClosure]:
     """The year's events: 8 bonus issues (one company idle 2-4 sessions after its book closure, two with
     a cash part for the bonus tax), a 1:1 right at par, a bonus with a right, and 3 cash-only dividends.
 
     Four of them (the idle company, the bonus with a right, one bonus, one cash dividend) close their books
-    in the last sessions, inside the demo's default window. Deterministic in (seed, sessions)."""
+    in the last sessions, inside the demo's default window. No event goes to a company in `exclude` (those
+    with real archived prices in the window, data.py): an event drawn for one goes to another company
+    drawn from its own stream, so the other events stay where they were. Deterministic in (seed, sessions,
+    exclude)."""
     count = len(sessions)
     if count < _MIN_SESSIONS:
         return []
@@ -205,6 +211,10 @@ def plan_book_closures(universe: Universe, sessions: list[date], seed: int) -> l
     terms.append(("bonus_right", rng.choice((5.0, 10.0, 15.0)), rng.choice((25.0, 50.0)), 0.0))
     terms += [("cash", 0.0, 0.0, rng.choice(_CASH_CHOICES)) for _ in range(3)]
     picked = rng.sample(candidates, len(terms))
+    if exclude and any(security_id in exclude for security_id, _ in picked):
+        others = python_rng(seed, "book-closures-archive")
+        spare = [c for c in candidates if c[0] not in exclude and c not in picked]
+        picked = [c if c[0] not in exclude else spare.pop(others.randrange(len(spare))) for c in picked]
     # indices into terms: 0 the idle company's bonus, 1 a plain bonus, 9 the bonus with a right, 10 a cash
     recent = (0, 1, 9, 10)
     gap_of = {0: rng.randint(2, _MAX_GAP)}

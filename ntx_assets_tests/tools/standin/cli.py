@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from ntx_assets_tests.tools.standin.config import (
     DIVIDEND_NOTICE_SHAPES,
@@ -79,9 +80,47 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="NAME,NAME",
         help="serve changed shapes: " + "; ".join(f"{name}: {text}" for name, text in DRIFTS.items()),
     )
+    parser.add_argument(
+        "--archive-dir",
+        type=Path,
+        default=StandinConfig.archive_dir,
+        help="folder of per-company archive CSVs served under /archive/data/company-wise/ and used as "
+        "those companies' real prices (default: the 20 files of ntx_assets_tests/data/price-archive)",
+    )
+    parser.add_argument(
+        "--no-archive", action="store_true", help="serve no archive; every company's prices synthetic"
+    )
+    parser.add_argument(
+        "--archive-fail",
+        type=_symbols,
+        default=(),
+        metavar="SYM,SYM",
+        help="archive files of these symbols answer 500",
+    )
+    parser.add_argument(
+        "--archive-disagree",
+        type=_disagreement,
+        action="append",
+        default=[],
+        metavar="SYM:YYYY-MM-DD:RUPEES",
+        help="serve that archive row with its close moved by RUPEES (NEPSE's row stays real); repeatable",
+    )
     for flag, field, kind, help_text in _FAULT_FLAGS:
         parser.add_argument(flag, dest=field, type=kind, default=None, help=help_text)
     return parser.parse_args(argv)
+
+
+def _symbols(value: str) -> tuple[str, ...]:
+    return tuple(symbol.strip() for symbol in value.split(",") if symbol.strip())
+
+
+def _disagreement(value: str) -> tuple[str, str, float]:
+    try:
+        symbol, day, rupees = value.split(":")
+        date.fromisoformat(day)
+        return symbol.strip(), day, float(rupees)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not SYMBOL:YYYY-MM-DD:RUPEES") from None
 
 
 def _drift_names(value: str) -> tuple[str, ...]:
@@ -113,6 +152,9 @@ def config_from_args(args: argparse.Namespace) -> StandinConfig:
         announcements_reversed=args.announcements_reversed,
         dividend_notice_shape=args.dividend_notice_shape,
         drift=args.drift,
+        archive_dir=None if args.no_archive else args.archive_dir,
+        archive_failing_symbols=args.archive_fail,
+        archive_disagreements=tuple(args.archive_disagree),
     )
 
 
@@ -128,4 +170,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if server.config.drift:
         print(f"drift: {', '.join(server.config.drift)}", flush=True)
+    if server.config.archive_dir is not None:
+        print(f"price archive: {server.archive_url} ({server.config.archive_dir})", flush=True)
     server.serve_forever()

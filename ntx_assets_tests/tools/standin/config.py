@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Literal
+
+from ntx_assets_tests.tools.standin.archive import DEFAULT_ARCHIVE_DIR, Disagreement
 
 TodayPriceVariant = Literal["B", "C", "either"]
 TODAY_PRICE_VARIANTS: tuple[TodayPriceVariant, ...] = ("B", "C", "either")
@@ -108,6 +111,13 @@ class StandinConfig:
     dividend_notice_shape: DividendNoticeShape = "2026-09"
     # Names of DRIFTS: shape changes for testing a client's models against a site that changed.
     drift: tuple[str, ...] = ()
+    # The public price archive (archive.py): a folder of per-company CSVs served under
+    # /archive/data/company-wise/<SYMBOL>.csv, whose rows are also the NEPSE prices of those companies up
+    # to their last archived date (prices.py); None serves no archive and keeps every price synthetic.
+    archive_dir: Path | None = DEFAULT_ARCHIVE_DIR
+    archive_failing_symbols: tuple[str, ...] = ()  # their archive files answer 500
+    # (symbol, YYYY-MM-DD, rupees): the served archive row's close moved by that much; NEPSE's stays real.
+    archive_disagreements: tuple[Disagreement, ...] = ()
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -128,6 +138,13 @@ class StandinConfig:
             raise ValueError(f"dividend_notice_shape must be one of {DIVIDEND_NOTICE_SHAPES}")
         if isinstance(self.drift, str):
             raise ValueError(f"drift must be a tuple of names, not the string {self.drift!r}")
+        for planted in self.archive_disagreements:
+            symbol, day, rupees = planted
+            date.fromisoformat(day)
+            if not isinstance(symbol, str) or not float(rupees):
+                raise ValueError(f"archive_disagreements: {planted!r} is not (symbol, date, rupees != 0)")
+        if isinstance(self.archive_failing_symbols, str):
+            raise ValueError("archive_failing_symbols must be a tuple of symbols, not a string")
         unknown = [name for name in self.drift if name not in DRIFTS]
         if unknown:
             raise ValueError(

@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from ntx_assets_tests.tools.standin import holidays
+from ntx_assets_tests.tools.standin.archive import archive_prices
 from ntx_assets_tests.tools.standin.band_sessions import BAND_MOVES, BandSession, band_sessions
 from ntx_assets_tests.tools.standin.book_closures import (
     BookClosure,
@@ -48,8 +49,19 @@ class StandinData:
         self.universe = load_universe()
         self.facts = FactBook(self.universe, config.seed)
         self.sessions: list[date] = session_days(self.start_date, self.end_date, holidays.holiday_dates())
-        plans = plan_book_closures(self.universe, self.sessions, config.seed)
-        self.prices = generate_prices(self.universe.listings, self.sessions, config.seed, plans, BAND_MOVES)
+        # The price archive's real rows for its companies up to its last date (archive.py, prices.py); no
+        # seeded book closure goes to a company with archived sessions in the window.
+        archive = archive_prices(config.archive_dir)
+        first = self.sessions[0] if self.sessions else self.end_date
+        archived = {
+            listing.security_id
+            for listing in self.universe.listings
+            if archive.get(listing.symbol) and archive[listing.symbol][-1].business_date >= first
+        }
+        plans = plan_book_closures(self.universe, self.sessions, config.seed, archived)
+        self.prices = generate_prices(
+            self.universe.listings, self.sessions, config.seed, plans, BAND_MOVES, archive
+        )
         # Every traded session that closes exactly at the +/-10% band, planned or not (band_sessions.py).
         self.band_sessions: list[BandSession] = band_sessions(self.prices, self.universe.listings)
         # Bonus/right issues and cash dividends inside the window, by book-closure date (book_closures.py).

@@ -6,18 +6,36 @@ the tick, so no session moves more than the band; a large shock closes exactly a
 `band_moves` planned (company, session) pairs (`band_sessions.py`, their own seeded stream) close at the
 band on purpose; the walk of those companies continues from there.
 
+Companies with a file in the public price archive (archive.py; by default the 20 real files of
+ntx_assets_tests/data/price-archive) get their real archived prices instead of the walk for every session up
+to their last archived date, cleaned by the product's own rules (ntx_assets.archive.rules), so the stand-in
+serves what the importer accepts: open, high, low, close (rounded half up to the Rs 0.1 tick: a few rows
+before NEPSE's 0.1 tick carry paisa), volume = traded_quantity, turnover = traded_amount; a session of the
+stand-in's calendar without an archive row is a session the company did not trade, and an archive row
+of a date that is not a stand-in session is ignored by the NEPSE side (the stand-in's 2026 holidays are
+synthetic: 2026-03-26 and 2026-06-19 traded in the archive, 2026-03-04/05 and 2026-05-28 did not; the
+archive file itself is served whole). previousDayClosePrice is the close served before, except on a real
+re-basing: where the rules' `previous_close` (NEPSE's base implied by per_change) differs from the
+previous archived close, that base (in `rebased`, like a book closure's). The walk continues from the last
+real close after the archive ends; planned book closures and band moves never fall on archived sessions
+(data.py, band_sessions.py). Real prices are not bound by the stand-in's band or single-trade rules (a
+handful of archived sessions move beyond 10%, some after a date the stand-in does not serve); the 52-week
+range counts every archived row, and trades and the time of the last trade stay synthetic.
+
 Prices are integer ticks of Rs 0.1 so that band and tick rules hold exactly. Generation loops over
 sessions and is vectorised over securities, which keeps a year of 543 securities well under 100 ms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
 
+from ntx_assets.archive.rules import CleanRow
 from ntx_assets_tests.tools.standin.band_sessions import Direction, plan_band_moves
 from ntx_assets_tests.tools.standin.book_closures import PlannedClosure
 from ntx_assets_tests.tools.standin.seeding import numpy_rng
@@ -75,6 +93,20 @@ class PriceTable:
     rebased: dict[tuple[int, int], int] = field(default_factory=dict)
     # (row, session) -> "upper" / "lower": the planned sessions that close exactly at the band.
     band_moves: dict[tuple[int, int], Direction] = field(default_factory=dict)
+    # row -> index of its last archived session (-1: the archive ends before the window) for the
+    # companies whose prices come from the price archive; sessions 0..that index are real, later ones the
+    # walk. Their `rebased` entries inside it are the archive's real re-basings (NEPSE's base).
+    archived_until: dict[int, int] = field(default_factory=dict)
+
+    def is_archived(self, row: int, t: int) -> bool:
+        return t <= self.archived_until.get(row, -1)
+
+    def archived_mask(self) -> np.ndarray:
+        """N x T bool: the (row, session) pairs whose prices are the archive's."""
+        mask = np.zeros(self.traded.shape, dtype=bool)
+        for row, until in self.archived_until.items():
+            mask[row, : until + 1] = True
+        return mask
 
     def band(self, row: int, t: int) -> tuple[int, int]:
         """(lowest, highest) price in ticks allowed on session t: previousDayClosePrice -/+ 10%, rounded
@@ -132,15 +164,90 @@ def _rolling_extremes(
     return high_52w, low_52w
 
 
+def _ticks(rupees: float) -> int:
+    """Rupees to Rs 0.1 ticks, half up."""
+    return max(math.floor(rupees * TICKS_PER_RUPEE + 0.5 + 1e-9), 1)
+
+
+def _paisa(rupees: float) -> int:
+    return math.floor(rupees * 100 + 0.5 + 1e-9)
+
+
+@dataclass
+class _Archived:
+    """One company's archived sessions inside the window, on the stand-in's calendar."""
+
+    until: int  # index of the last session on or before the archive's last date (-1: none)
+    initial: int | None  # ticks: the last archived close before the window
+    traded: np.ndarray  # bool, T
+    open: np.ndarray  # ticks; -1 where the archive has no real open
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    previous: np.ndarray  # paisa: NEPSE's base of a re-basing the archive shows; -1 elsewhere
+    quantity: np.ndarray
+    value_tenths: np.ndarray
+    extremes: tuple[np.ndarray, np.ndarray, np.ndarray]  # ordinals, highs, lows (ticks) of every row
+
+
+def _archived(rows: Sequence[CleanRow], sessions: list[date], ordinals: np.ndarray) -> _Archived:
+    count = len(sessions)
+    arrays = {name: np.full(count, -1, dtype=np.int64) for name in ("o", "h", "l", "c", "p", "q", "v")}
+    traded = np.zeros(count, dtype=bool)
+    until = int(np.searchsorted(ordinals, rows[-1].business_date.toordinal(), side="right")) - 1
+    index_of = {day: t for t, day in enumerate(sessions)}
+    initial = None
+    for position, row in enumerate(rows):
+        t = index_of.get(row.business_date)
+        if row.business_date < sessions[0]:
+            initial = _ticks(row.close)
+        if t is None:
+            continue
+        traded[t] = True
+        arrays["o"][t] = _ticks(row.open) if row.open is not None else -1
+        arrays["h"][t], arrays["l"][t], arrays["c"][t] = _ticks(row.high), _ticks(row.low), _ticks(row.close)
+        # NEPSE's base where the rules found a re-basing (per_change implies a base that is not the
+        # previous archived close); else the close served before, as on every other session.
+        if (
+            row.previous_close is not None
+            and position
+            and abs(row.previous_close - rows[position - 1].close) > 0.005
+        ):
+            arrays["p"][t] = _paisa(row.previous_close)
+        arrays["q"][t] = row.volume
+        arrays["v"][t] = max(math.floor(row.turnover * 10 + 0.5), 0)
+    extremes = (
+        np.array([row.business_date.toordinal() for row in rows], dtype=np.int64),
+        np.array([_ticks(row.high) for row in rows], dtype=np.int64),
+        np.array([_ticks(row.low) for row in rows], dtype=np.int64),
+    )
+    return _Archived(
+        until, initial, traded, arrays["o"], arrays["h"], arrays["l"], arrays["c"], arrays["p"], arrays["q"],
+        arrays["v"], extremes,
+    )  # fmt: skip
+
+
+def archived_rows(
+    listings: Sequence[Listing], archive: Mapping[str, Sequence[CleanRow]] | None
+) -> dict[int, Sequence[CleanRow]]:
+    """row -> the archive's cleaned rows of that listing's symbol (listings without a file left out)."""
+    if not archive:
+        return {}
+    return {row: archive[item.symbol] for row, item in enumerate(listings) if archive.get(item.symbol)}
+
+
 def generate_prices(
     listings: tuple[Listing, ...],
     sessions: list[date],
     seed: int,
     closures: Sequence[PlannedClosure] = (),
     band_moves: int = 0,
+    archive: Mapping[str, Sequence[CleanRow]] | None = None,
 ) -> PriceTable:
     """The walk; `closures` re-base their companies on the ex date (and fix which sessions they trade);
-    `band_moves` (company, session) pairs of other active equity companies close exactly at the band."""
+    `band_moves` (company, session) pairs of other active equity companies close exactly at the band;
+    `archive` (symbol -> cleaned archive rows) replaces the walk of those companies up to their last
+    archived date (the module's docstring)."""
     rng = numpy_rng(seed, "prices")
     n, count = len(listings), len(sessions)
     models = [_MODELS[listing.kind] for listing in listings]
@@ -184,12 +291,28 @@ def generate_prices(
     pre[0] = np.maximum(pre[0], initial)
     close_gap = rng.exponential(1.0, (n, count))
 
+    # Archived companies: their real sessions, drawn nothing (the draws above stay as they were).
+    ordinals = np.array([d.toordinal() for d in sessions], dtype=np.int64)
+    real = (
+        {r: _archived(rows, sessions, ordinals) for r, rows in archived_rows(listings, archive).items()}
+        if sessions
+        else {}
+    )
+    fixed = np.zeros((n, count), dtype=bool)
+    for r, arc in real.items():
+        fixed[r, : arc.until + 1] = True
+        traded[r, : arc.until + 1] = arc.traded[: arc.until + 1] & can_trade[r]
+        if arc.initial is not None:
+            initial[r] = arc.initial
+
     # Book closures: the company trades on its book-closure session (MP is that close), stays idle for the
     # planned gap, and trades on its ex date. Only re-basing events move the walk's reference.
     row_of = {listing.security_id: row for row, listing in enumerate(listings)}
     rebase_at: dict[int, list[tuple[int, PlannedClosure]]] = {}
     for plan in closures:
         r = row_of[plan.security_id]
+        if fixed[r, plan.book_close_index : plan.ex_index + 1].any():
+            raise ValueError(f"{plan.symbol}: a planned book closure on archived sessions")
         traded[r, plan.book_close_index] = True
         traded[r, plan.book_close_index + 1 : plan.ex_index] = False
         traded[r, plan.ex_index] = True
@@ -198,7 +321,7 @@ def generate_prices(
     rebased: dict[tuple[int, int], int] = {}
     # Planned after `traded` is final, from their own stream: the draws above do not depend on them.
     planned = plan_band_moves(
-        listings, traded, seed, band_moves, exclude={plan.security_id for plan in closures}
+        listings, traded, seed, band_moves, exclude={plan.security_id for plan in closures}, fixed=fixed
     )
     moves_at: dict[int, list[tuple[int, Direction]]] = {}
     for (r, t), direction in planned.items():
@@ -229,6 +352,15 @@ def generate_prices(
         # A single trade has one price.
         single = trades[:, t] == 1
         opened, high, low = (np.where(single, close, a) for a in (opened, high, low))
+        for r, arc in real.items():
+            if t > arc.until:
+                continue
+            if arc.previous[t] >= 0:
+                rebased[(r, t)] = int(arc.previous[t])
+            if arc.traded[t]:
+                high[r], low[r], close[r] = arc.high[t], arc.low[t], arc.close[t]
+                # No real open (before the open rule's date, or outside the range): the previous close.
+                opened[r] = arc.open[t] if arc.open[t] >= 0 else min(max(int(prev[r]), low[r]), high[r])
         is_traded = traded[:, t]
         prev_t[:, t] = prev
         open_t[:, t], high_t[:, t], low_t[:, t] = opened, high, low
@@ -240,12 +372,22 @@ def generate_prices(
     vwap = low_t + vwap_position * (high_t - low_t)
     value_tenths = np.rint(quantity * vwap).astype(np.int64)
     value_tenths = np.where(trades == 1, quantity * close_t, value_tenths)
+    for r, arc in real.items():
+        days = arc.traded & fixed[r]
+        quantity[r, days] = arc.quantity[days]
+        value_tenths[r, days] = arc.value_tenths[days]
+        # A range needs two trades at least, and there are no more trades than shares.
+        least = np.where(high_t[r] > low_t[r], 2, 1)
+        most = np.maximum(quantity[r, days], 1)
+        trades[r, days] = np.minimum(np.maximum(trades[r, days], least[days]), most)
 
     # The last trade lands near 15:00 for liquid securities, anywhere in the session for thin ones.
     gap_seconds = np.clip(close_gap * (_SESSION_SECONDS / (1.0 + trades)), 0.001, _SESSION_SECONDS - 1)
     update_micros = np.rint((_CLOSE_SECOND - gap_seconds) * 1_000_000).astype(np.int64)
 
     high_52w, low_52w = _rolling_extremes(high_t, low_t, traded, sessions, pre)
+    for r, arc in real.items():
+        _archived_extremes(r, arc, high_t, low_t, traded, ordinals, high_52w, low_52w)
     zero = np.zeros(shape, dtype=np.int64)
     return PriceTable(
         sessions=tuple(sessions),
@@ -264,7 +406,34 @@ def generate_prices(
         low_52w=low_52w,
         update_micros=update_micros,
         initial_close=initial,
-        ordinals=np.array([d.toordinal() for d in sessions], dtype=np.int64),
+        ordinals=ordinals,
         rebased=rebased,
         band_moves=planned,
+        archived_until={r: arc.until for r, arc in real.items()},
     )
+
+
+def _archived_extremes(
+    r: int,
+    arc: _Archived,
+    high_t: np.ndarray,
+    low_t: np.ndarray,
+    traded: np.ndarray,
+    ordinals: np.ndarray,
+    high_52w: np.ndarray,
+    low_52w: np.ndarray,
+) -> None:
+    """52-week high/low of an archived company: every archived row (also the years before the window and
+    the archive's dates the stand-in does not serve) and its walk's sessions after the archive."""
+    after = traded[r] & (np.arange(len(ordinals)) > arc.until)
+    days = np.concatenate([arc.extremes[0], ordinals[after]])
+    highs = np.concatenate([arc.extremes[1], high_t[r, after]])
+    lows = np.concatenate([arc.extremes[2], low_t[r, after]])
+    order = np.argsort(days, kind="stable")
+    days, highs, lows = days[order], highs[order], lows[order]
+    for t, day in enumerate(ordinals):
+        start = int(np.searchsorted(days, day - (FIFTY_TWO_WEEKS_DAYS - 1)))
+        stop = int(np.searchsorted(days, day, side="right"))
+        if stop > start:
+            high_52w[r, t] = highs[start:stop].max()
+            low_52w[r, t] = lows[start:stop].min()

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ntx_assets_tests.tools.standin import drift, payload_id
+from ntx_assets_tests.tools.standin import archive, drift, payload_id
 from ntx_assets_tests.tools.standin.documents import Document
 from ntx_assets_tests.tools.standin.paging import page_request, spring_page
 from ntx_assets_tests.tools.standin.responses import empty_200, error, json_bytes, json_response
@@ -274,4 +274,5 @@ ROUTES: list[Route] = [
     Route("/api/nots/application/fetchFiles", application_fetch_files, methods=["GET"]),
     Route("/api/nots/application/dividend/{securityId}", dividend_notices, methods=["GET"]),
     Route("/api/nots/application/agm/{securityId}", agm_notices, methods=["GET"]),
+    *archive.ROUTES,  # the public price archive, no token (archive.py)
 ]

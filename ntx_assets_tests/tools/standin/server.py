@@ -14,6 +14,8 @@ from types import TracebackType
 import uvicorn
 
 from ntx_assets_tests.tools.standin.app import create_app
+from ntx_assets_tests.tools.standin.archive import ROUTE_PREFIX as ARCHIVE_PREFIX
+from ntx_assets_tests.tools.standin.archive import ArchiveFiles
 from ntx_assets_tests.tools.standin.config import FaultConfig, StandinConfig
 from ntx_assets_tests.tools.standin.data import StandinData
 from ntx_assets_tests.tools.standin.state import StandinState
@@ -36,13 +38,16 @@ class StandinServer:
         self.config = config or StandinConfig()
         self.scheme = "https" if tls else "http"
         self._state = StandinState(self.config)
+        self.archive = ArchiveFiles(
+            self.config.archive_dir, self.config.archive_failing_symbols, self.config.archive_disagreements
+        )
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
         self._uvicorn = uvicorn.Server(
             uvicorn.Config(
-                create_app(self._state),
+                create_app(self._state, self.archive),
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
@@ -104,6 +109,16 @@ class StandinServer:
 
     def reset_counts(self) -> None:
         self._state.counter.reset()
+        self.archive.counter.reset()
+
+    @property
+    def archive_url(self) -> str:
+        """NTX_PRICE_ARCHIVE for this stand-in: the folder of its archive's company files."""
+        return self.base_url + ARCHIVE_PREFIX
+
+    def archive_request_counts(self) -> dict[str, int]:
+        """Archive requests received, by path: "GET /archive/data/company-wise/NICA.csv"."""
+        return self.archive.counter.snapshot()
 
     def set_faults(self, faults: FaultConfig) -> None:
         self._state.faults.configure(faults)
