@@ -71,6 +71,7 @@ KINDS: dict[str, Kind] = {
 KINDS.update(dict.fromkeys((*bank_ratios.RATIOS, *bank_ratios.MEDIANS), Kind.PERCENT))
 KINDS.update(dict.fromkeys(bank_ratios.RANKS, Kind.RATIO))
 KINDS["ratios_known_on"] = Kind.TEXT
+KINDS["history_continuous_from"] = Kind.TEXT
 # The indicators asset's own columns that the screener does not carry still read as prices or ratios.
 KINDS.update({name: Kind.MONEY for name in INDICATOR_COLUMNS if name not in KINDS})
 

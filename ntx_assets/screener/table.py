@@ -91,7 +91,10 @@ class ScreenerInputs:
     - closures: book_closures rows (security_id, announced_on, book_close_date);
     - shares: security_shares rows (security_id, fetched_on, listed_shares, promoter_shares, public_shares);
     - report_ratios: report_ratios rows (security_id, document_id, report_type, fiscal_year, quarter,
-      known_on, status and the ratios; none: no bank ratios).
+      known_on, status and the ratios; none: no bank ratios);
+    - history_starts: security_id, first_date (each company's first stored price);
+    - restarts: price_adjustments' re-basings of unknown factor (security_id, ex_date) up to the last
+      session.
     """
 
     companies: pd.DataFrame
@@ -103,6 +106,8 @@ class ScreenerInputs:
     closures: pd.DataFrame
     shares: pd.DataFrame
     report_ratios: pd.DataFrame = field(default_factory=pd.DataFrame)
+    history_starts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    restarts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def screener_frame(inputs: ScreenerInputs, dates: Sequence[Any], *, logo_base_url: str) -> pd.DataFrame:
@@ -145,6 +150,7 @@ def screener_frame(inputs: ScreenerInputs, dates: Sequence[Any], *, logo_base_ur
     for column in bank_ratios.COLUMNS:
         frame[column] = ratios[column].to_numpy()
 
+    frame["history_continuous_from"] = _continuous_from(frame, inputs.history_starts, inputs.restarts)
     frame = _with_shares(frame, inputs.shares)
     actions = dividends.dated_actions(inputs.actions)
     latest = dividends.last_actions(actions, frame)
@@ -223,6 +229,26 @@ def _with_shares(frame: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
     frame["promoter_shares_pct"] = known["promoter_shares"].astype(float) / total * 100.0
     frame["public_shares_pct"] = known["public_shares"].astype(float) / total * 100.0
     return frame
+
+
+def _continuous_from(frame: pd.DataFrame, starts: pd.DataFrame, restarts: pd.DataFrame) -> pd.Series:
+    """Per row: the company's last re-basing of unknown factor on or before the session, else its first
+    stored price (NaT when it has none)."""
+    first = (
+        pd.to_datetime(frame["security_id"].map(starts.set_index("security_id")["first_date"]))
+        if len(starts)
+        else pd.Series(pd.NaT, index=frame.index)
+    )
+    if restarts.empty:
+        return first
+    events = restarts.assign(ex_date=pd.to_datetime(restarts["ex_date"]).astype("datetime64[ns]"))
+    events = events.sort_values("ex_date")
+    rows = frame[["session_date", "security_id"]].reset_index().sort_values("session_date")
+    rows["session_date"] = pd.to_datetime(rows["session_date"]).astype("datetime64[ns]")
+    found = pd.merge_asof(
+        rows, events, left_on="session_date", right_on="ex_date", by="security_id", direction="backward"
+    ).set_index("index")["ex_date"]
+    return found.reindex(frame.index).fillna(first.astype("datetime64[ns]"))
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -418,6 +418,9 @@ SCREENER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("capital_adequacy_pct_rank_sector", "float"),
     ("npl_pct_rank_sector", "float"),
     ("provision_to_npl_pct_rank_sector", "float"),
+    # The first session the indicators of this row read: the company's first stored price, or its last
+    # re-basing of unknown factor on or before the session (the series restarts there; docs/price-archive.md).
+    ("history_continuous_from", "date"),
 )
 SCREENER_KEY = ("session_date", "security_id")
 SCREENER_LATEST_VIEW = "screener_latest"

@@ -20,6 +20,7 @@ from ntx_assets.warehouse.schema import (
     daily_prices,
     filings,
     indicators,
+    price_adjustments,
     report_ratios,
     screener,
     security_shares,
@@ -134,6 +135,18 @@ def read_screener_inputs(conn: Connection, dates: Sequence[dt.date]) -> dict[str
             ).where(book_closures.c.announced_on <= end),
         ),
         "shares": read_frame(conn, select(security_shares).where(security_shares.c.fetched_on <= end)),
+        "history_starts": read_frame(
+            conn,
+            select(p.c.security_id, func.min(p.c.business_date).label("first_date")).group_by(
+                p.c.security_id
+            ),
+        ),
+        "restarts": read_frame(
+            conn,
+            select(price_adjustments.c.security_id, price_adjustments.c.ex_date).where(
+                price_adjustments.c.factor.is_(None), price_adjustments.c.ex_date <= end
+            ),
+        ),
         "report_ratios": read_frame(
             conn,
             select(

@@ -117,3 +117,23 @@ def test_check_command_table_and_a_missing_folder(capsys: pytest.CaptureFixture[
     assert "ADBL" in capsys.readouterr().out
     assert main(["check", "/nonexistent/archive"]) == 2
     assert "neither an http(s) URL nor a folder" in capsys.readouterr().err
+
+
+def test_the_screener_says_from_which_date_a_company_s_history_is_continuous() -> None:
+    from ntx_assets.screener.table import _continuous_from
+
+    frame = pd.DataFrame(
+        {
+            "session_date": pd.to_datetime(["2016-01-04", "2016-03-01", "2016-03-01", "2019-01-02"]),
+            "security_id": [1, 1, 2, 1],
+        }
+    )
+    starts = pd.DataFrame({"security_id": [1, 2], "first_date": [dt.date(2011, 1, 2), dt.date(2013, 5, 5)]})
+    restarts = pd.DataFrame({"security_id": [1, 1], "ex_date": [dt.date(2016, 2, 1), dt.date(2018, 6, 1)]})
+    found = _continuous_from(frame, starts, restarts)
+    assert list(found.dt.date) == [
+        dt.date(2011, 1, 2),
+        dt.date(2016, 2, 1),
+        dt.date(2013, 5, 5),
+        dt.date(2018, 6, 1),
+    ]

@@ -418,6 +418,9 @@ class Reference:
         out.update(self._shares(security_id, last))
         out.update(self._distributions(security_id, last["close"], out.get("_reports")))
         out.pop("_reports", None)
+        # The series restarts at an unknown factor (NULL) on or before the session, else its first price.
+        unknown = [ex for ex, f in self.rebasings.get(security_id, []) if missing(f) and ex <= self.session]
+        out["history_continuous_from"] = max(unknown) if unknown else own["business_date"].iloc[0]
         return out
 
     def _factor(self, security_id: int, after: dt.date, through: dt.date) -> float:
