@@ -212,6 +212,11 @@ def test_real_rebasings_are_served_as_nepse_s_base(data: StandinData) -> None:
     security_id = _sid(data, "AHPC")
     (row,) = [r for r in data.today_rows(date(2026, 1, 4)) if r["securityId"] == security_id]
     assert row["previousDayClosePrice"] == 260.85
+    assert (security_id, date(2026, 1, 4), 260.85) in data.prices.archive_rebasings()
+    assert all(
+        data.prices.is_archived(data.prices.row_of[s], data.sessions.index(d))
+        for s, d, _ in data.prices.archive_rebasings()
+    )
 
 
 def test_by_default_archive_and_nepse_agree_and_the_planted_row_disagrees(

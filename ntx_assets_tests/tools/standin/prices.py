@@ -101,6 +101,17 @@ class PriceTable:
     def is_archived(self, row: int, t: int) -> bool:
         return t <= self.archived_until.get(row, -1)
 
+    def archive_rebasings(self) -> list[tuple[int, date, float]]:
+        """(security id, session, NEPSE's base in rupees) of the archived companies' real re-basings: the
+        sessions whose previousDayClosePrice is not the close served before, other than the seeded book
+        closures' ex dates (a re-basing on the window's first session, with no close served before it,
+        included)."""
+        return sorted(
+            (self.security_ids[r], self.sessions[t], base / 100)
+            for (r, t), base in self.rebased.items()
+            if self.is_archived(r, t)
+        )
+
     def archived_mask(self) -> np.ndarray:
         """N x T bool: the (row, session) pairs whose prices are the archive's."""
         mask = np.zeros(self.traded.shape, dtype=bool)
