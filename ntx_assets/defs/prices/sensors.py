@@ -15,6 +15,7 @@ from ntx_assets.common.clock import SESSION_CLOSE, nepal_now
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.defs.prices.assets import daily_prices, indicators
 from ntx_assets.defs.screener.assets import screener
+from ntx_assets.defs.screens.assets import GROUP as SCREENS_GROUP
 from ntx_assets.defs.universe.assets import company_universe
 from ntx_assets.orchestration.run_requests import materializations_since, range_tags
 from ntx_assets.prices.indicators import LOOKBACK_DAYS, later_dates, stale_later_dates
@@ -52,11 +53,13 @@ MAX_ATTEMPTS = 12
 
 new_session_job = dg.define_asset_job(
     "new_session_job",
-    selection=list(NEW_SESSION_ASSETS),  # partitioned by session_date_partitions, inferred
+    # partitioned by session_date_partitions, inferred; the saved screens (NTX_SCREENS_FILE) too, so the
+    # session's picks and alerts come in the same run.
+    selection=dg.AssetSelection.assets(*NEW_SESSION_ASSETS) | dg.AssetSelection.groups(SCREENS_GROUP),
     description=(
-        "One session date: refresh company_universe, then that date's daily_prices, indicators and "
-        "screener (with the exports) for every symbol, in one run (launched by new_session_sensor; launch "
-        "it by hand for one date)."
+        "One session date: refresh company_universe, then that date's daily_prices, indicators, "
+        "screener (with the exports) and saved screens for every symbol, in one run (launched by "
+        "new_session_sensor; launch it by hand for one date)."
     ),
 )
 
