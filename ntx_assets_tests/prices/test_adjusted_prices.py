@@ -32,15 +32,25 @@ from ntx_assets.warehouse.schema import indicators as indicators_table
 from ntx_assets.warehouse.schema import price_adjustments as adjustments_table
 from ntx_assets.warehouse.schema import security_shares as shares_table
 from ntx_assets_tests.conftest import PG_ADMIN_URL, fast_nepse_resource
+from ntx_assets_tests.pinned import PINNED_TODAY
 from ntx_assets_tests.prices.talib_reference import talib_reference
 from ntx_assets_tests.prices.test_daily_prices import range_tags
 from ntx_assets_tests.tools.bench.warehouse import scratch_postgres
 from ntx_assets_tests.tools.harness.resources import run_resources
-from ntx_assets_tests.tools.standin import StandinServer
+from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
 
 ASSETS = [company_universe, daily_prices, indicators, corporate_actions, price_adjustments]
 FIRST_PARTITION = str(session_date_partitions.get_first_partition_key())
 KIND = {"bonus": BONUS, "right": RIGHT, "bonus_right": BONUS_AND_RIGHT}
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[StandinServer]:
+    """A stand-in whose prices are all its own walk (no archived company's real prices): these tests take
+    every re-basing from its record of the book closures it planned. The archive's real re-basings and the
+    junction with it: ntx_assets_tests/standin/test_archive.py and ntx_assets_tests/archive/."""
+    with running_standin(StandinConfig(seed=7, end_date=PINNED_TODAY, archive_dir=None)) as server:
+        yield server
 
 
 @dataclass

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import dagster as dg
@@ -17,16 +18,25 @@ from ntx_assets.warehouse import create_warehouse_engine
 from ntx_assets.warehouse.schema import daily_prices as prices_table
 from ntx_assets.warehouse.schema import indicators as indicators_table
 from ntx_assets_tests.conftest import fast_nepse_resource
-from ntx_assets_tests.pinned import PINNED_NOW
+from ntx_assets_tests.pinned import PINNED_NOW, PINNED_TODAY
 from ntx_assets_tests.prices.talib_reference import talib_reference
 from ntx_assets_tests.prices.test_daily_prices import range_tags
 from ntx_assets_tests.tools.harness.resources import run_resources
-from ntx_assets_tests.tools.standin import StandinServer
+from ntx_assets_tests.tools.standin import StandinConfig, StandinServer, running_standin
 
 # 300 sessions of every company through Dagster: end to end, and about a minute.
 pytestmark = pytest.mark.slow
 
 ASSETS = [company_universe, daily_prices, indicators]
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[StandinServer]:
+    """A stand-in whose prices are all its own walk (no archived company's real prices): these tests take
+    every re-basing from its record of the book closures it planned. The archive's real re-basings and the
+    junction with it: ntx_assets_tests/standin/test_archive.py and ntx_assets_tests/archive/."""
+    with running_standin(StandinConfig(seed=7, end_date=PINNED_TODAY, archive_dir=None)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
