@@ -39,8 +39,13 @@ def dated_reports(reports: pd.DataFrame) -> pd.DataFrame:
     """Reports with `fy` (the Nepali start year), `rank` (quarter, 5 for annual) and `known` (the day they
     became public, as a timestamp); reports with neither a date nor a fiscal year are left out."""
     if reports.empty:
+        # The same columns as below: a session with dividends announced but no report known yet (the
+        # archive's years) reads `modified` too.
         return reports.assign(
-            fy=pd.Series(dtype=float), rank=pd.Series(dtype=float), known=pd.Series(dtype="datetime64[ns]")
+            fy=pd.Series(dtype=float),
+            rank=pd.Series(dtype=float),
+            known=pd.Series(dtype="datetime64[ns]"),
+            modified=pd.Series(dtype="datetime64[ns]"),
         )
     fy = (
         reports["fiscal_year_nepali"]

@@ -137,3 +137,14 @@ def test_the_screener_says_from_which_date_a_company_s_history_is_continuous() -
         dt.date(2013, 5, 5),
         dt.date(2018, 6, 1),
     ]
+
+
+def test_a_session_with_dividends_but_no_report_known_yet_screens() -> None:
+    # The archive's years: announcements reach back further than NEPSE's reports.
+    from ntx_assets.screener import fundamentals
+
+    columns = ["security_id", "fiscal_year", "fiscal_year_nepali", "quarter", "report_type", "modified_at"]
+    empty = pd.DataFrame(columns=[*columns, "known_on", "first_fetched_on", "eps"])
+    grid = pd.DataFrame({"session_date": pd.to_datetime(["2020-01-05"]), "security_id": [1]})
+    eps = fundamentals.year_end_eps(fundamentals.dated_reports(empty), grid, pd.Series([2075.0]))
+    assert eps.isna().all()

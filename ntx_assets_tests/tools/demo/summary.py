@@ -96,7 +96,7 @@ class ScreenerRow:
 class Rebasing:
     symbol: str
     ex_date: dt.date
-    factor: float
+    factor: float | None  # None: unknown (a move beyond the band nothing explains)
     explanation: str
 
 
@@ -247,7 +247,7 @@ def rebasings(engine: Engine) -> list[Rebasing]:
         rows = conn.execute(
             select(a.c.symbol, a.c.ex_date, a.c.factor, a.c.explanation).order_by(a.c.ex_date, a.c.symbol)
         ).all()
-    return [Rebasing(str(s), _as_date(d), float(f), str(e)) for s, d, f, e in rows]
+    return [Rebasing(str(s), _as_date(d), None if f is None else float(f), str(e)) for s, d, f, e in rows]
 
 
 def _as_date(value: Any) -> dt.date:
@@ -391,11 +391,13 @@ def _rebasings_section(report: DemoReport) -> list[str]:
         f"{len(report.rebasings)}, explained {len(report.rebasings) - unexplained}, "
         f"unexplained {unexplained}",
     ]
-    lines += [
-        f"  {r.symbol:<9} {r.ex_date}  factor {r.factor:.4f}  {r.explanation}" for r in report.rebasings
-    ]
+    lines += [f"  {r.symbol:<9} {r.ex_date}  {_factor(r.factor)}  {r.explanation}" for r in report.rebasings]
     return lines
 
 
 def _num(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
+
+
+def _factor(factor: float | None) -> str:
+    return "factor unknown" if factor is None else f"factor {factor:.4f}"
