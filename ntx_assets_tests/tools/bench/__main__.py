@@ -12,7 +12,11 @@ Measures, in one run, each figure against its bound:
      SQLite and PostgreSQL;
   4. the screener: a year's sessions in one run and one session, in-asset (no API call);
   5. the daily path as deployed: NEPSE publishes a session's close at T; sensors and automation take it
-     to the prices, the screener and its export.
+     to the prices, the screener and its export;
+  6. fifteen years of history (history.py): a synthetic price archive imported (rows/s, vs raw COPY),
+     the backfill of indicators and screener over its years, and backtests of one screen over them;
+  7. the NRB ratios read from one quarter's report documents of every financial institution (ratios.py).
+`--only NAME[,NAME]` runs only the named parts (see --help).
 Its last line is `BENCH {json}`, so runs can be compared over time.
 """
 
@@ -34,6 +38,15 @@ from typing import Any
 from ntx_assets_tests.tools.bench import warehouse
 
 BACKENDS = ("sqlite", "postgresql")
+# The parts `--only` can name; the first two are the figures of the earlier rounds.
+PARTS = (
+    "warehouse_load",
+    "pipeline",
+    "archive_import",
+    "history_backfill",
+    "backtest",
+    "ratio_reading",
+)
 STARTED = time.perf_counter()
 
 
@@ -121,6 +134,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="skip the daily path through a deployment (close -> prices -> screener -> export)",
     )
+    history = parser.add_argument_group("fifteen years of history (a synthetic archive, no stand-in)")
+    history.add_argument("--history-companies", type=int, default=260, help="companies in the archive")
+    history.add_argument("--history-years", type=int, default=15, help="years in the archive from 2011-01-02")
+    history.add_argument(
+        "--history-spans",
+        default="15",
+        help="comma-separated years of the indicators/screener backfills, each from 2011-01-02 on an "
+        "emptied indicators and screener (e.g. 3,6,15 to see how they grow); the last one feeds the backtest",
+    )
+    history.add_argument(
+        "--history-backend",
+        choices=BACKENDS,
+        default="sqlite",
+        help="warehouse of the backfills and backtests (the import is measured on both)",
+    )
+    history.add_argument(
+        "--history-timeout", type=float, default=3600.0, help="seconds allowed to one backfill run"
+    )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help=f"comma-separated parts to run, of: {', '.join(PARTS)} (default: all). history_backfill and "
+        "backtest import the archive into --history-backend first when archive_import is not named",
+    )
     parser.add_argument(
         "--pg-admin-url",
         default=os.environ.get("NTX_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -142,10 +179,19 @@ def main(argv: list[str] | None = None) -> None:
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": dt.date.today().isoformat(),
     }
-    if not args.skip_warehouse_load:
+    parts = set(PARTS) if args.only is None else {name.strip() for name in args.only.split(",")}
+    if unknown := parts - set(PARTS):
+        raise SystemExit(f"--only: unknown part(s) {', '.join(sorted(unknown))}; parts: {', '.join(PARTS)}")
+    figures["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    if "warehouse_load" in parts and not args.skip_warehouse_load:
         figures.update(warehouse_load(args))
-    if not (args.skip_backfill and args.skip_daily):
+    if "pipeline" in parts and not (args.skip_backfill and args.skip_daily):
         figures.update(pipeline(args))
+    if parts & {"archive_import", "history_backfill", "backtest"}:
+        figures.update(history(args, parts))
+    if "ratio_reading" in parts:
+        figures["ratio_reading"] = ratio_reading(args)
+    figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     say(f"total {time.perf_counter() - STARTED:.0f} s")
     figures["bench_seconds"] = round(time.perf_counter() - STARTED, 1)
     print("BENCH " + json.dumps(figures, sort_keys=True), flush=True)
@@ -180,6 +226,126 @@ def warehouse_load(args: argparse.Namespace) -> dict[str, Any]:
             "upsert_vs_raw_copy": round(load.upsert_vs_copy, 3) if load.upsert_vs_copy else None,
         }
     return out
+
+
+def history(args: argparse.Namespace, parts: set[str]) -> dict[str, Any]:
+    """The archive's import (both warehouses when named, else only --history-backend's, untimed as a
+    figure), then the spans' backfills and the backtests on --history-backend."""
+    from ntx_assets_tests.tools.bench import history as h
+
+    out: dict[str, Any] = {}
+    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="ntx_bench_history_"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    folder = scratch / "price-archive"
+    days = h.sessions(h.HISTORY_START, args.history_years)
+    if folder.exists():
+        shutil.rmtree(folder)
+    started = time.perf_counter()
+    rows = h.write_archive(folder, args.history_companies, days)
+    say(
+        f"archive: {args.history_companies} companies x {len(days)} sessions ({days[0]}..{days[-1]}) = "
+        f"{rows:,} rows written in {time.perf_counter() - started:.1f} s to {folder}"
+    )
+    imports_on = list(BACKENDS) if "archive_import" in parts else [args.history_backend]
+    urls: dict[str, str] = {}
+    with warehouse.scratch_postgres(args.pg_admin_url) as pg_url:
+        for backend in imports_on:
+            url = pg_url if backend == "postgresql" else f"sqlite:///{scratch / 'history.db'}"
+            if backend == "sqlite":
+                (scratch / "history.db").unlink(missing_ok=True)
+            urls[backend] = url
+            f = h.measure_import(url, folder, args.history_companies, rows)
+            ratio = (
+                f"; raw COPY of the same rows into a bare table {f.raw_copy_rows_per_s:,.0f} rows/s: "
+                f"{f.rows_per_s / f.raw_copy_rows_per_s:.2f} x (goal >= {h.IMPORT_VS_COPY_GOAL})"
+                if f.raw_copy_rows_per_s
+                else ""
+            )
+            say(
+                f"  import_archive on {backend}: {f.rows_written:,} rows in {f.seconds:.1f} s = "
+                f"{f.rows_per_s:,.0f} rows/s{ratio}; {f.failures} failures"
+            )
+            if "archive_import" in parts:
+                out[f"archive_import_{backend}"] = {
+                    "companies": args.history_companies,
+                    "sessions": len(days),
+                    "rows_in_archive": f.rows_in_archive,
+                    "rows_written": f.rows_written,
+                    "failures": f.failures,
+                    "seconds": round(f.seconds, 1),
+                    "rows_per_s": round(f.rows_per_s),
+                    "raw_copy_rows_per_s": round(f.raw_copy_rows_per_s) if f.raw_copy_rows_per_s else None,
+                    "vs_raw_copy": round(f.rows_per_s / f.raw_copy_rows_per_s, 3)
+                    if f.raw_copy_rows_per_s
+                    else None,
+                }
+        url = urls[args.history_backend]
+        if "history_backfill" in parts:
+            out["history_backfill"] = history_backfill(h, args, url, days, scratch)
+        if "backtest" in parts:
+            if "history_backfill" not in parts:
+                for asset in ("indicators", "screener"):
+                    h.run_backfill(url, asset, days[0], days[-1], scratch / "backfill", args.history_timeout)
+            backtests = h.measure_backtests(url)
+            for name, b in backtests.items():
+                say(
+                    f"  backtest {name} (every {b['every']}, hold {b['hold']}): {b['periods']} periods "
+                    f"{b['first']}..{b['last']} in {b['seconds']:.2f} s against a goal of "
+                    f"{b['goal_seconds']:g} s = {b['seconds_vs_goal']:.3f}"
+                )
+            out["backtest"] = backtests
+    return out
+
+
+def history_backfill(h: Any, args: argparse.Namespace, url: str, days: list, scratch: Path) -> dict[str, Any]:
+    goals = {"indicators": h.INDICATORS_GOAL_SECONDS, "screener": h.SCREENER_GOAL_SECONDS}
+    spans = [int(years) for years in args.history_spans.split(",")]
+    out: dict[str, Any] = {}
+    for years in spans:
+        last = min(dt.date(h.HISTORY_START.year + years, 1, 1), days[-1])
+        h.clear_derived(url)
+        for asset in ("indicators", "screener"):
+            say(f"  {asset} over {years} years ({h.HISTORY_START}..{last}), one in-process run in a child")
+            r = h.run_backfill(
+                url, asset, h.HISTORY_START, last, scratch / f"backfill_{years}", args.history_timeout
+            )
+            meta = r["metadata"]
+            overhead = r["wall_seconds"] - float(meta["seconds"])
+            per_partition = overhead / r["partitions"]
+            say(
+                f"    {r['partitions']} partitions ({meta.get('sessions', '-')} sessions): in-asset "
+                f"{meta['seconds']} s (compute {meta.get('compute_seconds')} s) against a goal of "
+                f"{goals[asset]:g} s = {float(meta['seconds']) / goals[asset]:.2f}; run wall "
+                f"{r['wall_seconds']:.1f} s, Dagster's part (wall - asset) {overhead:.1f} s = "
+                f"{per_partition * 1000:.1f} ms/partition (run start -> step start "
+                f"{r['run_start_to_step_start_seconds']:.1f} s, materialization events "
+                f"{r['materialization_events_seconds']:.1f} s); peak RSS "
+                f"{r['peak_rss_bytes'] / 2**30:.2f} GiB = "
+                f"{r['peak_rss_bytes'] / h.PEAK_GOAL_BYTES:.2f} x 3 GiB"
+            )
+            out[f"{asset}_{years}y"] = {
+                **r,
+                "dagster_overhead_seconds": round(overhead, 1),
+                "dagster_ms_per_partition": round(per_partition * 1000, 1),
+                "goal_seconds": goals[asset],
+                "seconds_vs_goal": round(float(meta["seconds"]) / goals[asset], 3),
+                "peak_vs_goal": round(r["peak_rss_bytes"] / h.PEAK_GOAL_BYTES, 3),
+            }
+    return out
+
+
+def ratio_reading(args: argparse.Namespace) -> dict[str, Any]:
+    from ntx_assets_tests.tools.bench import ratios
+
+    r = ratios.measure(seed=args.seed, end_date=args.end_date)
+    say(
+        f"ratio reading: {r['documents']} documents of FY {r['fiscal_year_start']} Q{r['quarter']} "
+        f"({r['with_text_layer']} with a text layer, ratios read from {r['documents_with_ratios_read']}, "
+        f"{r['text_documents_read_as_printed']} exactly as printed): {r['seconds']:.1f} s on "
+        f"{r['workers']} workers against a goal of {r['goal_seconds']:g} s = {r['seconds_vs_goal']:.2f} "
+        f"(one at a time {r['serial_seconds']:.1f} s; rendering by the stand-in {r['render_seconds']:.1f} s)"
+    )
+    return r
 
 
 def pipeline(args: argparse.Namespace) -> dict[str, Any]:
