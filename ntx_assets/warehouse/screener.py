@@ -195,7 +195,9 @@ def stored_sessions_after(conn: Connection, day: dt.date, count: int) -> list[dt
 def adjusted_closes_on_or_before(
     conn: Connection, security_ids: Sequence[int], day: dt.date
 ) -> dict[int, float]:
-    """Each company's last close on or before `day` in today's price basis (the adjusted_prices view)."""
+    """Each company's last close on or before `day` in today's price basis (the adjusted_prices view). A
+    company whose close then is unknown in today's basis (a re-basing of unknown factor came later) is left
+    out: its return across that re-basing cannot be known."""
     if not security_ids:
         return {}
     view = table(ADJUSTED_PRICES_VIEW, column("security_id"), column("business_date"), column("close"))
@@ -208,4 +210,4 @@ def adjusted_closes_on_or_before(
     query = select(view.c.security_id, view.c.close).join(
         last, and_(view.c.security_id == last.c.security_id, view.c.business_date == last.c.business_date)
     )
-    return {int(security_id): float(close) for security_id, close in conn.execute(query)}
+    return {int(sid): float(close) for sid, close in conn.execute(query) if close is not None}
