@@ -114,7 +114,9 @@ def adjusted_prices(conn: Connection, first: dt.date, last: dt.date) -> pd.DataF
             direction="forward",
             allow_exact_matches=False,
         )
-        frame["factor_to_latest"] = frame["factor_to_latest"].fillna(1.0)
+        # 1.0 only where no later re-basing exists; a later one of unknown factor (NULL) leaves the close
+        # unknown in today's basis (NaN), as the adjusted_prices view does: such a return is not guessed.
+        frame["factor_to_latest"] = frame["factor_to_latest"].where(frame["ex_date"].notna(), 1.0)
     frame["close"] = frame["close"] * frame["factor_to_latest"]
     return frame[columns].reset_index(drop=True)
 

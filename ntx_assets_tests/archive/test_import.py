@@ -232,3 +232,33 @@ def test_the_asset_without_an_archive_fails_saying_what_to_set(database_url: str
     }
     with pytest.raises(dg.Failure, match="set NTX_PRICE_ARCHIVE"):
         dg.materialize([price_archive], resources=resources)
+
+
+def test_before_a_rebasing_of_unknown_factor_prices_are_unknown_in_the_view_and_the_backtest(
+    engine: Engine, folder: Path
+) -> None:
+    from sqlalchemy import text
+
+    from ntx_assets.warehouse import backtest as reads
+    from ntx_assets.warehouse.schema import price_adjustments
+
+    import_archive(engine, open_archive(str(folder)), SOURCE, NOW)
+    unknown = dt.date(2019, 12, 1)  # HDL: a fall beyond the band with the raw change (factor unknown)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(price_adjustments).values(
+                security_id=11, ex_date=unknown, symbol="HDL", prior_close=300.0, adjusted_base=None,
+                factor=None, factor_to_latest=None, explanation="unexplained", factor_source="unexplained",
+            )
+        )  # fmt: skip
+        first, last = dt.date(2019, 11, 1), dt.date(2019, 12, 31)
+        ours = reads.adjusted_prices(conn, first, last)
+        view = conn.execute(
+            text("SELECT business_date, close FROM adjusted_prices WHERE security_id = 11 "
+                 "AND business_date BETWEEN :a AND :b"), {"a": first, "b": last}
+        ).all()  # fmt: skip
+    hdl = ours[(ours["security_id"] == 11) & (ours["business_date"] >= str(first))]
+    before = hdl[hdl["business_date"] < str(unknown)]
+    after = hdl[hdl["business_date"] >= str(unknown)]
+    assert len(before) and before["close"].isna().all() and after["close"].notna().all()
+    assert all((close is None) == (str(day)[:10] < str(unknown)) for day, close in view)
