@@ -89,13 +89,13 @@ def new_session_sensor(
     attempts = read_attempts(context.cursor)
     again = _request_again(context, requested, attempts)
     if again is None and _gave_up(context, requested, attempts):
-        # The cap reached without the prices: every skip says so, or it would read like a loaded session.
+        # The cap reached without the prices: every skip below says so (they return `again` first), or it
+        # would read like a loaded session; a newer session is still requested as usual.
         again = dg.SkipReason(
             f"gave up on {requested}: {attempts} runs ended without its prices (the cap, MAX_ATTEMPTS). "
             f"Launch new_session_job for {requested} once NEPSE serves its closing prices; a newer session "
             "is still requested when it closes."
         )
-        return _newer_or(again, context, nepse, requested, now, first, last)
     if requested is not None:
         earliest = next_trading_weekday(requested)
         if not session_can_have_closed(earliest, now):
@@ -137,35 +137,6 @@ def _gave_up(context: dg.SensorEvaluationContext, session: dt.date | None, attem
         session is not None
         and attempts >= MAX_ATTEMPTS
         and session.isoformat() not in context.instance.get_materialized_partitions(daily_prices.key)
-    )
-
-
-def _newer_or(
-    skip: dg.SkipReason,
-    context: dg.SensorEvaluationContext,
-    nepse: NepseResource,
-    requested: dt.date,
-    now: dt.datetime,
-    first: dt.date,
-    last: dt.date,
-) -> dg.SensorResult | dg.SkipReason:
-    """A newer closed session if there is one (requested as usual), else `skip`."""
-    if not session_can_have_closed(next_trading_weekday(requested), now):
-        return skip
-    flag_grace = dt.timedelta(minutes=nepse.close_flag_grace_minutes)
-    decision = closed_session_to_request(
-        nepse.client.market_status(), requested, now, first, last, flag_grace
-    )
-    if isinstance(decision, str):
-        return skip
-    holidays = HolidayLists(nepse.client.holidays)
-    if not is_session(decision, holidays.dates(decision.year)):
-        return skip
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(run_key=f"session-{decision.isoformat()}", partition_key=decision.isoformat())
-        ],
-        cursor=write_cursor(decision),
     )
 
 
