@@ -16,10 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from ntx_assets.archive.rules import CleanFile
+from ntx_assets.archive.rules import TICK, CleanFile
 from ntx_assets.prices.rebasings import find_rebasings
-
-TICK = 0.1
 
 
 def archive_price_rows(clean: CleanFile, security_id: int, source: str) -> list[dict[str, Any]]:
