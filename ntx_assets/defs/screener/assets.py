@@ -17,6 +17,7 @@ import dagster as dg
 from ntx_assets.common.clock import nepal_now
 from ntx_assets.defs.corporate_actions.assets import corporate_actions
 from ntx_assets.defs.filings.assets import filings
+from ntx_assets.defs.filings.ratios import report_ratios
 from ntx_assets.defs.partitions import session_date_partitions
 from ntx_assets.defs.prices.assets import SessionNotOver, daily_prices, indicators
 from ntx_assets.defs.universe.assets import company_universe
@@ -48,8 +49,8 @@ SCREEN_CHUNK_DATES = 92
 ROWS_CURRENT = "screener_rows_current"
 RATIOS_FINITE = "screener_ratios_finite"
 
-# A session's row depends on that session's prices and indicators; what has no date (filings, announcements,
-# the universe) changes the latest session's screen when it lands. Earlier sessions are recomputed by a
+# A session's row depends on that session's prices and indicators; what has no date (filings, report ratios,
+# announcements, the universe) changes the latest session's screen when it lands. Earlier sessions are recomputed by a
 # backfill (their reports and announcements were known then, or they were not).
 _SESSION_INPUTS = dg.AssetSelection.assets(daily_prices, indicators)
 SCREENER_AUTOMATION = (
@@ -79,6 +80,7 @@ SCREENER_AUTOMATION = (
         dg.AssetDep(daily_prices, partition_mapping=dg.TimeWindowPartitionMapping()),
         dg.AssetDep(indicators, partition_mapping=dg.TimeWindowPartitionMapping()),
         dg.AssetDep(filings, partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetDep(report_ratios, partition_mapping=dg.AllPartitionMapping()),
         dg.AssetDep(corporate_actions, partition_mapping=dg.AllPartitionMapping()),
     ],
     automation_condition=SCREENER_AUTOMATION,
