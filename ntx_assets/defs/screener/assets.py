@@ -49,9 +49,9 @@ SCREEN_CHUNK_DATES = 92
 ROWS_CURRENT = "screener_rows_current"
 RATIOS_FINITE = "screener_ratios_finite"
 
-# A session's row depends on that session's prices and indicators; what has no date (filings, report ratios,
-# announcements, the universe) changes the latest session's screen when it lands. Earlier sessions are recomputed by a
-# backfill (their reports and announcements were known then, or they were not).
+# A session's row depends on that session's prices and indicators; what has no date (filings, report
+# ratios, announcements, the universe) changes the latest session's screen when it lands. Earlier sessions
+# are recomputed by a backfill (their reports and announcements were known then, or they were not).
 _SESSION_INPUTS = dg.AssetSelection.assets(daily_prices, indicators)
 SCREENER_AUTOMATION = (
     (
