@@ -26,6 +26,7 @@ from ntx_assets.nepse.models import (
     CorporateAction,
     DividendApplication,
     Holiday,
+    IndexHistoryRow,
     MarketStatus,
     PriceHistoryRow,
     Report,
@@ -191,6 +192,29 @@ class NepseClient:
         rows = collect_pages(call_for_page, self._session.get_json, key=_field("businessDate"))
         return self._rows(call_for_page(0), PriceHistoryRow, rows)
 
+    def index_history(self, index_id: int = 58, *, since: date | None = None) -> list[IndexHistoryRow]:
+        """Daily values of index `index_id` (58: the NEPSE index), newest first; NEPSE serves about one year.
+
+        With `since` (e.g. the last date already stored) the paging stops after the first page that
+        reaches a row dated on or before it, so a daily refresh costs one call; the rows of every page
+        read are returned, the already-stored ones included (re-writing them changes nothing). Pages are
+        `page_size` rows, as for the other paged calls: whether NEPSE accepts a larger size here is
+        unverified.
+        """
+        path = f"/api/nots/index/history/{int(index_id)}"
+
+        def call_for_page(page: int) -> Call:
+            return Call(
+                "GET",
+                path,
+                template="/api/nots/index/history/{indexId}",
+                params={"page": page, "size": self._page_size},
+            )
+
+        enough = None if since is None else _reaches(since)
+        rows = collect_pages(call_for_page, self._session.get_json, key=_field("businessDate"), enough=enough)
+        return self._rows(call_for_page(0), IndexHistoryRow, rows)
+
     # --- calendar ------------------------------------------------------------------------------------
 
     def market_status(self) -> MarketStatus:
@@ -340,3 +364,15 @@ def _field(name: str) -> Callable[[Any], Hashable]:
         return row.get(name) if isinstance(row, dict) else None
 
     return key
+
+
+def _reaches(since: date) -> Callable[[list[Any]], bool]:
+    """True for a page holding a row dated on or before `since` (dates are yyyy-MM-dd text, which sorts as
+    the dates do; a row without a date does not stop the paging, its model refuses it later)."""
+    day_text = since.isoformat()
+
+    def enough(rows: list[Any]) -> bool:
+        dates = (row.get("businessDate") for row in rows if isinstance(row, dict))
+        return any(isinstance(day, str) and day <= day_text for day in dates)
+
+    return enough

@@ -207,6 +207,23 @@ class PriceHistoryRow(NepseModel):
     total_traded_value: Amount | None = None
 
 
+class IndexHistoryRow(NepseModel):
+    """A row of `GET /api/nots/index/history/{indexId}` (index 58 is the NEPSE index): one session's open,
+    high, low and close of the index, the whole market's turnover and the change from the previous close."""
+
+    business_date: IsoDate
+    exchange_index_id: Count
+    closing_index: Amount
+    open_index: Amount | None = None
+    high_index: Amount | None = None
+    low_index: Amount | None = None
+    turnover_value: Amount | None = None
+    turnover_volume: Count | None = None
+    total_transaction: Count | None = None
+    abs_change: Amount | None = None
+    percentage_change: Amount | None = None
+
+
 # --- calendar -------------------------------------------------------------------------------------------
 
 

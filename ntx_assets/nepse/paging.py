@@ -28,10 +28,15 @@ def collect_pages(
     fetch: Callable[[Call], Any],
     *,
     key: Callable[[Any], Hashable] | None = None,
+    enough: Callable[[list[Any]], bool] | None = None,
 ) -> list[Any]:
     """Every row of every page, in order; `fetch` performs one (retried) call and returns its JSON.
 
-    Raises NepsePagingError when a later page reports a different total, when the rows collected do not
+    `enough(page_rows)` may end the paging early: once it holds for a page's rows, no later page is asked
+    for (a newest-first history read back to what is already stored). The rows then fall short of
+    `totalElements` by design, so only a complete read is checked against that total.
+
+    Raises NepsePagingError when a later page reports a different total, when a complete read does not
     add up to `totalElements`, or when `key` finds the same row on two pages.
     """
     first_call = call_for_page(0)
@@ -41,9 +46,10 @@ def collect_pages(
     page_count = first.total_pages
     current = first
     number = 0
+    stopped = enough is not None and enough(list(first.content))
     # `last` is authoritative when present; `totalPages` of the first page bounds the loop either way,
     # so a server that never says "last" cannot keep us paging forever.
-    while current.last is not True and number + 1 < page_count:
+    while not stopped and current.last is not True and number + 1 < page_count:
         number += 1
         call = call_for_page(number)
         current = parse_page(call, fetch(call))
@@ -54,7 +60,9 @@ def collect_pages(
                 f"{expected_total}",
             )
         rows.extend(current.content)
-    if len(rows) != expected_total:
+        stopped = enough is not None and enough(list(current.content))
+    complete = not stopped or (current.last is True or number + 1 >= page_count)
+    if complete and len(rows) != expected_total:
         raise _shifted(
             first_call,
             f"collected {len(rows)} rows from {number + 1} page(s) but totalElements={expected_total}",

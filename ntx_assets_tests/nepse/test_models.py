@@ -14,6 +14,7 @@ import ntx_assets_tests.tools.standin
 from ntx_assets.nepse.models import (
     Company,
     Holiday,
+    IndexHistoryRow,
     MarketStatus,
     Page,
     PriceHistoryRow,
@@ -49,6 +50,7 @@ CASES: list[tuple[str, type[BaseModel], int]] = [
     ("historical__securities__security_131_extended.json", PriceHistoryRow, 226),
     ("historical__securities__security_131_history.json", PriceHistoryRow, 18),
     ("historical__securities__security_136_history.json", PriceHistoryRow, 0),
+    ("historical__indices__index_58_history.json", IndexHistoryRow, 20),
     ("daily__2025-12-04__market_state.json", MarketStatus, 1),
     ("static__holidays_2024.json", Holiday, 37),
     ("static__holidays_2025.json", Holiday, 46),
@@ -172,3 +174,20 @@ def test_tradable_follows_permitted_to_trade_on_the_real_rows() -> None:
     assert all(s.tradable for s in classified)  # the 2025-12-04 page: every row "Y"
     assert {s.tradable for s in promoters} == {True, False}
     assert all(s.tradable == (s.permitted_to_trade == "Y") for s in promoters)
+
+
+def test_typed_fields_of_the_index_history() -> None:
+    """The real NEPSE index capture: page 0 of 12 (totalElements 227, about a year), newest first, each
+    row index 58 with its open, high, low and close."""
+    page = Page.model_validate(_load("historical__indices__index_58_history.json"))
+    assert (page.total_elements, page.total_pages, page.number) == (227, 12, 0)
+    rows = [IndexHistoryRow.model_validate(row) for row in page.content]
+    assert rows[0].business_date == date(2025, 12, 3) and rows[0].closing_index == 2631.17
+    assert (rows[0].turnover_volume, rows[0].total_transaction) == (10032760, 66677)
+    assert [row.business_date for row in rows] == sorted((row.business_date for row in rows), reverse=True)
+    assert {row.exchange_index_id for row in rows} == {58}
+    for row in rows:
+        assert row.low_index <= min(row.open_index, row.closing_index) <= row.high_index  # type: ignore[operator]
+    text_close = {**page.content[0], "closingIndex": "2631.17"}
+    with pytest.raises(ValueError, match="closingIndex"):
+        IndexHistoryRow.model_validate(text_close)

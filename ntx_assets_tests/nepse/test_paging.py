@@ -84,3 +84,29 @@ def test_a_non_page_answer_is_a_schema_error() -> None:
     _, fetch = _source([{"unexpected": True}])  # type: ignore[list-item]
     with pytest.raises(NepseSchemaError, match="page envelope"):
         collect_pages(_call, fetch)
+
+
+def test_enough_stops_after_the_first_page_that_satisfies_it() -> None:
+    """A newest-first read back to a stored date: page 1 reaches it, page 2 is never asked for, and the
+    rows falling short of totalElements is no shift."""
+    rows = [{"id": n} for n in range(6)]
+    pages = [_page(rows[0:2], 0, 6), _page(rows[2:4], 1, 6), _page(rows[4:6], 2, 6)]
+    requested, fetch = _source(pages)
+    got = collect_pages(_call, fetch, enough=lambda page: any(row["id"] == 3 for row in page))
+    assert got == rows[0:4] and requested == [0, 1]
+    requested, fetch = _source(pages)
+    assert collect_pages(_call, fetch, enough=lambda page: False) == rows and requested == [0, 1, 2]
+
+
+def test_enough_still_catches_a_shift_before_it_stops() -> None:
+    """A row added at the top between two requests pushes the last row of page 0 onto page 1: it appears
+    twice, early stop or not."""
+    pages = [_page([{"id": 9}, {"id": 8}], 0, 5), _page([{"id": 8}, {"id": 7}], 1, 5)]
+    _, fetch = _source(pages)
+    with pytest.raises(NepsePagingError, match="appeared on two pages"):
+        collect_pages(
+            _call, fetch, key=lambda row: row["id"], enough=lambda page: any(r["id"] == 7 for r in page)
+        )
+    _, fetch = _source([_page([{"id": 9}, {"id": 8}], 0, 5), _page([{"id": 7}, {"id": 6}], 1, 6)])
+    with pytest.raises(NepsePagingError, match="totalElements=6"):
+        collect_pages(_call, fetch, enough=lambda page: any(r["id"] == 6 for r in page))

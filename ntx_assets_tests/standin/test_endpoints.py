@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Any
+
+import pytest
 
 from ntx_assets_tests.standin.conftest import END_DATE
 from ntx_assets_tests.standin.salter import SalterClient
@@ -203,3 +206,34 @@ def test_holidays(client: SalterClient) -> None:
     assert synthetic and all(list(row) == list(snapshots.holidays(2025)[0]) for row in synthetic)
     assert all(date.fromisoformat(row["holidayDate"]).year == 2026 for row in synthetic)
     assert client.get("/api/nots/holiday/year").json() == snapshots.holiday_years()
+
+
+def test_index_history_is_a_year_of_the_markets_capitalization(
+    server: StandinServer, client: SalterClient
+) -> None:
+    """GET /index/history/58: the capture's Page and row fields, newest first, about one year (the real one
+    had 227 rows), each close moving with the active equities' capitalization (closes x listed shares)."""
+    real = snapshots.load("historical__indices__index_58_history")
+    page = client.get("/api/nots/index/history/58", params={"size": 500}).json()
+    assert list(page) == list(real) and list(page["pageable"]) == list(real["pageable"])
+    rows = page["content"]
+    assert list(rows[0]) == list(real["content"][0])
+    dates = [date.fromisoformat(row["businessDate"]) for row in rows]
+    assert dates == sorted(dates, reverse=True) and dates[0] == server.data.sessions[-1]
+    assert (dates[0] - dates[-1]).days < 365 and 200 <= page["totalElements"] == len(rows) <= 260
+    equities = [s.security_id for s in server.data.universe.listings if s.kind == "equity" and s.trades]
+
+    def capitalization(day: date) -> float:
+        closes = {i: server.data.close_price(i, day) for i in equities}
+        return sum(float(close or 0) * server.data.listed_shares(i, day) for i, close in closes.items())
+
+    for newer, older in itertools.pairwise(rows[:31]):
+        moved = capitalization(date.fromisoformat(newer["businessDate"])) / capitalization(
+            date.fromisoformat(older["businessDate"])
+        )
+        assert newer["closingIndex"] / older["closingIndex"] == pytest.approx(moved, rel=1e-5)
+        assert newer["absChange"] == pytest.approx(newer["closingIndex"] - older["closingIndex"], abs=0.011)
+        assert newer["lowIndex"] <= min(newer["openIndex"], newer["closingIndex"]) <= newer["highIndex"]
+    second = client.get("/api/nots/index/history/58", params={"size": 20, "page": 1}).json()
+    assert second["content"] == rows[20:40] and second["number"] == 1 and not second["first"]
+    assert client.get("/api/nots/index/history/51").json()["totalElements"] == 0

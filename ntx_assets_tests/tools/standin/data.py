@@ -26,6 +26,7 @@ from ntx_assets_tests.tools.standin.dividend_history import (
 )
 from ntx_assets_tests.tools.standin.documents import Document
 from ntx_assets_tests.tools.standin.facts import FactBook
+from ntx_assets_tests.tools.standin.index_history import NEPSE_INDEX_ID, index_history_rows
 from ntx_assets_tests.tools.standin.market_rows import daily_trade_dto, history_rows, rupees, today_price_rows
 from ntx_assets_tests.tools.standin.prices import generate_prices
 from ntx_assets_tests.tools.standin.reports import build_reports
@@ -105,6 +106,7 @@ class StandinData:
         self.oversize_document_symbol: str = self._reports.oversize_document_symbol
         self._today_rows: dict[date, list[dict[str, Any]]] = {}
         self._history_rows: dict[int, list[dict[str, Any]]] = {}
+        self._index_rows: list[dict[str, Any]] | None = None
 
     def _build_announcements(self, config: StandinConfig) -> None:
         """The rows of the three announcement endpoints, per company, in the order the public captures
@@ -238,6 +240,17 @@ class StandinData:
             rows = history_rows(self.prices, security_id)
             self._history_rows[security_id] = rows
         return rows
+
+    def index_history(self, index_id: int) -> list[dict[str, Any]]:
+        """Shared, cached rows of GET /index/history/{indexId}, newest first: the NEPSE index (58) of this
+        market (index_history.py); [] for the sub-indices, which are not modelled."""
+        if index_id != NEPSE_INDEX_ID:
+            return []
+        if self._index_rows is None:
+            self._index_rows = index_history_rows(
+                self.prices, self.universe, self.listed_shares, self.end_date
+            )
+        return self._index_rows
 
     def security_detail(self, security_id: int) -> dict[str, Any] | None:
         """POST /security/{id}."""

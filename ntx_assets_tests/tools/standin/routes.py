@@ -186,6 +186,15 @@ async def security_history(request: Request) -> Response:
     return json_response(spring_page(selected, page, size))
 
 
+async def index_history(request: Request) -> Response:
+    """A Page of the index's daily rows, newest first (startDate/endDate, which one client passes, are not
+    read: the real endpoint's handling of them is unverified)."""
+    index_id = _security_id(request, "indexId")
+    rows = _state(request).data.index_history(index_id) if index_id is not None else []
+    page, size = page_request(request.query_params)
+    return json_response(spring_page(rows, page, size))
+
+
 # --- filings ---------------------------------------------------------------------------------------
 async def reports(request: Request) -> Response:
     security_id = _security_id(request, "securityId")
@@ -268,6 +277,7 @@ ROUTES: list[Route] = [
     Route("/api/nots/security/{id}", security_detail, methods=["POST"]),
     Route("/api/nots/security/{id}", security_summary, methods=["GET"]),
     Route("/api/nots/market/history/security/{id}", security_history, methods=["GET"]),
+    Route("/api/nots/index/history/{indexId}", index_history, methods=["GET"]),
     Route("/api/nots/holiday/list", holiday_list, methods=["GET"]),
     Route("/api/nots/holiday/year", holiday_years, methods=["GET"]),
     Route("/api/nots/application/reports/{securityId}", reports, methods=["GET"]),
