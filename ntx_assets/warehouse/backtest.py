@@ -1,6 +1,6 @@
 """The backtest's reads: the stored screen of each rebalance session, its universe, adjusted prices (by
 the `adjusted_prices` view's rule), the raw closes of the rebalance sessions (for the price band), cash
-dividends of book closures, and NEPSE's index where a `nepse_index` table exists. Nothing here computes a
+dividends of book closures, and the NEPSE index's closes (the `nepse_index` table). Nothing here computes a
 return (`ntx_assets.screener.backtest.engine` does)."""
 
 from __future__ import annotations
@@ -9,19 +9,22 @@ import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import Connection, Date, Float, and_, column, func, inspect, select, table, union_all
+from sqlalchemy import Connection, and_, func, inspect, select, union_all
 
+from ntx_assets.prices.nepse_index import NEPSE_INDEX_ID
 from ntx_assets.screener.query import order_by, where_clause
+from ntx_assets.warehouse.nepse_index import index_closes
 from ntx_assets.warehouse.queries import read_frame
 from ntx_assets.warehouse.schema import (
     book_closures,
     corporate_actions,
     daily_prices,
+    nepse_index,
     price_adjustments,
     screener,
 )
 
-NEPSE_INDEX_TABLE = "nepse_index"
+NEPSE_INDEX_TABLE = nepse_index.name
 
 
 def screen_picks(
@@ -184,22 +187,13 @@ def cash_dividends(conn: Connection, first: dt.date, last: dt.date) -> pd.DataFr
 
 
 def nepse_index_closes(conn: Connection) -> pd.Series | None:
-    """NEPSE's index close by date from a `nepse_index(business_date, close)` table, or None when no such
-    table (with those columns) exists. Rows without a date or a positive close are left out."""
-    inspector = inspect(conn)
-    if not inspector.has_table(NEPSE_INDEX_TABLE):
+    """The NEPSE index's (id 58) close by date from the `nepse_index` table (the `nepse_index` asset's),
+    oldest first; empty when no row is stored, None when the table does not exist (a warehouse not yet
+    migrated to revision 0010). Closes that are not positive are left out."""
+    if not inspect(conn).has_table(NEPSE_INDEX_TABLE):
         return None
-    names = {c["name"] for c in inspector.get_columns(NEPSE_INDEX_TABLE)}
-    if not {"business_date", "close"} <= names:
-        return None
-    index = table(NEPSE_INDEX_TABLE, column("business_date", Date), column("close", Float))
-    frame = read_frame(conn, select(index.c.business_date, index.c.close))
-    frame = frame.dropna()
-    frame = frame[pd.to_numeric(frame["close"], errors="coerce") > 0]
-    if frame.empty:
-        return pd.Series(dtype=float)
-    frame = _dated(frame, "business_date")
-    return frame.groupby("business_date")["close"].last().astype(float).sort_index()
+    closes = index_closes(conn, NEPSE_INDEX_ID)
+    return closes[closes > 0]
 
 
 def _dated(frame: pd.DataFrame, name: str) -> pd.DataFrame:

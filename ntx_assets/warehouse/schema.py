@@ -99,6 +99,25 @@ daily_prices = Table(
 Index("ix_daily_prices_business_date", daily_prices.c.business_date)
 Index("ix_daily_prices_symbol_date", daily_prices.c.symbol, daily_prices.c.business_date)
 
+# NEPSE's own indices by session, as GET /api/nots/index/history/{indexId} serves them (index 58: the NEPSE
+# index, the backtest's `--benchmark index`). NEPSE keeps about one year; the `nepse_index` asset adds each
+# new session, so what is stored reaches back to the first year the asset read.
+nepse_index = Table(
+    "nepse_index",
+    metadata,
+    Column("index_id", Integer, primary_key=True, autoincrement=False),
+    Column("business_date", Date, primary_key=True),
+    _amount("open"),
+    _amount("high"),
+    _amount("low"),
+    _amount("close", nullable=False),
+    _amount("turnover_value"),
+    Column("turnover_volume", BigInteger),
+    Column("total_transactions", Integer),
+    _amount("abs_change"),
+    _amount("percentage_change"),
+)
+
 filings = Table(
     "filings",
     metadata,

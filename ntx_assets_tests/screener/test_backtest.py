@@ -24,6 +24,7 @@ from ntx_assets.screener.backtest import BacktestError, BacktestSpec, plot_cumul
 from ntx_assets.screener.backtest.__main__ import main as backtest_command
 from ntx_assets.screener.query import QueryError
 from ntx_assets.warehouse import create_warehouse_engine, migrate
+from ntx_assets.warehouse.nepse_index import write_index
 from ntx_assets.warehouse.schema import (
     book_closures,
     daily_prices,
@@ -394,17 +395,64 @@ def test_kept_picks_are_not_traded_again(warehouse: Warehouse) -> None:
 # --- the benchmark index ---------------------------------------------------------------------------------
 
 
-def test_the_index_benchmark_needs_the_index_table(warehouse: Warehouse) -> None:
-    spec = BacktestSpec(**{**SCREEN.__dict__, "benchmark": "index"})
-    with pytest.raises(BacktestError, match="nepse_index"):
-        run_backtest(warehouse.engine, spec)
+def store_index(warehouse: Warehouse, days: list[dt.date], index_id: int = 58, level: float = 2000.0) -> None:
+    """Index rows as the nepse_index asset writes them (the migrated table, the upsert)."""
+    rows = [
+        {"index_id": index_id, "business_date": day, "close": level + 10 * i + (i % 3) * 7.25}
+        for i, day in enumerate(days)
+    ]
     with warehouse.engine.begin() as conn:
-        conn.execute(text("CREATE TABLE nepse_index (business_date DATE PRIMARY KEY, close FLOAT)"))
-        for i, day in enumerate(SESSIONS):
-            conn.execute(text("INSERT INTO nepse_index VALUES (:d, :c)"), {"d": day, "c": 2000 + 10 * i})
-    for period in run_backtest(warehouse.engine, spec).periods:
-        i, j = SESSIONS.index(period.start), SESSIONS.index(period.end)
-        assert period.benchmark_return == pytest.approx((2000 + 10 * j) / (2000 + 10 * i) - 1)
+        write_index(conn, rows)
+
+
+def sql_index_close(engine: Engine, day: dt.date) -> float:
+    with engine.connect() as conn:
+        return float(
+            conn.execute(
+                text("SELECT close FROM nepse_index WHERE index_id = 58 AND business_date = :d"), {"d": day}
+            ).scalar_one()
+        )
+
+
+def test_the_index_benchmark_is_the_stored_nepse_index_return(warehouse: Warehouse) -> None:
+    """Each period's benchmark is the NEPSE index's (id 58) close at its end over its close at its start,
+    read independently here by raw SQL; another index's rows in the table are not mixed in."""
+    spec = BacktestSpec(**{**SCREEN.__dict__, "benchmark": "index"})
+    with pytest.raises(BacktestError, match="no index history"):
+        run_backtest(warehouse.engine, spec)
+    store_index(warehouse, SESSIONS)
+    store_index(warehouse, SESSIONS, index_id=51, level=900.0)
+    periods = run_backtest(warehouse.engine, spec).periods
+    assert len(periods) >= 4
+    for period in periods:
+        expected = sql_index_close(warehouse.engine, period.end) / sql_index_close(
+            warehouse.engine, period.start
+        )
+        assert period.benchmark_return == pytest.approx(expected - 1)
+
+
+def test_periods_outside_the_stored_index_are_refused_naming_its_span(warehouse: Warehouse) -> None:
+    """NEPSE serves its index about one year back: a period starting before the first stored close (or
+    ending after the last, or on a session missing from it) has no index benchmark, and the error names the
+    date to start from; --benchmark universe still runs over the same span."""
+    spec = BacktestSpec(**{**SCREEN.__dict__, "benchmark": "index", "start": SESSIONS[0]})
+    store_index(warehouse, SESSIONS[3:])
+    with pytest.raises(
+        BacktestError, match=f"starts on {SESSIONS[3]}.*on or after {SESSIONS[3]} \\(--from\\)"
+    ):
+        run_backtest(warehouse.engine, spec)
+    later = BacktestSpec(**{**spec.__dict__, "start": SESSIONS[5]})
+    assert run_backtest(warehouse.engine, later).periods
+    assert run_backtest(warehouse.engine, BacktestSpec(**{**spec.__dict__, "benchmark": "universe"})).periods
+    with warehouse.engine.begin() as conn:
+        conn.execute(text("DELETE FROM nepse_index WHERE business_date > :d"), {"d": SESSIONS[20]})
+    with pytest.raises(BacktestError, match=f"ends on {SESSIONS[20]}.*--to"):
+        run_backtest(warehouse.engine, later)
+    store_index(warehouse, SESSIONS[3:])
+    with warehouse.engine.begin() as conn:
+        conn.execute(text("DELETE FROM nepse_index WHERE business_date = :d"), {"d": SESSIONS[10]})
+    with pytest.raises(BacktestError, match=f"has no close on {SESSIONS[10]}"):
+        run_backtest(warehouse.engine, later)
 
 
 # --- the command ---------------------------------------------------------------------------------------

@@ -327,6 +327,31 @@ def _costs(
     return total / capital
 
 
+def _index_position(dates: Sequence[dt.date], day: dt.date) -> int:
+    """Where `day` is in the stored NEPSE index (oldest first). NEPSE serves its index about one year back:
+    a period outside the stored series, or on a session missing from it, has no index return, and bridging
+    it with the nearest stored close would be a made-up benchmark, so it is refused, naming the fix."""
+    at = bisect.bisect_left(dates, day)
+    if at < len(dates) and dates[at] == day:
+        return at
+    if day < dates[0]:
+        where = f"starts on {dates[0]}, after {day}"
+        fix = f"start the backtest on or after {dates[0]} (--from)"
+    elif day > dates[-1]:
+        where = f"ends on {dates[-1]}, before {day}"
+        fix = (
+            "materialize the `nepse_index` asset (it adds each session after the close), or end the "
+            f"backtest by {dates[-1]} (--to)"
+        )
+    else:
+        where = f"has no close on {day}"
+        fix = "materialize the `nepse_index` asset again (its check names the sessions missing)"
+    raise BacktestError(
+        f"--benchmark index: the stored NEPSE index {where}, a period's start or end (NEPSE serves it "
+        f"about one year back): {fix}, or use --benchmark universe"
+    )
+
+
 def _benchmark(
     prices: Prices,
     dividends: Mapping[int, list[tuple[dt.date, float]]],
@@ -338,17 +363,9 @@ def _benchmark(
     if options.benchmark == "index":
         index = market.index
         if index is None or index.empty:
-            raise BacktestError("--benchmark index needs NEPSE's index history (a nepse_index table)")
+            raise BacktestError("--benchmark index: no index history is stored (the nepse_index table)")
         dates = list(index.index)
-        at_start, at_end = (
-            bisect.bisect_right(dates, planned.start) - 1,
-            bisect.bisect_right(dates, planned.end) - 1,
-        )
-        if at_start < 0:
-            raise BacktestError(
-                f"the stored NEPSE index starts on {dates[0]}, after the period starting {planned.start}: "
-                "start the backtest later or use --benchmark universe"
-            )
+        at_start, at_end = _index_position(dates, planned.start), _index_position(dates, planned.end)
         return float(index.iloc[at_end]) / float(index.iloc[at_start]) - 1.0, 0
     ids = [security_id for security_id in members if security_id in prices.columns]
     at_start = bisect.bisect_right(prices.dates, planned.start) - 1

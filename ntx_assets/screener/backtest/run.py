@@ -120,9 +120,15 @@ def _run(conn: Connection, spec: BacktestSpec) -> BacktestResult:
         index = reads.nepse_index_closes(conn)
         if index is None:
             raise BacktestError(
-                "--benchmark index needs NEPSE's index history, and this warehouse has no "
-                f"`{reads.NEPSE_INDEX_TABLE}(business_date, close)` table: materialize the index asset "
-                "first, or use --benchmark universe"
+                f"--benchmark index needs NEPSE's index history, and this warehouse has no "
+                f"`{reads.NEPSE_INDEX_TABLE}` table: migrate the warehouse, materialize the "
+                "`nepse_index` asset, or use --benchmark universe"
+            )
+        if index.empty:
+            raise BacktestError(
+                f"--benchmark index: no index history is stored in `{reads.NEPSE_INDEX_TABLE}`: "
+                "materialize the `nepse_index` asset first (NEPSE serves about one year of it), or use "
+                "--benchmark universe"
             )
     price_sessions = reads.price_sessions_between(conn, sessions[0], last)
     plan, incomplete = plan_periods(sessions, price_sessions, spec.every, spec.hold)
