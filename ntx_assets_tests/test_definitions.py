@@ -25,6 +25,7 @@ REPO = Path(__file__).parents[1]
 EVERY_ASSET = {
     "company_universe",
     "daily_prices",
+    "nepse_index",
     "indicators",
     "filings",
     "artifacts",
@@ -48,6 +49,7 @@ def test_definitions_load_with_every_asset_check_sensor_schedule_and_job() -> No
         ("company_universe", "universe_symbols_unique"),
         ("daily_prices", "daily_prices_are_consistent"),
         ("daily_prices", "daily_prices_fresh"),
+        ("nepse_index", "nepse_index_has_every_session"),
         ("indicators", "every_price_row_has_indicators"),
         ("artifacts", "every_document_has_artifact_or_failure"),
         ("artifacts", "stored_artifacts_match_sha256"),
@@ -196,3 +198,16 @@ def test_postgres_instance_variant_runs_a_materialization(
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(indicators_table)).scalar_one() == 1
     engine.dispose()
+
+
+def test_nepse_index_runs_on_its_cron_after_the_close_outside_the_session_job() -> None:
+    """The index refresh is its own daily run at 16:00 Kathmandu (after the 15:00 close, whichever trading
+    week is in force), paced with the other NEPSE callers, and new_session_job does not carry it."""
+    loaded = defs()
+    key = dg.AssetKey("nepse_index")
+    spec = next(spec for spec in loaded.resolve_all_asset_specs() if spec.key == key)
+    assert spec.group_name == "prices" and spec.kinds == {"python", "sql"}
+    assert spec.automation_condition == dg.AutomationCondition.on_cron("0 16 * * *", "Asia/Kathmandu")
+    assert loaded.resolve_assets_def(key).op.pool == "nepse_api"
+    job = loaded.resolve_job_def("new_session_job")
+    assert key not in job.asset_layer.selected_asset_keys
