@@ -10,10 +10,12 @@ again, so a re-run reads nothing. No API call: the documents are the ones `artif
 
 import datetime as dt
 import os
+import queue
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 import dagster as dg
@@ -21,7 +23,7 @@ import dagster as dg
 from ntx_assets.defs.filings.assets import ARTIFACTS_PER_RUN, artifacts
 from ntx_assets.defs.partitions import symbol_partitions
 from ntx_assets.filings.document_store import ArtifactStore, UnsafeStoragePath
-from ntx_assets.filings.ratios import RATIO_KEYS, failed, read_report_ratios
+from ntx_assets.filings.ratios import RATIO_KEYS, LayoutServer, failed, read_report_ratios
 from ntx_assets.filings.ratios.results import (
     PARTIAL,
     PERIOD_MISMATCH,
@@ -43,7 +45,7 @@ from ntx_assets.warehouse.report_ratios import (
 )
 
 EVERY_DOCUMENT_HAS_A_READING = "report_ratios_every_document_has_a_reading"
-# Each reading runs in its own bounded child process (ntx_assets.filings.ratios.documents): one per core.
+# Each document is parsed in a bounded process of its own (ntx_assets.filings.ratios.server): one per core.
 READ_WORKERS = max(1, os.cpu_count() or 1)
 _REASONS_SHOWN = 20
 
@@ -95,9 +97,21 @@ def report_ratios(
     by_company: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for document in to_read:
         by_company[document["security_id"]].append(document)
-    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+        # One reading server per worker thread (each parses every document in a forked process of its own).
+        servers: queue.SimpleQueue[LayoutServer] = queue.SimpleQueue()
+        for _ in range(READ_WORKERS):
+            servers.put(stack.enter_context(LayoutServer()))
+
+        def row(document: Mapping[str, Any]) -> dict[str, Any]:
+            server = servers.get()
+            try:
+                return _row(store, document, server)
+            finally:
+                servers.put(server)
+
         for company_documents in by_company.values():
-            rows = list(pool.map(lambda d: _row(store, d), company_documents))
+            rows = list(pool.map(row, company_documents))
             with warehouse.engine.begin() as conn:  # one company's readings land together
                 written += write_report_ratios(conn, rows)
     read_seconds = time.monotonic() - started
@@ -130,7 +144,7 @@ def _stored_file_exists(store: ArtifactStore, document: Mapping[str, Any]) -> bo
         return True  # read, and recorded unreadable with the reason (_row)
 
 
-def _row(store: ArtifactStore, document: Mapping[str, Any]) -> dict[str, Any]:
+def _row(store: ArtifactStore, document: Mapping[str, Any], server: LayoutServer) -> dict[str, Any]:
     read_at = dt.datetime.now(dt.UTC)
     if not is_downloaded(document):
         return not_downloaded_row(document, read_at)
@@ -138,7 +152,7 @@ def _row(store: ArtifactStore, document: Mapping[str, Any]) -> dict[str, Any]:
         path = store.path_of(document["storage_path"])
     except UnsafeStoragePath as error:
         return reading_row(document, failed(str(error)), read_at)
-    return reading_row(document, read_report_ratios(path), read_at)
+    return reading_row(document, read_report_ratios(path, server=server), read_at)
 
 
 def _status_counts(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

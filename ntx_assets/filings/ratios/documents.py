@@ -71,23 +71,21 @@ def extract_layout_text(source: str | os.PathLike[str] | bytes, limits: Limits =
     data = load_bytes(source, limits)
     if isinstance(data, Extracted):
         return data
-    settings = json.dumps(
-        {
-            "max_pages": limits.max_pages,
-            "memory_bytes": limits.memory_bytes,
-            "cpu_seconds": max(1, int(limits.seconds) + 1),
-            "max_text_chars": limits.max_text_chars,
-        }
-    )
+    settings = json.dumps(child_settings(limits))
     command = [sys.executable, "-m", "ntx_assets.filings.ratios.documents", settings]
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=limits.seconds, check=False)
     except subprocess.TimeoutExpired:
         return Extracted(None, error=f"reading the PDF took longer than {limits.seconds:g} s; stopped")
     if done.returncode != 0:
-        return Extracted(None, error=_child_failure(done.returncode, done.stderr))
+        return Extracted(None, error=child_failure(done.returncode, done.stderr))
+    return answer_of(done.stdout)
+
+
+def answer_of(stdout: bytes) -> Extracted:
+    """The child's JSON answer as an Extracted."""
     try:
-        answer = json.loads(done.stdout)
+        answer = json.loads(stdout)
     except ValueError:
         return Extracted(None, error="the PDF reader's answer was not readable")
     if answer.get("error"):
@@ -95,7 +93,7 @@ def extract_layout_text(source: str | os.PathLike[str] | bytes, limits: Limits =
     return Extracted(answer["text"], pages=answer.get("pages"))
 
 
-def _child_failure(returncode: int, stderr: bytes) -> str:
+def child_failure(returncode: int, stderr: bytes) -> str:
     tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
     if returncode < 0:
         return f"the PDF reader was stopped by signal {-returncode} (CPU or memory limit)"
@@ -107,7 +105,7 @@ def _child_failure(returncode: int, stderr: bytes) -> str:
 # ---------------------------------------------------------------------------------------- the child
 
 
-def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
+def limit_self(memory_bytes: int, cpu_seconds: int) -> None:
     try:
         import resource
     except ImportError:  # not on POSIX: the parent's wall-clock timeout still holds
@@ -117,13 +115,28 @@ def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
             resource.setrlimit(kind, (value, value))
 
 
+def child_settings(limits: Limits) -> dict[str, int]:
+    """What a child needs of the limits: the parent or the server keeps the wall-clock one."""
+    return {
+        "max_pages": limits.max_pages,
+        "memory_bytes": limits.memory_bytes,
+        "cpu_seconds": max(1, int(limits.seconds) + 1),
+        "max_text_chars": limits.max_text_chars,
+    }
+
+
 def _child(settings: dict[str, int]) -> dict[str, object]:
+    data = sys.stdin.buffer.read()
+    limit_self(settings["memory_bytes"], settings["cpu_seconds"])
+    return parse_limited(data, settings)
+
+
+def parse_limited(data: bytes, settings: dict[str, int]) -> dict[str, object]:
+    """The layout text of `data` as {"pages", "text"} or {"error"}; run where the limits already hold."""
     import io
     import logging
 
     logging.disable(logging.CRITICAL)  # pypdf warns about every oddity of a malformed file
-    data = sys.stdin.buffer.read()
-    _limit_self(settings["memory_bytes"], settings["cpu_seconds"])
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
