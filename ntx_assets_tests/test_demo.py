@@ -205,6 +205,13 @@ def test_demo_backfills_the_graph_then_a_second_demo_makes_almost_no_calls(
     assert past is not None and past.forward == sessions - 1  # the first session, followed to the last
     assert f"Screening history: the screen as of {past.session}" in text
     assert f"forward {past.forward} sessions ({past.session} -> {PINNED_TODAY})" in past.output
+    # It ends with one backtest of that screen by the product's command, written next to the exports.
+    backtest = first.backtest
+    assert backtest is not None and backtest.exit_code == 0, text
+    assert backtest.table.parent == tmp_path / "data" / "exports" == backtest.picture.parent
+    assert backtest.table.read_text() == backtest.output and "summary (" in backtest.output
+    assert backtest.picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"$ {backtest.command}" in text and "annualized return" in text.split(backtest.command)[1]
     assert os.environ.get("NTX_NEPSE_BASE_URL") is None  # the demo put the environment back
 
     out = io.StringIO()

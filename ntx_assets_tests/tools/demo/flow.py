@@ -26,11 +26,13 @@ from ntx_assets.settings import Settings, definitions_settings, load_settings
 from ntx_assets.warehouse import create_warehouse_engine, migrate
 from ntx_assets_tests.pinned import pinned
 from ntx_assets_tests.tools.demo import environment
+from ntx_assets_tests.tools.demo.backtest import run_demo_backtest
 from ntx_assets_tests.tools.demo.options import Options
 from ntx_assets_tests.tools.demo.phases import Phases
 from ntx_assets_tests.tools.demo.progress import Progress
 from ntx_assets_tests.tools.demo.runner import Graph
 from ntx_assets_tests.tools.demo.summary import (
+    PAST_SCREEN,
     DemoReport,
     calls_by_label,
     data_calls,
@@ -130,6 +132,9 @@ def run_demo(
             interrupted=interrupted,
             rebasings=rebasings(engine),
             past_screen=past_screen(engine, settings.warehouse_url),
+            backtest=None
+            if interrupted
+            else run_demo_backtest(engine, settings.warehouse_url, settings.export_root, PAST_SCREEN),
         )
         _write_previous(settings, report)
     stream.write(render(report) + "\n")

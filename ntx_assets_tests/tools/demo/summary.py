@@ -14,6 +14,8 @@ from sqlalchemy import Engine, func, inspect, select
 from ntx_assets.warehouse import queries
 from ntx_assets.warehouse.schema import metadata, price_adjustments
 from ntx_assets.warehouse.schema import screener as screener_table
+from ntx_assets_tests.tools.demo.backtest import DemoBacktest
+from ntx_assets_tests.tools.demo.backtest import summary_lines as backtest_lines
 from ntx_assets_tests.tools.demo.progress import clock
 from ntx_assets_tests.tools.demo.runner import CheckOutcome, RunOutcome
 
@@ -122,6 +124,7 @@ class DemoReport:
     interrupted: bool = False
     rebasings: list[Rebasing] = field(default_factory=list)
     past_screen: PastScreen | None = None
+    backtest: DemoBacktest | None = None
 
     @property
     def checks(self) -> list[CheckOutcome]:
@@ -147,7 +150,8 @@ class DemoReport:
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and not self.failed_runs and self.checks_failed == 0
+        backtest_ok = self.backtest is None or self.backtest.exit_code == 0
+        return not self.interrupted and not self.failed_runs and self.checks_failed == 0 and backtest_ok
 
 
 # --- warehouse queries -----------------------------------------------------------------------------
@@ -303,12 +307,16 @@ def render(report: DemoReport) -> str:
     lines += _rebasings_section(report)
     lines += ["", *_screener_section(report)]
     lines += _past_screen_section(report)
+    if report.backtest is not None:
+        lines += backtest_lines(report.backtest)
     lines += [f"Note: {note}" for note in report.notes]
     if report.ok:
         lines.append("Result: OK")
     else:
         stopped = "interrupted; " if report.interrupted else ""
         failed = f"{len(report.failed_runs)} run(s) failed, {report.checks_failed} check(s) failed"
+        if report.backtest is not None and report.backtest.exit_code != 0:
+            failed += ", the backtest failed"
         lines.append(f"Result: {stopped}{failed}")
     return "\n".join(lines)
 
