@@ -1,7 +1,7 @@
-"""The backtest's reads: the stored screen of each rebalance session, its universe, adjusted prices (by
-the `adjusted_prices` view's rule), the raw closes of the rebalance sessions (for the price band), cash
-dividends of book closures, and the NEPSE index's closes (the `nepse_index` table). Nothing here computes a
-return (`ntx_assets.screener.backtest.engine` does)."""
+"""The backtest's reads: the stored screen of each rebalance session, its universe, adjusted prices (the
+`adjusted_prices` view's rule, cut at re-basings of unknown factor), the raw closes of the rebalance sessions
+(for the price band), cash dividends of book closures, and the NEPSE index's closes (the `nepse_index` table).
+Nothing here computes a return (`ntx_assets.screener.backtest.engine` does)."""
 
 from __future__ import annotations
 
@@ -67,14 +67,18 @@ def universes(conn: Connection, sessions: Sequence[dt.date]) -> dict[dt.date, li
 
 
 def adjusted_prices(conn: Connection, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """The rows of the `adjusted_prices` view from `first` to `last` (security_id, business_date, close in
-    the latest basis, factor_to_latest), with each company's last row before `first` (a company idle at
-    the start is still priced).
+    """Closes from `first` to `last` in each company's basis, with each company's last row before `first`
+    (a company idle at the start is still priced): security_id, business_date, close, factor, basis.
 
-    Computed here by the view's own rule, from its two tables: a row's factor is the factor_to_latest of
-    the company's first re-basing after the row's date (price_adjustments.ex_date > business_date), else
-    1, and its close is daily_prices' close times that factor. The view evaluates that rule with a
-    subquery per row, about 3 s for 15 years of 260 companies on SQLite; the tests hold the two equal.
+    A company's history is cut at every re-basing of unknown factor (price_adjustments.factor NULL: the
+    archive's years before NEPSE carried a base, or a jump nothing explains) into stretches of one `basis`
+    (an integer: the number of such re-basings after the row, so 0 is the latest stretch). Within a
+    stretch, a row's close is daily_prices' close times `factor`, the product of the factors of the
+    re-basings after it up to the stretch's end: the `adjusted_prices` view's rule (close times
+    factor_to_latest) on the latest stretch, and the same rule, to the stretch's own last basis, on an
+    earlier one, where the view has no value (its factor to today is unknown). A return between two rows
+    of one stretch is a ratio in one basis, and is the view's ratio wherever the view has both; between
+    two stretches it is unknown, and the engine leaves it out rather than guess.
     """
     p = daily_prices
     before = (
@@ -94,8 +98,8 @@ def adjusted_prices(conn: Connection, first: dt.date, last: dt.date) -> pd.DataF
         ),
     )
     a = price_adjustments
-    adjustments = read_frame(conn, select(a.c.security_id, a.c.ex_date, a.c.factor_to_latest))
-    columns = ["security_id", "business_date", "close", "factor_to_latest"]
+    adjustments = read_frame(conn, select(a.c.security_id, a.c.ex_date, a.c.factor))
+    columns = ["security_id", "business_date", "close", "factor", "basis"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     frame["security_id"] = frame["security_id"].astype("int64")
@@ -103,25 +107,43 @@ def adjusted_prices(conn: Connection, first: dt.date, last: dt.date) -> pd.DataF
     frame["close"] = pd.to_numeric(frame["close"], errors="coerce").astype(float)
     frame = frame.sort_values("business_date", kind="stable")
     if adjustments.empty:
-        frame["factor_to_latest"] = 1.0
+        frame["factor"], frame["basis"] = 1.0, 0
     else:
-        adjustments["security_id"] = adjustments["security_id"].astype("int64")
-        adjustments["ex_date"] = pd.to_datetime(adjustments["ex_date"])
-        adjustments["factor_to_latest"] = adjustments["factor_to_latest"].astype(float)
+        rebasings = rebasing_bases(adjustments)
         frame = pd.merge_asof(
             frame,
-            adjustments.sort_values("ex_date", kind="stable"),
+            rebasings.sort_values("ex_date", kind="stable"),
             left_on="business_date",
             right_on="ex_date",
             by="security_id",
             direction="forward",
             allow_exact_matches=False,
         )
-        # 1.0 only where no later re-basing exists; a later one of unknown factor (NULL) leaves the close
-        # unknown in today's basis (NaN), as the adjusted_prices view does: such a return is not guessed.
-        frame["factor_to_latest"] = frame["factor_to_latest"].where(frame["ex_date"].notna(), 1.0)
-    frame["close"] = frame["close"] * frame["factor_to_latest"]
+        # No later re-basing: the row is in the latest basis.
+        later = frame["ex_date"].notna()
+        frame["factor"] = frame["to_basis"].where(later, 1.0)
+        frame["basis"] = frame["basis_before"].where(later, 0).astype("int64")
+    frame["close"] = frame["close"] * frame["factor"]
     return frame[columns].reset_index(drop=True)
+
+
+def rebasing_bases(adjustments: pd.DataFrame) -> pd.DataFrame:
+    """For each re-basing (security_id, ex_date, factor: NULL when unknown), what a price row just before
+    it needs: `to_basis`, the product of the factors from it to its stretch's end (1.0 for one of unknown
+    factor: the row is the last of its stretch), and `basis_before`, the number of re-basings of unknown
+    factor from it on (the row's stretch)."""
+    out = adjustments.assign(
+        security_id=adjustments["security_id"].astype("int64"),
+        ex_date=pd.to_datetime(adjustments["ex_date"]),
+        factor=pd.to_numeric(adjustments["factor"], errors="coerce").astype(float),
+    ).sort_values(["security_id", "ex_date"], ascending=[True, False], kind="stable")
+    unknown = out["factor"].isna()
+    # Newest first: basis_before counts the unknown ones at or after each; a stretch is the rows between.
+    out["basis_before"] = unknown.astype("int64").groupby(out["security_id"]).cumsum()
+    known = out["factor"].fillna(1.0)
+    stretch = out["basis_before"] - unknown.astype("int64")  # an unknown one ends the stretch after it
+    out["to_basis"] = known.groupby([out["security_id"], stretch]).cumprod().where(~unknown, 1.0)
+    return out[["security_id", "ex_date", "to_basis", "basis_before"]]
 
 
 def raw_closes_on(conn: Connection, sessions: Sequence[dt.date]) -> pd.DataFrame:

@@ -253,6 +253,43 @@ def test_a_bonus_inside_a_period_is_no_loss(warehouse: Warehouse) -> None:
     assert period.return_ > 0
 
 
+def test_a_rebasing_of_unknown_factor_leaves_out_only_the_periods_across_it(warehouse: Warehouse) -> None:
+    """BBB's bonus with its factor unknown (as the archive's years before NEPSE's base carry it): its
+    prices before it cannot be put in today's basis, but a period wholly before it is still a ratio of two
+    closes in one basis; a period across it has no known return and is left out, named, from the picks and
+    the universe alike, and nothing is guessed."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            update(price_adjustments)
+            .where(price_adjustments.c.security_id == 102)
+            .values(factor=None, factor_to_latest=None, explanation="unexplained")
+        )
+    spec = BacktestSpec(where="symbol == 'BBB'", every=5, hold=5, start=SESSIONS[5], end=SESSIONS[20])
+    before, across, after = run_backtest(warehouse.engine, spec).periods
+    assert (before.start, before.end, across.start, across.end) == (
+        SESSIONS[5],
+        SESSIONS[10],
+        *SESSIONS[10:16:5],
+    )
+    assert before.unknown_factor == [] and before.return_ == pytest.approx(210 / 205 - 1)
+    assert after.unknown_factor == [] and after.return_ == pytest.approx((220 / 2) / (215 / 2) - 1)
+    assert across.unknown_factor == ["BBB"] and across.picks == ["BBB"]
+    # The universe of that period is the other four, with their own returns.
+    assert across.universe == 4 and before.universe == after.universe == 5
+    others = statistics.fmean(
+        sql_return(warehouse.engine, s, across.start, across.end) for s in ("AAA", "CCC", "DDD", "EEE")
+    )
+    assert across.benchmark_return == pytest.approx(others, rel=1e-12)
+    result = run_backtest(warehouse.engine, spec)
+    assert result.summary["unknown_factor"] == 1
+    out = io.StringIO()
+    assert backtest_command(
+        ["--database-url", warehouse.url, "--where", "symbol == 'BBB'", "--every", "5", "--hold", "5",
+         "--from", SESSIONS[5].isoformat(), "--to", SESSIONS[20].isoformat()], out=out
+    ) == 0  # fmt: skip
+    assert f"{SESSIONS[10]}: a re-basing of unknown factor inside, left out: BBB" in out.getvalue()
+
+
 def test_cash_dividends_count_with_total_returns_and_not_with_price(warehouse: Warehouse) -> None:
     """DDD's 10% cash dividend (Rs 10 a share on a price of 80) whose book closure falls in the period."""
     spec = BacktestSpec(where="symbol == 'DDD'", every=30, hold=5, start=SESSIONS[4])

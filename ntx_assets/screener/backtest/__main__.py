@@ -134,6 +134,8 @@ def write_table(result: BacktestResult, out: TextIO) -> None:
             notes.append(f"no trade at the end, carried at the last price: {carried}")
         if p.unpriced:
             notes.append(f"never traded, left out: {', '.join(p.unpriced)}")
+        if p.unknown_factor:
+            notes.append(f"a re-basing of unknown factor inside, left out: {', '.join(p.unknown_factor)}")
         if notes:
             out.write(f"{p.start}: " + "; ".join(notes) + "\n")
     if result.incomplete:
@@ -161,6 +163,7 @@ _SUMMARY = (
     ("cost_drag", "cost drag (annualized)", Kind.FRACTION),
     ("band_delayed", "picks at the upper band", Kind.COUNT),
     ("carried", "picks carried at a last price", Kind.COUNT),
+    ("unknown_factor", "picks left out: unknown factor", Kind.COUNT),
     ("periods", "periods", Kind.COUNT),
     ("chained_periods", "non-overlapping periods", Kind.COUNT),
 )

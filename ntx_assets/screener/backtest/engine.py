@@ -1,20 +1,23 @@
 """The period engine (pure: frames in, periods out): which sessions start and end each holding period, and
 each period's return against its benchmark.
 
-Prices are the `adjusted_prices` view's closes, in the latest basis. A period's return is a ratio of two
-closes (and dividends) in that one basis, so it equals the same ratio in the basis known at the period's
-end: the factor of every re-basing after the period multiplies its start and its end alike and cancels,
-and what is left is the re-basings inside the period, which are known by its end. The picks never see a
-price: they are the stored screen of the start session (`ntx_assets.warehouse.backtest.screen_picks`).
+Prices are adjusted closes in each company's basis (`ntx_assets.warehouse.backtest.adjusted_prices`: the
+`adjusted_prices` view's latest basis, and before a re-basing of unknown factor the basis of that stretch's
+end). A period's return is a ratio of two closes (and dividends) in one basis, so it equals the same ratio in
+the basis known at the period's end: the factor of every re-basing after the period multiplies its start and
+its end alike and cancels, and what is left is the re-basings inside the period, which are known by its end. A
+period with a re-basing of unknown factor inside it has no such ratio: a pick whose start and end lie in two
+bases is left out (`unknown_factor`), and so is such a company from the universe. The picks never see a price:
+they are the stored screen of the start session (`ntx_assets.warehouse.backtest.screen_picks`).
 
-Per pick, bought at the start session's close and held to the end session's close:
-return = (end close + cash dividends) / start close - 1, with `total` returns; without the dividends with
-`price` returns. A cash dividend of c% (of the par value of Rs 100, so c rupees a share) counts when its
-book closure falls after the purchase and on or before the end session, in the adjusted basis of the share
-that held the right: c x factor_to_latest of the company's last price row before the book-close date (a
-bonus issued with the dividend is on the shares held at the book closure). It is added as cash at the end
-(not reinvested). A pick with no trade on the end session is carried at its last traded close and named
-in the period's `carried`. A pick with no close at all by its purchase is left out (`unpriced`).
+Per pick, bought at the start session's close and held to the end session's close: return = (end close + cash
+dividends) / start close - 1, with `total` returns; without the dividends with `price` returns. A cash
+dividend of c% (of the par value of Rs 100, so c rupees a share) counts when its book closure falls after the
+purchase and on or before the end session, in the adjusted basis of the share that held the right: c x the
+factor (to its basis) of the company's last price row before the book-close date (a bonus issued with the
+dividend is on the shares held at the book closure). It is added as cash at the end (not reinvested). A pick
+with no trade on the end session is carried at its last traded close and named in the period's `carried`. A
+pick with no close at all by its purchase is left out (`unpriced`).
 """
 
 from __future__ import annotations
@@ -91,6 +94,8 @@ class Period:
     band_delayed: list[str] = field(default_factory=list)  # at the upper band at start: bought next session
     carried: list[dict[str, str]] = field(default_factory=list)  # {symbol, last_trade}: no trade at the end
     unpriced: list[str] = field(default_factory=list)  # never traded by the purchase: left out
+    # a re-basing of unknown factor inside the period: its return is unknown, left out
+    unknown_factor: list[str] = field(default_factory=list)
     universe: int = 0  # companies in the benchmark universe with a price
 
     @property
@@ -112,24 +117,27 @@ class Period:
             "band_delayed": self.band_delayed,
             "carried": self.carried,
             "unpriced": self.unpriced,
+            "unknown_factor": self.unknown_factor,
             "universe": self.universe,
         }
 
 
 class Prices:
-    """Adjusted closes by company and date: the last close on or before a day, the last traded day, and
-    the basis (factor_to_latest) of a company's last row before a day."""
+    """Adjusted closes by company and date: the last close on or before a day, the last traded day, the
+    factor (to its basis) of a company's last row before a day, and whether two days' rows share a basis."""
 
     def __init__(self, prices: pd.DataFrame) -> None:
         if prices.empty:
             self.dates: list[dt.date] = []
             self.columns: dict[int, int] = {}
-            self.filled = self.factors = np.empty((0, 0))
+            self.filled = self.factors = self.bases = np.empty((0, 0))
             self.last_traded = np.empty((0, 0), dtype=int)
             return
         closes = prices.pivot(index="business_date", columns="security_id", values="close").sort_index()
-        factors = prices.pivot(index="business_date", columns="security_id", values="factor_to_latest")
+        factors = prices.pivot(index="business_date", columns="security_id", values="factor")
         factors = factors.reindex(index=closes.index, columns=closes.columns)
+        bases = prices.pivot(index="business_date", columns="security_id", values="basis")
+        bases = bases.reindex(index=closes.index, columns=closes.columns)
         self.dates = [day.date() if isinstance(day, dt.datetime) else day for day in closes.index]
         self.columns = {int(security_id): j for j, security_id in enumerate(closes.columns)}
         values = closes.to_numpy(dtype=float)
@@ -138,13 +146,20 @@ class Prices:
         self.last_traded = np.maximum.accumulate(rows, axis=0)
         self.filled = closes.ffill().to_numpy(dtype=float)
         self.factors = factors.ffill().to_numpy(dtype=float)
+        self.bases = bases.astype(float).ffill().to_numpy(dtype=float)
 
     def close(self, security_id: int, day: dt.date) -> float | None:
         """The last adjusted close on or before `day`."""
         return self._at(self.filled, security_id, bisect.bisect_right(self.dates, day) - 1)
 
+    def same_basis(self, security_id: int, *days: dt.date) -> bool:
+        """Whether the company's last rows on or before each of `days` are in one basis (no re-basing of
+        unknown factor between them)."""
+        found = {self._at(self.bases, security_id, bisect.bisect_right(self.dates, day) - 1) for day in days}
+        return len(found) == 1 and None not in found
+
     def factor_before(self, security_id: int, day: dt.date) -> float | None:
-        """factor_to_latest of the company's last row strictly before `day`."""
+        """The factor (to its basis) of the company's last row strictly before `day`."""
         return self._at(self.factors, security_id, bisect.bisect_left(self.dates, day) - 1)
 
     def last_trade(self, security_id: int, day: dt.date) -> dt.date | None:
@@ -163,9 +178,9 @@ class Prices:
 
 @dataclass(frozen=True)
 class Market:
-    """What the engine reads, as frames: adjusted prices (security_id, business_date, close,
-    factor_to_latest), the raw close and previous close of the rebalance sessions, cash dividends
-    (security_id, book_close_date, cash_dividend_pct) and NEPSE's index closes by date (or None)."""
+    """What the engine reads, as frames: adjusted prices (security_id, business_date, close, factor, basis:
+    warehouse.backtest.adjusted_prices), the raw close and previous close of the rebalance sessions, cash
+    dividends (security_id, book_close_date, cash_dividend_pct) and NEPSE's index closes by date (or None)."""
 
     prices: pd.DataFrame
     raw: pd.DataFrame
@@ -231,6 +246,9 @@ def run_periods(
             continuing = security_id in kept
             delayed = options.costs and not continuing and (planned.start, security_id) in band
             bought_on = planned.next_session if delayed else planned.start
+            if not prices.same_basis(security_id, planned.start, bought_on, planned.end):
+                period.unknown_factor.append(symbol)
+                continue
             if delayed:
                 period.band_delayed.append(symbol)
             last = prices.close(security_id, planned.end)
@@ -379,7 +397,7 @@ def _benchmark(
         for k, security_id in enumerate(ids):
             if security_id in dividends:
                 cash[k] = _dividend(prices, dividends, security_id, planned.start, planned.end)
-    priced = ~np.isnan(first)
+    priced = ~np.isnan(first) & (prices.bases[at_start, columns] == prices.bases[at_end, columns])
     if not priced.any():
         return None, 0
     returns = (last[priced] + cash[priced]) / first[priced] - 1.0

@@ -156,7 +156,7 @@ def _run(conn: Connection, spec: BacktestSpec) -> BacktestResult:
 
 def _no_rows() -> pd.DataFrame:
     return pd.DataFrame(
-        columns=["security_id", "business_date", "close", "previous_close", "factor_to_latest"]
+        columns=["security_id", "business_date", "close", "previous_close", "factor", "basis"]
     )
 
 

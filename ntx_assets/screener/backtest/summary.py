@@ -82,7 +82,7 @@ def summarize(periods: Sequence[Period]) -> dict[str, Any]:
                     "cost_drag",
                 )
             )
-            | {"band_delayed": 0, "carried": 0, "unpriced": 0}
+            | {"band_delayed": 0, "carried": 0, "unpriced": 0, "unknown_factor": 0}
         )
     first, last = linked[0].start, linked[-1].end
     years = (last - first).days / DAYS_PER_YEAR
@@ -129,4 +129,5 @@ def summarize(periods: Sequence[Period]) -> dict[str, Any]:
         "band_delayed": sum(len(p.band_delayed) for p in periods),
         "carried": sum(len(p.carried) for p in periods),
         "unpriced": sum(len(p.unpriced) for p in periods),
+        "unknown_factor": sum(len(p.unknown_factor) for p in periods),
     }
