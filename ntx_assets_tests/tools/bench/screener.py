@@ -1,4 +1,5 @@
-"""The screener's figures: a year's screener backfill and one session's, in-process on a loaded warehouse.
+"""The screener's figures: a year's screener backfill and one session's, in-process on a loaded warehouse,
+and one saved screen's daily materialization on it (its picks, changes and backtest to date).
 
 The warehouse holds the backfill's year of prices and indicators; the filings and announcements of every
 company are loaded first from a stand-in of the same seed and window without a rate limit (the figures are
@@ -19,11 +20,14 @@ from ntx_assets.defs.corporate_actions.assets import corporate_actions, price_ad
 from ntx_assets.defs.filings.assets import filings
 from ntx_assets.defs.prices.assets import daily_prices, indicators
 from ntx_assets.defs.screener.assets import screener
+from ntx_assets.defs.screens.assets import screen_asset
 from ntx_assets.defs.universe.assets import company_universe
-from ntx_assets.resources import ExportResource, NepseResource
+from ntx_assets.resources import AlertsResource, ExportResource, NepseResource, WarehouseResource
+from ntx_assets.screens.file import load_screens
 from ntx_assets_tests.tools.harness.resources import QUIET, run_resources
 from ntx_assets_tests.tools.standin import StandinConfig, running_standin
 
+SAMPLE_SCREENS = Path(__file__).resolve().parents[3] / "screens.sample.toml"
 ASSETS = [company_universe, daily_prices, indicators, filings, corporate_actions, price_adjustments, screener]
 UNLIMITED_RATE = 100.0  # the NEPSE client's fastest setting, against a stand-in without a rate limit
 
@@ -114,3 +118,40 @@ def _materialize(
         names = "+".join(asset.key.to_user_string() for asset in selection)
         raise RuntimeError(f"{names} failed in the screener bench")
     return result
+
+
+@dataclass(frozen=True)
+class SavedScreenRun:
+    screen: str
+    session: str
+    picks: int
+    backtest_periods: int
+    seconds: float  # in-asset (the screen asset's `seconds` metadata)
+    wall_seconds: float
+
+
+def measure_saved_screen(url: str, day: dt.date) -> SavedScreenRun:
+    """The first sample saved screen's partition of `day`, in process: what automation runs once `screener`
+    of the session landed (no webhook: the alert is skipped, not timed)."""
+    screen = load_screens(SAMPLE_SCREENS)[0]
+    asset = screen_asset(screen, str(SAMPLE_SCREENS))
+    resources = {"warehouse": WarehouseResource(database_url=url), "alerts": AlertsResource(webhook_url=None)}
+    with dg.instance_for_test() as instance:
+        started = time.perf_counter()
+        result = dg.materialize(
+            [asset], instance=instance, resources=resources, partition_key=day.isoformat(), run_config=QUIET
+        )
+        wall = time.perf_counter() - started
+    if not result.success:
+        raise RuntimeError(f"the saved screen {screen.name} failed in the screener bench")
+    meta = {
+        k: v.value for k, v in result.asset_materializations_for_node(asset.key.path[-1])[0].metadata.items()
+    }
+    return SavedScreenRun(
+        screen=screen.name,
+        session=str(meta.get("session")),
+        picks=int(meta.get("picks", 0)),
+        backtest_periods=int(meta.get("backtest_periods", 0) or 0),
+        seconds=float(meta["seconds"]),
+        wall_seconds=wall,
+    )
