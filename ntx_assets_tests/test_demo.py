@@ -128,6 +128,33 @@ def test_demo_environment_keeps_what_the_user_set_and_finds_a_dagster_home(tmp_p
     assert relative["DAGSTER_HOME"] == str((tmp_path / "elsewhere").resolve())
 
 
+def test_a_warn_check_that_fails_is_named_as_a_warning_and_an_error_one_fails_the_demo() -> None:
+    from ntx_assets_tests.tools.demo.runner import CheckOutcome, RunOutcome
+    from ntx_assets_tests.tools.demo.summary import DemoReport, render
+
+    def report(*checks: CheckOutcome) -> DemoReport:
+        run = RunOutcome("derived", ("price_adjustments",), None, success=True, checks=list(checks))
+        return DemoReport(
+            universe_count=1, universe_target=1, universe_check_passed=True, table_rows={}, runs=[run],
+            skipped=[], calls=None, minimum_calls={}, minimum_notes={}, wall_seconds=1.0,
+            screener_date=None, screener=[], base_url="http://127.0.0.1:1",
+        )  # fmt: skip
+
+    unexplained = CheckOutcome("price_adjustments", "rebasings_explained", False, "WARN", "unexplained", {})
+    consistent = CheckOutcome("daily_prices", "daily_prices_are_consistent", True, "ERROR", None, {})
+    warned = report(unexplained, consistent)
+    text = render(warned)
+    assert warned.ok and (warned.checks_failed, warned.checks_warned) == (0, 1)
+    assert "Asset checks: 1 passed, 0 failed, 1 warned" in text
+    assert "price_adjustments.rebasings_explained: 0 passed, 1 WARNED" in text
+    assert "WARN   price_adjustments.rebasings_explained: unexplained" in text
+    assert text.endswith("Result: OK (1 check warning(s), above)")
+    broken = report(CheckOutcome("daily_prices", "daily_prices_are_consistent", False, "ERROR", "bad", {}))
+    assert not broken.ok and broken.checks_failed == 1
+    assert "FAILED daily_prices.daily_prices_are_consistent: bad" in render(broken)
+    assert render(broken).endswith("Result: 0 run(s) failed, 1 check(s) failed")
+
+
 # --- the demo, twice -----------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import dagster as dg
 from sqlalchemy import Engine, func, inspect, select
 
 from ntx_assets.warehouse import queries
@@ -136,7 +137,13 @@ class DemoReport:
 
     @property
     def checks_failed(self) -> int:
-        return sum(1 for check in self.checks if not check.passed)
+        """Failed checks of severity ERROR: what makes the demo's result a failure."""
+        return sum(1 for check in self.checks if not check.passed and check.severity != WARN)
+
+    @property
+    def checks_warned(self) -> int:
+        """Failed checks of severity WARN (Dagster shows them as warnings): named, not a failure."""
+        return sum(1 for check in self.checks if not check.passed and check.severity == WARN)
 
     @property
     def failed_runs(self) -> list[RunOutcome]:
@@ -203,6 +210,8 @@ def screener(engine: Engine, rows: int = SCREENER_ROWS) -> tuple[dt.date | None,
         found = [ScreenerRow(**row) for row in conn.execute(query).mappings()]
     return _as_date(latest), found
 
+
+WARN = dg.AssetCheckSeverity.WARN.value
 
 # The screen the demo runs as of a past session: value within its sector, by the product's command.
 PAST_SCREEN = "pe < pe_sector_median and roe > roe_sector_median"
@@ -280,17 +289,21 @@ def render(report: DemoReport) -> str:
     width = max((len(name) for name in report.table_rows), default=10)
     lines += [f"  {name:<{width}}  {rows:>9,}" for name, rows in report.table_rows.items()]
 
-    lines += ["", f"Asset checks: {report.checks_passed} passed, {report.checks_failed} failed"]
-    by_check: dict[tuple[str, str], list[bool]] = {}
+    warned = f", {report.checks_warned} warned" if report.checks_warned else ""
+    lines += ["", f"Asset checks: {report.checks_passed} passed, {report.checks_failed} failed{warned}"]
+    by_check: dict[tuple[str, str], list[CheckOutcome]] = {}
     for check in report.checks:
-        by_check.setdefault((check.asset, check.name), []).append(check.passed)
-    for (asset, name), results in sorted(by_check.items()):
-        failed = results.count(False)
-        state = f"{results.count(True)} passed" + (f", {failed} FAILED" if failed else "")
+        by_check.setdefault((check.asset, check.name), []).append(check)
+    for (asset, name), checks in sorted(by_check.items()):
+        passed = sum(check.passed for check in checks)
+        failed = len(checks) - passed
+        word = "WARNED" if checks[0].severity == WARN else "FAILED"
+        state = f"{passed} passed" + (f", {failed} {word}" if failed else "")
         lines.append(f"  {asset}.{name}: {state}")
     for check in report.checks:
         if not check.passed:
-            lines.append(f"    FAILED {check.asset}.{check.name}: {check.description or ''}")
+            word = "WARN  " if check.severity == WARN else "FAILED"
+            lines.append(f"    {word} {check.asset}.{check.name}: {check.description or ''}")
 
     lines += ["", *_calls_section(report)]
     lines += ["", f"Wall time: {clock(report.wall_seconds)} ({report.wall_seconds:.1f} s)"]
@@ -311,7 +324,7 @@ def render(report: DemoReport) -> str:
         lines += backtest_lines(report.backtest)
     lines += [f"Note: {note}" for note in report.notes]
     if report.ok:
-        lines.append("Result: OK")
+        lines.append("Result: OK" + (f" ({report.checks_warned} check warning(s), above)" if warned else ""))
     else:
         stopped = "interrupted; " if report.interrupted else ""
         failed = f"{len(report.failed_runs)} run(s) failed, {report.checks_failed} check(s) failed"
