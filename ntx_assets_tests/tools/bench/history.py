@@ -252,6 +252,65 @@ def _child(args: argparse.Namespace) -> None:
     print("HISTORY_RUN " + json.dumps(out), flush=True)
 
 
+UI_BACKFILL_GOAL_SECONDS = 600.0  # issue 38 item 9: the 15-year backfill launched from the UI, to success
+
+
+def measure_ui_backfill(url: str, first: dt.date, last: dt.date, scratch: Path, timeout: float) -> dict:
+    """ONE partition backfill of `indicators` + `screener` over first..last, launched as the UI launches it
+    (GraphQL launchPartitionBackfill on a real webserver) and run by a real daemon at its production pass
+    interval, with no other automation on: launch -> COMPLETED_SUCCESS, the runs it made, each run's
+    start and end after the launch."""
+    from ntx_assets_tests.tools.harness.deployment import DagsterDeployment
+
+    env = {
+        "NTX_HISTORY_START": HISTORY_START.isoformat(),
+        "NTX_DATABASE_URL": url,
+        "NTX_DATA_DIR": str(scratch / "ui_data"),
+    }
+    names = [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    with DagsterDeployment(
+        module="ntx_assets.definitions", dagster_home=scratch / "ui_home", env=env, test_settings=False,
+        automation=False,
+    ) as deployment:  # fmt: skip
+        launched = time.perf_counter()
+        launched_at = time.time()
+        backfill_id = deployment.launch_partition_backfill(
+            asset_keys=["indicators", "screener"], partition_names=names, title="bench 15 years"
+        )
+        outcome = deployment.wait_for_backfill(backfill_id, timeout=timeout)
+        seconds = time.perf_counter() - launched
+        records = deployment.instance.get_run_records(dg_runs_filter(backfill_id))
+    if outcome.status != "COMPLETED_SUCCESS":
+        raise RuntimeError(f"the 15-year UI backfill did not succeed:\n{outcome.describe()}")
+    runs = [
+        {
+            "run": record.dagster_run.run_id[:8],
+            "status": record.dagster_run.status.value,
+            "started_after_launch_seconds": round(record.start_time - launched_at, 1)
+            if record.start_time
+            else None,
+            "ended_after_launch_seconds": round(record.end_time - launched_at, 1)
+            if record.end_time
+            else None,
+        }
+        for record in sorted(records, key=lambda r: r.create_timestamp)
+    ]
+    return {
+        "partitions": len(names),
+        "assets": ["indicators", "screener"],
+        "launch_to_success_seconds": round(seconds, 1),
+        "runs": runs,
+        "goal_seconds": UI_BACKFILL_GOAL_SECONDS,
+        "seconds_vs_goal": round(seconds / UI_BACKFILL_GOAL_SECONDS, 3),
+    }
+
+
+def dg_runs_filter(backfill_id: str) -> Any:
+    import dagster as dg
+
+    return dg.RunsFilter(tags={"dagster/backfill": backfill_id})
+
+
 def clear_derived(url: str) -> None:
     """Empty the scratch warehouse's indicators and screener, so each span's backfill writes new rows."""
     from ntx_assets.warehouse import create_warehouse_engine
