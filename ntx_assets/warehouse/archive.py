@@ -72,11 +72,7 @@ def write_company(
     no longer in its files, replace the set-aside rows of its symbols, and record each file's state.
     `files`: symbol -> state of every file of the company (a renamed company has one per symbol)."""
     counts = upsert(conn, daily_prices, rows)
-    dates = [row["business_date"] for row in rows]
-    stale = delete(daily_prices).where(_P.security_id == security_id, _P.source == source)
-    if dates:
-        stale = stale.where(_P.business_date.not_in(dates))
-    removed = conn.execute(stale).rowcount or 0
+    removed = _delete_stale(conn, source, security_id, [row["business_date"] for row in rows])
     s = archive_set_aside.c
     conn.execute(delete(archive_set_aside).where(and_(s.source == source, s.symbol.in_(list(files)))))
     if set_aside:
@@ -105,6 +101,22 @@ def write_company(
             ],
         )  # fmt: skip
     return CompanyWrite(counts, removed, len(set_aside))
+
+
+def _delete_stale(conn: Connection, source: str, security_id: int, dates: Sequence[dt.date]) -> int:
+    """Delete this source's rows of the company whose session is not in `dates` (just upserted); return how
+    many. The upsert left every one of `dates` stored under this source (and locked by this transaction), so
+    a count of the company's rows equal to len(dates) proves nothing is stale: the common case (a first
+    import, a file that only grew) then costs one indexed count instead of a NOT IN over ~3,500 dates."""
+    mine = and_(_P.security_id == security_id, _P.source == source)
+    if dates:
+        stored = conn.execute(select(func.count()).select_from(daily_prices).where(mine)).scalar_one()
+        if stored <= len(dates):
+            return 0
+    stale = delete(daily_prices).where(mine)
+    if dates:
+        stale = stale.where(_P.business_date.not_in(dates))
+    return conn.execute(stale).rowcount or 0
 
 
 def archive_row_count(conn: Connection, source: str) -> int:
