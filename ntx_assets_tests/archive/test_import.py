@@ -273,3 +273,19 @@ def test_before_a_rebasing_of_unknown_factor_prices_are_unknown_in_the_view_and_
     assert len(before) and set(before["basis"]) == {1} and set(after["basis"]) == {0}
     by_day = {str(day)[:10]: float(close) for day, close in raw.items()}
     assert all(row.close == pytest.approx(by_day[str(row.business_date)[:10]]) for row in hdl.itertuples())
+
+
+def test_a_file_of_another_format_fails_that_company_alone_while_the_next_is_read_ahead(
+    engine: Engine, folder: Path
+) -> None:
+    # Companies are read one ahead on a worker thread: its error must still belong to its company only.
+    import_archive(engine, open_archive(str(folder)), SOURCE, NOW)
+    before = _count(engine, daily_prices, daily_prices.c.security_id == 12)
+    (folder / "NICA.csv").write_text("date,price\n2026-08-24,1000\n")
+    (folder / "HDL.csv").write_text(
+        (ARCHIVE / "HDL.csv").read_text() + "2026-08-24,1000,1010,990,1005,0.5,10,10050,0\n"
+    )
+    report = import_archive(engine, open_archive(str(folder)), SOURCE, NOW)
+    assert set(report.failures) == {"NICA"} and "header" in report.failures["NICA"]
+    assert (report.imported, report.unchanged, report.prices.inserted) == (1, 1, 1)  # HDL landed, CBBL as was
+    assert _count(engine, daily_prices, daily_prices.c.security_id == 12) == before  # NICA untouched
