@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from collections.abc import Callable, Hashable
 from datetime import date
 from types import TracebackType
@@ -45,6 +46,8 @@ from ntx_assets.nepse.stats import CallStats
 from ntx_assets.nepse.transport import Call, RetryPolicy, Transport
 
 M = TypeVar("M", bound=BaseModel)
+# A holiday list read by a client is reused for this long (a run's steps and checks share one client).
+HOLIDAYS_MAX_AGE_SECONDS = 3600.0
 
 # docs/NEPSE_API.md section 1: the clients disagree on today-price's variant; B first, C as the fallback.
 TODAY_PRICE_VARIANTS: tuple[Variant, ...] = (Variant.B, Variant.C)
@@ -77,6 +80,7 @@ class NepseClient:
         token_max_age_seconds: float = DEFAULT_TOKEN_MAX_AGE_SECONDS,
         burst: int = defaults.BURST,
         page_size: int = PAGE_SIZE,
+        holidays_max_age_seconds: float = HOLIDAYS_MAX_AGE_SECONDS,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must lie in 1..{MAX_PAGE_SIZE} (NEPSE caps pages at 2000)")
@@ -101,6 +105,8 @@ class NepseClient:
         self._lock = threading.Lock()
         self._market_id: tuple[date, int] | None = None  # (Nepal date, market-open id)
         self._today_price_variant: dict[date, Variant] = {}  # Nepal date -> variant NEPSE accepted
+        self._holidays: dict[int, tuple[float, list[Holiday]]] = {}  # year -> (monotonic read time, list)
+        self._holidays_max_age = holidays_max_age_seconds
         self._observers: list[Callable[[Call, Any], None]] = []
 
     @property
@@ -225,8 +231,16 @@ class NepseClient:
         return status
 
     def holidays(self, year: int) -> list[Holiday]:
+        """NEPSE's holiday list of `year`, read at most once per holidays_max_age_seconds by this client: the
+        steps and checks of one run (one client) ask for it several times; NEPSE can announce a holiday at
+        short notice, so a long-lived client reads it again after that age."""
+        held = self._holidays.get(int(year))
+        if held is not None and time.monotonic() - held[0] < self._holidays_max_age:
+            return list(held[1])
         call = Call("GET", "/api/nots/holiday/list", params={"year": int(year)})
-        return self._rows(call, Holiday, self._session.get_json(call))
+        rows = self._rows(call, Holiday, self._session.get_json(call))
+        self._holidays[int(year)] = (time.monotonic(), rows)
+        return list(rows)
 
     # --- filings -------------------------------------------------------------------------------------
 

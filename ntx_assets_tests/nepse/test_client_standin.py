@@ -339,6 +339,22 @@ def test_every_endpoint_parses_the_standin_answers(standin: Any) -> None:
     assert reports and reports[0].documents and reports[0].fiscal_report is not None
 
 
+def test_a_holiday_list_is_read_once_per_client_until_it_is_old(standin: Any) -> None:
+    """The steps and checks of one run share one client and each asks for the year's holidays: one call.
+    A client whose copy is older than its holidays_max_age_seconds (an hour by default) asks NEPSE again
+    (a holiday announced at short notice)."""
+    standin.reset_counts()
+    with fast_client(standin.base_url) as client:
+        first = client.holidays(PINNED_TODAY.year)
+        assert client.holidays(PINNED_TODAY.year) == first
+        assert _count(standin, "GET /api/nots/holiday/list") == 1
+        client.holidays(PINNED_TODAY.year - 1)  # another year is its own list
+        assert _count(standin, "GET /api/nots/holiday/list") == 2
+    with fast_client(standin.base_url, holidays_max_age_seconds=0.0) as client:
+        assert client.holidays(PINNED_TODAY.year) == client.holidays(PINNED_TODAY.year) == first
+    assert _count(standin, "GET /api/nots/holiday/list") == 4
+
+
 # --- pacing and stats -------------------------------------------------------------------------------
 
 
