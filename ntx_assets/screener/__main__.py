@@ -28,12 +28,9 @@ from ntx_assets.screener.number_kinds import readable_cell
 from ntx_assets.screener.query import QueryError, columns, order_by, where_clause
 from ntx_assets.settings import SettingsError, load_settings
 from ntx_assets.warehouse import create_warehouse_engine
+from ntx_assets.warehouse.backtest import closes_in_one_basis
 from ntx_assets.warehouse.schema import screener
-from ntx_assets.warehouse.screener import (
-    adjusted_closes_on_or_before,
-    screener_sessions,
-    stored_sessions_after,
-)
+from ntx_assets.warehouse.screener import screener_sessions, stored_sessions_after
 
 TABLE_COLUMNS = (
     "symbol",
@@ -202,8 +199,7 @@ def _forward(conn: Connection, screen: Screen, sessions: int) -> ForwardSummary:
             select(screener.c.security_id).where(screener.c.session_date == screen.session)
         ).scalars()
     ]
-    start = adjusted_closes_on_or_before(conn, universe, screen.session)
-    finish = adjusted_closes_on_or_before(conn, universe, end) if end is not None else {}
+    start, finish = closes_in_one_basis(conn, universe, screen.session, end) if end is not None else ({}, {})
     returns = forward_returns(start, finish, universe)
     name = f"forward_{sessions}"
     for row in screen.rows:

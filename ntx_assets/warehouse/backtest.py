@@ -1,7 +1,8 @@
-"""The backtest's reads: the stored screen of each rebalance session, its universe, adjusted prices (the
-`adjusted_prices` view's rule, cut at re-basings of unknown factor), the raw closes of the rebalance sessions
-(for the price band), cash dividends of book closures, and the NEPSE index's closes (the `nepse_index` table).
-Nothing here computes a return (`ntx_assets.screener.backtest.engine` does)."""
+"""The backtest's reads (and the screener command's forward return, `closes_in_one_basis`): the stored screen
+of each rebalance session, its universe, adjusted prices (the `adjusted_prices` view's rule, cut at
+re-basings of unknown factor), the raw closes of the rebalance sessions (for the price band), cash
+dividends of book closures, and the NEPSE index's closes (the `nepse_index` table). Nothing here computes a
+return (`ntx_assets.screener.backtest.engine` does)."""
 
 from __future__ import annotations
 
@@ -45,12 +46,6 @@ def screener_sessions_between(conn: Connection, first: dt.date, last: dt.date) -
     """The sessions with stored screener rows in [first, last], oldest first."""
     s = screener.c.session_date
     return list(conn.execute(select(s).where(s >= first, s <= last).distinct().order_by(s)).scalars())
-
-
-def price_sessions_between(conn: Connection, first: dt.date, last: dt.date) -> list[dt.date]:
-    """The sessions with stored prices in [first, last], oldest first."""
-    d = daily_prices.c.business_date
-    return list(conn.execute(select(d).where(d >= first, d <= last).distinct().order_by(d)).scalars())
 
 
 def universes(conn: Connection, sessions: Sequence[dt.date]) -> dict[dt.date, list[int]]:
@@ -125,6 +120,28 @@ def adjusted_prices(conn: Connection, first: dt.date, last: dt.date) -> pd.DataF
         frame["basis"] = frame["basis_before"].where(later, 0).astype("int64")
     frame["close"] = frame["close"] * frame["factor"]
     return frame[columns].reset_index(drop=True)
+
+
+def closes_in_one_basis(
+    conn: Connection, security_ids: Sequence[int], start: dt.date, end: dt.date
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Each company's last close on or before `start` and on or before `end`, in one basis (adjusted_prices'
+    rule): what the screener command's forward return divides. A company whose two closes lie on either
+    side of a re-basing of unknown factor is left out of both (its return between them cannot be known);
+    one whose unknown re-basing came after `end` is not (the ratio inside a stretch is known)."""
+    prices = adjusted_prices(conn, start, end)
+    prices = prices[prices["security_id"].isin(list(security_ids)) & prices["close"].notna()]
+    if prices.empty:
+        return {}, {}
+    ordered = prices.sort_values("business_date", kind="stable")
+    first = ordered[ordered["business_date"] <= pd.Timestamp(start)].groupby("security_id").last()
+    last = ordered.groupby("security_id").last()
+    both = first.merge(last, left_index=True, right_index=True, suffixes=("_start", "_end"))
+    both = both[both["basis_start"] == both["basis_end"]]
+    return (
+        {int(i): float(c) for i, c in both["close_start"].items()},
+        {int(i): float(c) for i, c in both["close_end"].items()},
+    )
 
 
 def rebasing_bases(adjustments: pd.DataFrame) -> pd.DataFrame:

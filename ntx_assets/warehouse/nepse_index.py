@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from ntx_assets.warehouse.queries import read_frame
-from ntx_assets.warehouse.schema import daily_prices, nepse_index
+from ntx_assets.warehouse.schema import nepse_index
 from ntx_assets.warehouse.upsert import UpsertCounts, upsert
 
 _I = nepse_index.c
@@ -41,13 +41,6 @@ def stored_span(conn: Connection, index_id: int) -> StoredSpan:
 
 def index_dates(conn: Connection, index_id: int) -> list[dt.date]:
     query = select(_I.business_date).where(_I.index_id == index_id).order_by(_I.business_date)
-    return [_as_date(day) for day in conn.execute(query).scalars()]  # type: ignore[misc]
-
-
-def price_sessions(conn: Connection, first: dt.date, last: dt.date) -> list[dt.date]:
-    """The dates with stored daily_prices rows from `first` to `last`, oldest first."""
-    d = daily_prices.c.business_date
-    query = select(d).where(d >= first, d <= last).distinct().order_by(d)
     return [_as_date(day) for day in conn.execute(query).scalars()]  # type: ignore[misc]
 
 

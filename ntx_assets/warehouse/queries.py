@@ -9,7 +9,7 @@ from collections.abc import Collection
 import pandas as pd
 from sqlalchemy import Connection, Select, func, select
 
-from ntx_assets.warehouse.schema import companies
+from ntx_assets.warehouse.schema import companies, daily_prices
 
 
 def included_companies(conn: Connection, symbols: Collection[str] | None = None) -> dict[int, str]:
@@ -41,3 +41,10 @@ def included_count(conn: Connection) -> int:
     return int(
         conn.execute(select(func.count()).select_from(companies).where(companies.c.included)).scalar_one()
     )
+
+
+def price_sessions_between(conn: Connection, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The sessions with stored daily_prices rows in [first, last], oldest first (the backtest's holding
+    periods and the NEPSE index's check both count in them)."""
+    d = daily_prices.c.business_date
+    return list(conn.execute(select(d).where(d >= first, d <= last).distinct().order_by(d)).scalars())

@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, and_, column, delete, func, select, table, union_all
+from sqlalchemy import Connection, and_, delete, func, select, union_all
 
 from ntx_assets.warehouse.queries import read_frame
 from ntx_assets.warehouse.schema import (
-    ADJUSTED_PRICES_VIEW,
     REPORT_RATIO_COLUMNS,
     book_closures,
     companies,
@@ -190,24 +189,3 @@ def stored_sessions_after(conn: Connection, day: dt.date, count: int) -> list[dt
     p = daily_prices
     query = select(p.c.business_date).where(p.c.business_date > day).distinct().order_by(p.c.business_date)
     return list(conn.execute(query.limit(count)).scalars())
-
-
-def adjusted_closes_on_or_before(
-    conn: Connection, security_ids: Sequence[int], day: dt.date
-) -> dict[int, float]:
-    """Each company's last close on or before `day` in today's price basis (the adjusted_prices view). A
-    company whose close then is unknown in today's basis (a re-basing of unknown factor came later) is left
-    out: its return across that re-basing cannot be known."""
-    if not security_ids:
-        return {}
-    view = table(ADJUSTED_PRICES_VIEW, column("security_id"), column("business_date"), column("close"))
-    last = (
-        select(view.c.security_id, func.max(view.c.business_date).label("business_date"))
-        .where(view.c.security_id.in_(list(security_ids)), view.c.business_date <= day)
-        .group_by(view.c.security_id)
-        .subquery()
-    )
-    query = select(view.c.security_id, view.c.close).join(
-        last, and_(view.c.security_id == last.c.security_id, view.c.business_date == last.c.business_date)
-    )
-    return {int(sid): float(close) for sid, close in conn.execute(query) if close is not None}

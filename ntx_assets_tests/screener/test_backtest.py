@@ -290,6 +290,33 @@ def test_a_rebasing_of_unknown_factor_leaves_out_only_the_periods_across_it(ware
     assert f"{SESSIONS[10]}: a re-basing of unknown factor inside, left out: BBB" in out.getvalue()
 
 
+def test_the_screeners_forward_return_is_unknown_only_across_a_rebasing_of_unknown_factor(
+    warehouse: Warehouse,
+) -> None:
+    """The screener command's --forward divides two closes in one basis (the backtest's reads): BBB's bonus
+    of unknown factor (session 12) leaves out a forward window across it, and not one before it."""
+    from ntx_assets.screener.__main__ import main as screener_command
+
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            update(price_adjustments)
+            .where(price_adjustments.c.security_id == 102)
+            .values(factor=None, factor_to_latest=None, explanation="unexplained")
+        )
+
+    def forward(session: int) -> float | None:
+        out = io.StringIO()
+        args = ["--database-url", warehouse.url, "--as-of", SESSIONS[session].isoformat()]
+        args += ["--where", "symbol == 'BBB'", "--forward", "5", "--format", "json"]
+        assert screener_command(args, out=out) == 0
+        (row,) = json.loads(out.getvalue())
+        return row["forward_5"]
+
+    assert forward(2) == pytest.approx(207 / 202 - 1)  # sessions 2 -> 7, before the re-basing
+    assert forward(10) is None  # sessions 10 -> 15, across it
+    assert forward(14) == pytest.approx((219 / 2) / (214 / 2) - 1)  # after it
+
+
 def test_cash_dividends_count_with_total_returns_and_not_with_price(warehouse: Warehouse) -> None:
     """DDD's 10% cash dividend (Rs 10 a share on a price of 80) whose book closure falls in the period."""
     spec = BacktestSpec(where="symbol == 'DDD'", every=30, hold=5, start=SESSIONS[4])

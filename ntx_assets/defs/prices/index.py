@@ -14,7 +14,8 @@ import dagster as dg
 from ntx_assets.orchestration.step_metrics import NepseStep
 from ntx_assets.prices.nepse_index import NEPSE_INDEX_ID, index_rows, missing_sessions
 from ntx_assets.resources import NepseResource, WarehouseResource
-from ntx_assets.warehouse.nepse_index import index_dates, price_sessions, stored_span, write_index
+from ntx_assets.warehouse.nepse_index import index_dates, stored_span, write_index
+from ntx_assets.warehouse.queries import price_sessions_between
 
 INDEX_HAS_EVERY_SESSION = "nepse_index_has_every_session"
 INDEX_HISTORY_ENDPOINT = "GET /api/nots/index/history/{indexId}"
@@ -84,7 +85,7 @@ def nepse_index(
 def _every_session_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.engine.connect() as conn:
         dates = index_dates(conn, NEPSE_INDEX_ID)
-        sessions = price_sessions(conn, dates[0], dates[-1]) if dates else []
+        sessions = price_sessions_between(conn, dates[0], dates[-1]) if dates else []
     missing = missing_sessions(dates, sessions)
     return dg.AssetCheckResult(
         check_name=INDEX_HAS_EVERY_SESSION,

@@ -20,6 +20,7 @@ from ntx_assets.screener.backtest.engine import (
 from ntx_assets.screener.backtest.summary import summarize
 from ntx_assets.screener.query import order_by, where_clause
 from ntx_assets.warehouse import backtest as reads
+from ntx_assets.warehouse.queries import price_sessions_between
 from ntx_assets.warehouse.schema import screener
 from ntx_assets.warehouse.screener import screener_sessions
 
@@ -130,7 +131,7 @@ def _run(conn: Connection, spec: BacktestSpec) -> BacktestResult:
                 "materialize the `nepse_index` asset first (NEPSE serves about one year of it), or use "
                 "--benchmark universe"
             )
-    price_sessions = reads.price_sessions_between(conn, sessions[0], last)
+    price_sessions = price_sessions_between(conn, sessions[0], last)
     plan, incomplete = plan_periods(sessions, price_sessions, spec.every, spec.hold)
     picks = {p.start: reads.screen_picks(conn, p.start, spec.where, spec.sort, spec.limit) for p in plan}
     universe = reads.universes(conn, [p.start for p in plan])
