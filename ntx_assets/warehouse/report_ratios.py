@@ -21,10 +21,8 @@ from ntx_assets.warehouse.upsert import UpsertCounts, upsert
 _D, _A, _F, _C, _R = filing_documents.c, artifacts.c, filings.c, companies.c, report_ratios.c
 
 
-def documents_to_read(
-    conn: Connection, security_ids: Collection[int], sectors: Collection[str]
-) -> Sequence[Row]:
-    """Each filing document of these companies whose sector is one of `sectors`, with its report's period,
+def documents_to_read(conn: Connection, security_ids: Collection[int]) -> Sequence[Row]:
+    """Each filing document of these companies (financial_security_ids' choice), with its report's period,
     the day it became public, its artifact (status, sha256, storage path, failure reason) and its stored
     reading (sha256, status, reason, reader version and the ratios; NULL when never read), by company and
     document id.
@@ -36,7 +34,6 @@ def documents_to_read(
             _D.document_id,
             _D.report_id,
             _D.security_id,
-            _C.symbol,
             _F.report_type,
             func.coalesce(_F.fiscal_year_nepali, _F.fiscal_year).label("fiscal_year"),
             _F.quarter,
@@ -53,11 +50,10 @@ def documents_to_read(
         )
         .select_from(
             filing_documents.join(filings, _F.report_id == _D.report_id)
-            .join(companies, _C.security_id == _D.security_id)
             .outerjoin(artifacts, _A.document_id == _D.document_id)
             .outerjoin(report_ratios, _R.document_id == _D.document_id)
         )
-        .where(_D.security_id.in_(list(security_ids)), _C.sector.in_(list(sectors)))
+        .where(_D.security_id.in_(list(security_ids)))
         .order_by(_D.security_id, _D.document_id)
     )
     return conn.execute(query).all()

@@ -82,7 +82,7 @@ def report_ratios(
     security_ids = partition_security_ids(warehouse.engine, symbols)
     with warehouse.engine.connect() as conn:
         financial = financial_security_ids(conn, security_ids.values(), FINANCIAL_SECTORS)
-        documents = [row._asdict() for row in documents_to_read(conn, financial, FINANCIAL_SECTORS)]
+        documents = [row._asdict() for row in documents_to_read(conn, financial)]
     pending = [document for document in documents if needs_reading(document)]
     missing_files = [d for d in pending if is_downloaded(d) and not _stored_file_exists(store, d)]
     if missing_files:
@@ -117,7 +117,7 @@ def report_ratios(
     read_seconds = time.monotonic() - started
 
     with warehouse.engine.connect() as conn:
-        after = [row._asdict() for row in documents_to_read(conn, financial, FINANCIAL_SECTORS)]
+        after = [row._asdict() for row in documents_to_read(conn, financial)]
     symbol_of = {security_id: symbol for symbol, security_id in security_ids.items()}
     yield dg.MaterializeResult(
         metadata={
