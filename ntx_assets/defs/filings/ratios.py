@@ -34,6 +34,7 @@ from ntx_assets.filings.ratios.results import (
     not_downloaded_row,
     reading_row,
 )
+from ntx_assets.orchestration.partial_success import fail_the_rest, materialized
 from ntx_assets.orchestration.symbols import partition_security_ids
 from ntx_assets.resources import ArtifactStoreResource, WarehouseResource
 from ntx_assets.screener.bank_ratios import FINANCIAL_SECTORS
@@ -119,22 +120,36 @@ def report_ratios(
     with warehouse.engine.connect() as conn:
         after = [row._asdict() for row in documents_to_read(conn, financial)]
     symbol_of = {security_id: symbol for symbol, security_id in security_ids.items()}
-    yield dg.MaterializeResult(
-        metadata={
-            "symbols": len(symbols),
-            "financial_institutions": len(financial),
-            "documents": len(documents),
-            "read_now": len(to_read),
-            "unchanged": len(documents) - len(pending),
-            "not_read_file_missing": len(missing_files),
-            **_status_counts(after),
-            "unreadable_reasons": dg.MetadataValue.json(_reasons(after)),
-            "latest_readings": dg.MetadataValue.md(_latest_table(after, symbol_of)),
-            "read_seconds": round(read_seconds, 2),
-            **written.as_metadata("rows"),
-        }
-    )
-    yield _coverage_check(after)
+    metadata = {
+        "symbols": len(symbols),
+        "financial_institutions": len(financial),
+        "documents": len(documents),
+        "read_now": len(to_read),
+        "unchanged": len(documents) - len(pending),
+        "not_read_file_missing": len(missing_files),
+        **_status_counts(after),
+        "unreadable_reasons": dg.MetadataValue.json(_reasons(after)),
+        "latest_readings": dg.MetadataValue.md(_latest_table(after, symbol_of)),
+        "read_seconds": round(read_seconds, 2),
+        **written.as_metadata("rows"),
+    }
+    check = _coverage_check(after)
+    unread = {symbol_of[d["security_id"]] for d in missing_files}
+    if unread:
+        # Their readings did not land: those symbols fail (a re-run after artifacts reads just them); the
+        # others, whose readings did, are recorded materialized.
+        yield check
+        fail_the_rest(
+            context,
+            materialized(context, [symbol for symbol in symbols if symbol not in unread]),
+            {symbol: f"{symbol}: a stored document's file is missing from the store" for symbol in unread},
+            unit="symbol",
+            metadata=metadata,
+            hint="Run artifacts for these symbols (it downloads files that no longer verify), then "
+            "report_ratios again.",
+        )
+    yield dg.MaterializeResult(metadata=metadata)
+    yield check
 
 
 def _stored_file_exists(store: ArtifactStore, document: Mapping[str, Any]) -> bool:
