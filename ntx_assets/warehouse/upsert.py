@@ -26,11 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import methodcaller
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Column, Connection, MetaData, Table, literal, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -67,99 +69,190 @@ class UpsertCounts:
 def upsert(
     conn: Connection,
     table: Table,
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]] | pd.DataFrame,
     *,
     insert_only: Collection[str] = (),
 ) -> UpsertCounts:
     """Insert or update `rows` into `table` on its primary key; return what changed.
 
+    `rows` are mappings, or a DataFrame of the table's columns (NaN and None are NULL; dates as
+    datetime.date): a frame goes to COPY column by column, with no mapping built per row.
     `insert_only` columns are written when a row is new and never overwritten (e.g. `first_seen`).
     Every row must carry the same columns, including the whole primary key; two rows with the same key
     in one call are refused, because which one should win is the caller's decision, not the warehouse's.
     """
-    batch = list(rows)
-    if not batch:
-        return UpsertCounts()
-    columns = _columns_of(table, batch)
     key = [c.name for c in table.primary_key.columns]
-    key_values = _check_keys(table, batch, key)
-    compared = [c for c in columns if c not in key and c not in insert_only]
+    batch = (
+        _frame_batch(table, rows, key) if isinstance(rows, pd.DataFrame) else _rows_batch(table, rows, key)
+    )
+    if not batch.size:
+        return UpsertCounts()
+    compared = [c for c in batch.columns if c not in key and c not in insert_only]
 
     direct = UpsertCounts()
-    if not _any_key_stored(conn, table, key_values):
-        direct = _insert_new(conn, table, columns, key, batch)
-        if direct.inserted == len(batch):
+    if not _any_key_stored(conn, table, batch.key_values):
+        direct = _insert_new(conn, table, key, batch)
+        if direct.inserted == batch.size:
             return direct
         # Some keys were stored by another writer since the probe: merge the whole batch. The rows just
         # inserted compare equal (unchanged), so only the others are counted by the merge.
-    merged = _merge_batch(conn, table, columns, key, compared, batch)
+    merged = _merge_batch(conn, table, key, compared, batch)
     if direct.inserted:
         return UpsertCounts(
             inserted=direct.inserted + merged.inserted,
             updated=merged.updated,
-            unchanged=len(batch) - direct.inserted - merged.inserted - merged.updated,
+            unchanged=batch.size - direct.inserted - merged.inserted - merged.updated,
         )
     return merged
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Rows to write, checked: their columns, each key column's bounds or values (for the probe), and the
+    rows as value tuples or CSV bytes (COPY), or as mappings (SQLite's executemany)."""
+
+    columns: list[str]
+    size: int
+    key_values: Mapping[str, list[Any]]
+    tuples: Callable[[], Iterable[tuple[Any, ...]]]
+    mappings: Callable[[], Sequence[Mapping[str, Any]]]
+    csv: Callable[[], bytes | None] = lambda: None
+
+
+def _rows_batch(table: Table, rows: Iterable[Mapping[str, Any]], key: Sequence[str]) -> _Batch:
+    batch = list(rows)
+    if not batch:
+        return _Batch([], 0, {}, lambda: (), lambda: ())
+    columns = _columns_of(table, batch)
+    key_values = _check_keys(table, batch, key)
+    if len(columns) == 1:
+        tuples: Callable[[], Iterable[tuple[Any, ...]]] = lambda: ((row[columns[0]],) for row in batch)  # noqa: E731
+    else:
+        tuples = lambda: map(operator.itemgetter(*columns), batch)  # noqa: E731
+    return _Batch(columns, len(batch), key_values, tuples, lambda: batch)
+
+
+def _frame_batch(table: Table, frame: pd.DataFrame, key: Sequence[str]) -> _Batch:
+    columns = [str(name) for name in frame.columns]
+    if not len(frame):
+        return _Batch(columns, 0, {}, lambda: (), lambda: ())
+    if any(c not in table.c for c in columns) or any(k not in columns for k in key):
+        return _rows_batch(table, _mappings(columns, _column_values(frame)), key)  # names the problem
+    keys = frame[list(key)]
+    if keys.isna().to_numpy().any() or keys.duplicated().any():
+        return _rows_batch(table, _mappings(columns, _column_values(frame)), key)  # names the row
+    return _Batch(
+        columns,
+        len(frame),
+        {k: _key_bounds(frame[k]) for k in key},
+        tuples=lambda: zip(*_column_values(frame), strict=True),
+        mappings=lambda: _mappings(columns, _column_values(frame)),
+        csv=lambda: _csv(frame),
+    )
+
+
+def _csv(frame: pd.DataFrame) -> bytes | None:
+    """The frame as COPY's CSV (NULL: an unquoted empty field, which is how Arrow writes NaN and None;
+    strings quoted), written by Arrow's C++ writer: formatting a row in Python costs ~2 us, most of an
+    import's CPU. None when Arrow cannot type a column (mixed objects): the rows then go one by one."""
+    import pyarrow as pa  # here, not at the top: only PostgreSQL's frame writes need it
+    import pyarrow.csv as pa_csv
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    out = pa.BufferOutputStream()
+    pa_csv.write_csv(table, out, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+    return out.getvalue().to_pybytes()
+
+
+def _column_values(frame: pd.DataFrame) -> list[list[Any]]:
+    """Each column as a list of Python values, None where the frame has NaN or None."""
+    out = []
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if values.dtype.kind == "M":
+            raise TypeError(f"upsert: column {name!r} holds datetime64 values; give datetime.date objects")
+        missing = pd.isna(values)
+        if missing.any():
+            values = values.astype(object)
+            values[missing] = None
+        out.append(values.tolist())
+    return out
+
+
+def _mappings(columns: Sequence[str], values: Sequence[list[Any]]) -> list[dict[str, Any]]:
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _key_bounds(column: pd.Series) -> list[Any]:
+    """What the probe needs of a key column: its min and max, or its values when they are strings."""
+    if isinstance(column.iat[0], str):
+        return column.unique().tolist()
+    return [_scalar(column.min()), _scalar(column.max())]
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _merge_batch(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    key: Sequence[str],
-    compared: Sequence[str],
-    batch: Sequence[Mapping[str, Any]],
+    conn: Connection, table: Table, key: Sequence[str], compared: Sequence[str], batch: _Batch
 ) -> UpsertCounts:
     """Staging table + one INSERT ... ON CONFLICT: counts inserted, updated and unchanged rows."""
-    staging = _staging_table(table, columns)
+    staging = _staging_table(table, batch.columns)
     staging.create(conn)
     try:
         if conn.dialect.name == "postgresql":
-            _copy_into(conn, staging.name, columns, batch)
+            _copy_into(conn, staging.name, batch)
         else:
-            conn.execute(staging.insert(), batch)
-        inserted, updated = _merge(conn, table, staging, columns, key, compared, total=len(batch))
+            conn.execute(staging.insert(), list(batch.mappings()))
+        inserted, updated = _merge(conn, table, staging, batch.columns, key, compared, total=batch.size)
     finally:
         staging.drop(conn)
-    return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(batch) - inserted - updated)
+    return UpsertCounts(inserted=inserted, updated=updated, unchanged=batch.size - inserted - updated)
 
 
 # Key types whose Python order is the database's order (strings are not: collations differ).
 _ORDERED_KEY_TYPES = frozenset({int, dt.date, dt.datetime})
 
 
+# A string key column with at most this many distinct values is bounded by them (an IN list).
+_LISTED_KEY_VALUES = 64
+
+
 def _any_key_stored(conn: Connection, table: Table, key_values: Mapping[str, list[Any]]) -> bool:
-    """Whether a stored row lies inside the batch's key bounding box (min..max of each orderable key
-    column): False proves that none of the batch's keys is stored. One probe on the primary key or a
-    date index; a string key column is left unbounded (Python's order is not the collation's)."""
+    """Whether a stored row lies inside the batch's key box: min..max of each orderable key column, the
+    values themselves of a string key column with few of them (Python's order is not the collation's,
+    so strings are not ranged). False proves that none of the batch's keys is stored. One probe on the
+    primary key or a date index; a string key column with many values is left unbounded."""
     bounds = []
     for name, values in key_values.items():
         if set(map(type, values)) <= _ORDERED_KEY_TYPES:  # type(), so a bool is not taken for an int
             bounds.append(table.c[name].between(min(values), max(values)))
+        elif all(isinstance(v, str) for v in values) and len(distinct := set(values)) <= _LISTED_KEY_VALUES:
+            bounds.append(table.c[name].in_(sorted(distinct)))
     probe = select(literal(1)).select_from(table).where(*bounds).limit(1)
     return conn.execute(probe).first() is not None
 
 
-def _insert_new(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    key: Sequence[str],
-    batch: Sequence[Mapping[str, Any]],
-) -> UpsertCounts:
+def _insert_new(conn: Connection, table: Table, key: Sequence[str], batch: _Batch) -> UpsertCounts:
     """Write rows whose keys were just found absent straight into `table`; returns how many landed (all,
     unless a concurrent writer stored some of the keys since the probe)."""
     if conn.dialect.name == "postgresql":
         try:
             with conn.begin_nested():
-                _copy_into(conn, table.name, columns, batch)
+                _copy_into(conn, table.name, batch)
         except Exception as error:  # the driver's own error type (psycopg.errors.UniqueViolation)
             if not _is_unique_violation(error):
                 raise
             return UpsertCounts()  # rolled back to the savepoint: nothing of the batch was written
-        return UpsertCounts(inserted=len(batch))
+        return UpsertCounts(inserted=batch.size)
     before = conn.execute(text("SELECT total_changes()")).scalar_one()
-    conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=list(key)), list(batch))
+    conn.execute(
+        sqlite_insert(table).on_conflict_do_nothing(index_elements=list(key)), list(batch.mappings())
+    )
     after = conn.execute(text("SELECT total_changes()")).scalar_one()
     return UpsertCounts(inserted=int(after) - int(before))
 
@@ -230,20 +323,18 @@ def _staging_table(table: Table, columns: Sequence[str]) -> Table:
     )
 
 
-def _copy_into(
-    conn: Connection, table_name: str, columns: Sequence[str], batch: Sequence[Mapping[str, Any]]
-) -> None:
+def _copy_into(conn: Connection, table_name: str, batch: _Batch) -> None:
     raw = conn.connection.driver_connection
-    column_list = ", ".join(_quote(c) for c in columns)
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {_quote(table_name)} ({column_list}) FROM STDIN") as copy,
-    ):
-        if len(columns) == 1:
-            for row in batch:
-                copy.write_row((row[columns[0]],))
-        else:
-            for values in map(operator.itemgetter(*columns), batch):
+    column_list = ", ".join(_quote(c) for c in batch.columns)
+    statement = f"COPY {_quote(table_name)} ({column_list}) FROM STDIN"
+    payload = batch.csv()
+    with raw.cursor() as cursor:
+        if payload is not None:
+            with cursor.copy(statement + " (FORMAT csv)") as copy:
+                copy.write(payload)
+            return
+        with cursor.copy(statement) as copy:
+            for values in batch.tuples():
                 copy.write_row(values)
 
 

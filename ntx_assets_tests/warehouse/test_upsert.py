@@ -4,6 +4,7 @@ import datetime as dt
 import importlib
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, inspect, select
 
@@ -213,7 +214,8 @@ def test_keys_stored_by_another_writer_after_the_probe_are_merged_with_exact_cou
 
 def test_string_keys_are_not_bounded_by_python_order(engine: Engine) -> None:
     """company_symbols is keyed on (security_id, symbol): a collation may order symbols unlike Python, so
-    the probe bounds only the id, and a stored (id, other symbol) sends the batch to the merge."""
+    the probe ranges only the id and lists the symbols themselves, and a stored (id, one of them) sends the
+    batch to the merge."""
     company = dict(NIB)
     with engine.begin() as conn:
         upsert(conn, companies, [company])
@@ -224,3 +226,78 @@ def test_string_keys_are_not_bounded_by_python_order(engine: Engine) -> None:
             company_symbols,
             [first, {"security_id": 132, "symbol": "NIMB", "first_seen": dt.date(2025, 6, 1)}],
         ) == UpsertCounts(inserted=1, unchanged=1)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows)
+
+
+def test_a_frame_is_upserted_as_its_rows_are(engine: Engine) -> None:
+    """A DataFrame is the columnar way in (COPY's CSV written by Arrow on PostgreSQL): NaN and None are
+    NULL, and the counts and stored rows are those of the same rows given as mappings."""
+    rows = [_price(sid, day) for sid in (131, 132) for day in (1, 2, 3)]
+    rows[1]["previous_close"] = None
+    with engine.begin() as conn:
+        assert upsert(conn, daily_prices, _frame(rows)) == UpsertCounts(inserted=6)
+    with engine.begin() as conn:
+        assert upsert(conn, daily_prices, _frame(rows)) == UpsertCounts(unchanged=6)
+    rows[4] = _price(132, 2, close=511.0)
+    with engine.begin() as conn:
+        assert upsert(conn, daily_prices, _frame([*rows, _price(9, 1)])) == UpsertCounts(
+            inserted=1, updated=1, unchanged=5
+        )
+    with engine.connect() as conn:
+        by_frame = sorted(conn.execute(select(daily_prices)).all())
+        conn.execute(daily_prices.delete())
+        conn.commit()
+    with engine.begin() as conn:
+        upsert(conn, daily_prices, [*rows, _price(9, 1)])
+    with engine.connect() as conn:
+        assert sorted(conn.execute(select(daily_prices)).all()) == by_frame
+    stored = {(r.security_id, r.business_date.day): r for r in by_frame}
+    assert stored[(131, 2)].previous_close is None and stored[(131, 1)].open is None
+
+
+def test_a_frame_s_text_survives_copy_as_written(engine: Engine) -> None:
+    """CSV's quoting on PostgreSQL: commas, quotes, newlines, tabs and backslashes come back as written,
+    an empty string stays an empty string and None stays NULL."""
+    names = ['Nabil, "the" bank', "line\nbreak", "tab\there", "back\\slash", "", "Nepal Investment Bank"]
+    rows = [
+        NIB | {"security_id": 100 + n, "name": name, "website": None if n % 2 else f"https://{n}.np"}
+        for n, name in enumerate(names)
+    ]
+    with engine.begin() as conn:
+        assert upsert(conn, companies, _frame(rows)) == UpsertCounts(inserted=len(rows))
+    with engine.connect() as conn:
+        stored = {r.security_id: (r.name, r.website) for r in conn.execute(select(companies))}
+    assert stored == {row["security_id"]: (row["name"], row["website"]) for row in rows}
+
+
+def test_a_frame_with_a_repeated_key_is_refused_naming_it(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="appears twice"), engine.begin() as conn:
+        upsert(conn, daily_prices, _frame([_price(131, 1), _price(131, 1)]))
+
+
+@pytest.mark.postgres
+def test_copy_s_csv_and_its_rows_one_by_one_store_the_same_values(
+    pg_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arrow's CSV and psycopg's own row formatting (the path when Arrow cannot type a column) write the
+    same numbers: the numerics of an awkward float are equal to the last digit."""
+    engine = create_warehouse_engine(pg_database_url)
+    migrate(engine)
+    rows = [_price(131, day, close=close) for day, close in ((1, 0.1 + 0.2), (2, 1e-4), (3, 123456789.1234))]
+    try:
+        with engine.begin() as conn:
+            upsert(conn, daily_prices, _frame(rows))
+        with engine.connect() as conn:
+            by_csv = sorted(conn.execute(select(daily_prices)).all())
+            conn.execute(daily_prices.delete())
+            conn.commit()
+        monkeypatch.setattr(upsert_module, "_csv", lambda frame: None)
+        with engine.begin() as conn:
+            upsert(conn, daily_prices, _frame(rows))
+        with engine.connect() as conn:
+            assert sorted(conn.execute(select(daily_prices)).all()) == by_csv
+    finally:
+        engine.dispose()
