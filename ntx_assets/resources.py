@@ -158,6 +158,7 @@ class PriceArchiveResource(dg.ConfigurableResource):
     location: str | None = None
     name: str = "nepse-data"
     requests_per_second: float = 2.0
+    workers: int = 2
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PriceArchiveResource":
@@ -165,6 +166,7 @@ class PriceArchiveResource(dg.ConfigurableResource):
             location=settings.price_archive,
             name=settings.price_archive_name,
             requests_per_second=settings.price_archive_requests_per_second,
+            workers=settings.price_archive_workers,
         )
 
     @property

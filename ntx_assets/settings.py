@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     price_archive_requests_per_second: Annotated[float, Field(gt=0, le=100)] = Field(
         default=2.0, description="GETs per second to an http(s) price archive."
     )
+    price_archive_workers: Annotated[int, Field(ge=1, le=16)] = Field(
+        default=2,
+        description="Processes that parse and write an archive import's companies side by side on "
+        "PostgreSQL (1: all in the run's process; SQLite always uses 1). About one per core.",
+    )
 
     @field_validator("nepse_base_url")
     @classmethod

@@ -10,45 +10,40 @@ only where `per_change` shows a re-basing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ntx_assets.archive.rules import TICK, CleanFile
 from ntx_assets.prices.rebasings import find_rebasings
 
+PRICE_COLUMNS = (
+    "security_id", "business_date", "symbol", "open", "high", "low", "close", "previous_close", "volume",
+    "turnover", "source",
+)  # fmt: skip
 
-def archive_price_rows(clean: CleanFile, security_id: int, source: str) -> list[dict[str, Any]]:
-    """The daily_prices rows of one company's cleaned file."""
-    return [
+
+def archive_prices(clean: CleanFile, security_id: int, source: str) -> pd.DataFrame:
+    """The daily_prices rows of one company's cleaned file (PRICE_COLUMNS, NaN where a value is NULL)."""
+    frame = clean.frame
+    out = pd.DataFrame(
         {
-            "security_id": security_id,
-            "business_date": row.business_date,
+            "security_id": np.full(len(frame), security_id, dtype=np.int64),
             "symbol": clean.symbol,
-            "open": row.open,
-            "high": row.high,
-            "low": row.low,
-            "close": row.close,
-            "previous_close": row.previous_close,
-            "volume": row.volume,
-            "turnover": row.turnover,
             "source": source,
+            **{name: frame[name].to_numpy() for name in PRICE_COLUMNS if name in frame.columns},
         }
-        for row in clean.rows
-    ]
+    )
+    return out[list(PRICE_COLUMNS)]
 
 
 def file_rebasings(clean: CleanFile) -> pd.DataFrame:
     """The re-basings the file alone shows (exchange_base or unexplained: announcements need the
     warehouse), with `find_rebasings`' columns."""
-    rows = archive_price_rows(clean, 0, "archive")
-    if not rows:
-        return find_rebasings(
-            pd.DataFrame(columns=["security_id", "business_date", "close", "previous_close"])
-        )
-    return find_rebasings(pd.DataFrame(rows))
+    return find_rebasings(archive_prices(clean, 0, "archive"))
 
 
 @dataclass(frozen=True)
@@ -70,18 +65,19 @@ COMPARED = ("close", "high", "low", "volume")
 
 
 def disagreements(
-    archive_rows: Sequence[Mapping[str, Any]], nepse_rows: Mapping[dt.date, Mapping[str, Any]]
+    archive: pd.DataFrame, nepse_rows: Mapping[dt.date, Mapping[str, Any]]
 ) -> list[Disagreement]:
-    """Every value of an archive row that differs from NEPSE's row of the same session by more than a tick
-    (prices) or by any share (volume)."""
+    """Every value of an archive row (`archive_prices`' frame) that differs from NEPSE's row of the same
+    session by more than a tick (prices) or by any share (volume)."""
+    if not nepse_rows:
+        return []
+    shared = archive[archive["business_date"].isin(list(nepse_rows))]
     found: list[Disagreement] = []
-    for row in archive_rows:
-        theirs = nepse_rows.get(row["business_date"])
-        if theirs is None:
-            continue
+    for row in shared.to_dict("records"):
+        theirs = nepse_rows[row["business_date"]]
         for column in COMPARED:
             ours, nepse = row[column], theirs[column]
-            if ours is None or nepse is None:
+            if ours is None or nepse is None or ours != ours:
                 continue
             limit = 0.5 if column == "volume" else TICK + 1e-9
             if abs(float(ours) - float(nepse)) > limit:

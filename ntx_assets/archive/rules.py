@@ -12,10 +12,13 @@ a missing row to fill.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from collections import Counter
+from dataclasses import dataclass, field, fields
 
-from ntx_assets.archive.company_csv import ArchiveRow, SetAside
+import numpy as np
+import pandas as pd
+
+from ntx_assets.archive.company_csv import ArchiveRow, SetAside, frame_rows, rows_frame
 from ntx_assets.prices.daily_rows import price_problems
 
 # From this session on, the archive's `open` is the session's open and `per_change` NEPSE's change against
@@ -69,122 +72,203 @@ class CleanRow:
     previous_close: float | None = None
 
 
+# The cleaned frame: one row per session, sorted by date; NaN where CleanRow has None.
+CLEAN_COLUMNS = tuple(f.name for f in fields(CleanRow))
+
+
 @dataclass
 class CleanFile:
     symbol: str
-    rows: list[CleanRow]
+    frame: pd.DataFrame  # CLEAN_COLUMNS (and `day`, the date's ordinal)
     set_aside: list[SetAside]
     counts: Counter = field(default_factory=Counter)
 
     @property
+    def rows(self) -> list[CleanRow]:
+        """The sessions one by one (None where the frame has NaN)."""
+        values = self.frame[list(CLEAN_COLUMNS)].astype(object)
+        values = values.where(values.notna(), None)
+        return [CleanRow(*row) for row in values.itertuples(index=False, name=None)]
+
+    @property
     def first(self) -> dt.date | None:
-        return self.rows[0].business_date if self.rows else None
+        return self.frame["business_date"].iat[0] if len(self.frame) else None
 
     @property
     def last(self) -> dt.date | None:
-        return self.rows[-1].business_date if self.rows else None
+        return self.frame["business_date"].iat[-1] if len(self.frame) else None
 
     def set_aside_counts(self) -> dict[str, int]:
         return dict(sorted(Counter(item.reason for item in self.set_aside).items()))
 
 
-def clean(symbol: str, rows: list[ArchiveRow], unreadable: list[SetAside]) -> CleanFile:
-    """Apply every rule to one company's rows, in the file's order; the result is sorted by date."""
-    result = CleanFile(symbol, [], list(unreadable))
-    result.counts[UNREADABLE] = len(unreadable)
-    dates = [row.business_date for row in rows]
-    if dates != sorted(dates):
-        result.counts[UNSORTED] = 1
-    by_date: dict[dt.date, list[ArchiveRow]] = defaultdict(list)
-    for row in rows:
-        by_date[row.business_date].append(row)
-    for day in sorted(by_date):
-        chosen = _one_per_date(symbol, by_date[day], result)
-        if chosen is not None:
-            stored = _checked(symbol, chosen, result)
+def clean(symbol: str, rows: pd.DataFrame, unreadable: list[SetAside]) -> CleanFile:
+    """Apply every rule to one company's rows (a reader's frame, in the file's order); the result is sorted
+    by date. Columnar: the rare rows a rule singles out (duplicates, bad prices, an open outside the range)
+    are handled one by one, so their set-aside rows and counts are what the rule says of each."""
+    counts: Counter = Counter({UNREADABLE: len(unreadable)})
+    days = rows["day"].to_numpy()
+    if (np.diff(days) < 0).any():
+        counts[UNSORTED] = 1
+    ordered = rows.iloc[np.argsort(days, kind="stable")].reset_index(drop=True)
+    # Events of the rules, kept in date order: (day, order within the day, what is set aside).
+    events: list[tuple[int, int, SetAside]] = []
+    ordered = _one_row_per_date(symbol, ordered, counts, events)
+    cleaned = _checked_rows(symbol, ordered, counts, events)
+    cleaned = _with_previous_closes(cleaned, counts)
+    events.sort(key=lambda event: (event[0], event[1]))
+    return CleanFile(symbol, cleaned, [*unreadable, *(item for _, _, item in events)], counts)
+
+
+def _one_row_per_date(
+    symbol: str, ordered: pd.DataFrame, counts: Counter, events: list[tuple[int, int, SetAside]]
+) -> pd.DataFrame:
+    repeated = ordered["day"].duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return ordered
+    kept = ordered[~repeated]
+    chosen: list[ArchiveRow] = []
+    for day, copies in ordered[repeated].groupby("day", sort=True):
+        found: list[SetAside] = []
+        row = _one_per_date(symbol, frame_rows(copies), counts, found)
+        events.extend((int(day), 0, item) for item in found)
+        if row is not None:
+            chosen.append(row)
+    together = pd.concat([kept, rows_frame(chosen)], ignore_index=True) if chosen else kept
+    return together.iloc[np.argsort(together["day"].to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+def _checked_rows(
+    symbol: str, ordered: pd.DataFrame, counts: Counter, events: list[tuple[int, int, SetAside]]
+) -> pd.DataFrame:
+    """The price rules, column by column; a row one of them singles out goes through `_checked`."""
+    high, low, close = (ordered[name].to_numpy() for name in ("high", "low", "close"))
+    volume, turnover, open_ = (ordered[name].to_numpy() for name in ("volume", "turnover", "open"))
+    days, change = ordered["day"].to_numpy(), ordered["per_change"].to_numpy()
+    with_open = days >= _OPEN_AND_BASE_FROM_DAY
+    singled_out = (
+        (high <= 0) | (low <= 0) | (close <= 0) | (volume < 0) | (turnover < 0) | (low > high)
+        | (close < low) | (close > high) | (volume == 0)
+        | (with_open & ~np.isnan(open_) & ((open_ < low) | (open_ > high)))
+    )  # fmt: skip
+    plain = ~singled_out
+    counts[OPEN_IS_PREVIOUS_CLOSE] += int((plain & ~with_open & ~np.isnan(open_)).sum())
+    usable_change = with_open & ~np.isnan(change) & (change > -100)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = np.where(usable_change, close / (1 + change / 100), np.nan)
+    out = pd.DataFrame(
+        {
+            "business_date": ordered["business_date"].to_numpy(),
+            "day": days,
+            "open": np.where(with_open, open_, np.nan),
+            "high": high, "low": low, "close": close, "per_change": change,
+            "volume": np.rint(volume), "turnover": turnover, "exchange_base": base,
+        }
+    )[plain]  # fmt: skip
+    if singled_out.any():
+        checked: list[CleanRow] = []
+        for row in frame_rows(ordered[singled_out]):
+            found: list[SetAside] = []
+            stored = _checked(symbol, row, counts, found)
+            events.extend((row.business_date.toordinal(), 1, item) for item in found)
             if stored is not None:
-                result.rows.append(stored)
-    result.rows = _with_previous_closes(result)
-    return result
+                checked.append(stored)
+        if checked:
+            extra = pd.DataFrame(
+                [
+                    (r.business_date, r.business_date.toordinal(), r.open, r.high, r.low, r.close,
+                     r.per_change, r.volume, r.turnover, r.exchange_base)
+                    for r in checked
+                ],
+                columns=list(out.columns),
+            )  # fmt: skip
+            out = pd.concat([out, extra.astype(out.dtypes.to_dict())], ignore_index=True)
+            out = out.iloc[np.argsort(out["day"].to_numpy(), kind="stable")]
+    out = out.reset_index(drop=True)
+    out["volume"] = out["volume"].astype(np.int64)
+    return out
 
 
+_OPEN_AND_BASE_FROM_DAY = OPEN_AND_BASE_FROM.toordinal()
 # per_change has two decimals: the base it implies is known to within half of 0.01%, plus the close's tick.
 _PER_CHANGE_ROUNDING = 0.005
 TICK = 0.1
 
 
-def _with_previous_closes(result: CleanFile) -> list[CleanRow]:
+def _with_previous_closes(rows: pd.DataFrame, counts: Counter) -> pd.DataFrame:
     """Each row's previous_close. A base above the previous archived close is no re-basing NEPSE makes
     (bonus, right and cash dividend all lower it): the previous session is then missing from the file or
     wrong, so the row keeps the previous close as its base and the rule counts it."""
-    out: list[CleanRow] = []
-    for position, row in enumerate(result.rows):
-        previous_close = None
-        if position and row.exchange_base is not None and row.per_change is not None:
-            previous = result.rows[position - 1].close
-            low = row.close / (1 + (row.per_change + _PER_CHANGE_ROUNDING) / 100) - TICK
-            high = row.close / (1 + (row.per_change - _PER_CHANGE_ROUNDING) / 100) + TICK
-            if low <= previous <= high:
-                previous_close = previous
-            elif row.exchange_base > previous:
-                result.counts[BASE_ABOVE_PREVIOUS_CLOSE] += 1
-                previous_close = previous
-            else:
-                previous_close = round(row.exchange_base, 2)
-        out.append(replace(row, previous_close=previous_close))
-    return out
+    close, change, base = (rows[name].to_numpy() for name in ("close", "per_change", "exchange_base"))
+    previous = np.concatenate([[np.nan], close[:-1]]) if len(close) else close
+    has_base = ~np.isnan(base) & ~np.isnan(previous)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = close / (1 + (change + _PER_CHANGE_ROUNDING) / 100) - TICK
+        high = close / (1 + (change - _PER_CHANGE_ROUNDING) / 100) + TICK
+    within = has_base & (low <= previous) & (previous <= high)
+    above = has_base & ~within & (base > previous)
+    rebased = has_base & ~within & ~above
+    counts[BASE_ABOVE_PREVIOUS_CLOSE] += int(above.sum())
+    previous_close = np.where(within | above, previous, np.nan)
+    # Python's round (correctly rounded to 2 decimals), not numpy's: few rows, the exact figure.
+    previous_close[rebased] = [round(float(value), 2) for value in base[rebased]]
+    out = rows.copy()
+    out["previous_close"] = previous_close
+    return out[["business_date", "day", *CLEAN_COLUMNS[1:]]]
 
 
-def _one_per_date(symbol: str, copies: list[ArchiveRow], result: CleanFile) -> ArchiveRow | None:
+def _one_per_date(
+    symbol: str, copies: list[ArchiveRow], counts: Counter, found: list[SetAside]
+) -> ArchiveRow | None:
     if len(copies) == 1:
         return copies[0]
     prices = {_prices(row) for row in copies}
     if len(prices) > 1:
         for row in copies:
-            result.set_aside.append(
+            found.append(
                 _aside(symbol, row, DUPLICATE_CONFLICTING_PRICES, f"{len(copies)} rows for the date differ")
             )
-        result.counts[DUPLICATE_CONFLICTING_PRICES] += len(copies)
+        counts[DUPLICATE_CONFLICTING_PRICES] += len(copies)
         return None
     changes = {row.per_change for row in copies}
     first = copies[0]
     if len(changes) == 1:
-        result.counts[IDENTICAL_DUPLICATE] += len(copies) - 1
+        counts[IDENTICAL_DUPLICATE] += len(copies) - 1
         return first
     # The same prices with different per_change: which change is NEPSE's is unknown, so none is kept.
     listed = ", ".join(str(change) for change in sorted(changes, key=lambda c: (c is None, c or 0.0)))
     for row in copies:
-        result.set_aside.append(_aside(symbol, row, DUPLICATE_PER_CHANGE_DIFFERS, f"per_change {listed}"))
-    result.counts[DUPLICATE_PER_CHANGE_DIFFERS] += len(copies)
+        found.append(_aside(symbol, row, DUPLICATE_PER_CHANGE_DIFFERS, f"per_change {listed}"))
+    counts[DUPLICATE_PER_CHANGE_DIFFERS] += len(copies)
     return ArchiveRow(
         first.line, first.business_date, first.open, first.high, first.low, first.close, None,
         first.volume, first.turnover,
     )  # fmt: skip
 
 
-def _checked(symbol: str, row: ArchiveRow, result: CleanFile) -> CleanRow | None:
+def _checked(symbol: str, row: ArchiveRow, counts: Counter, found: list[SetAside]) -> CleanRow | None:
     candidate = {
         "high": row.high, "low": row.low, "close": row.close, "volume": row.volume, "turnover": row.turnover,
     }  # fmt: skip
     for column, problem in price_problems(candidate):
         reason = _reason(column, problem)
-        result.set_aside.append(_aside(symbol, row, reason, f"{column} {problem}"))
-        result.counts[reason] += 1
+        found.append(_aside(symbol, row, reason, f"{column} {problem}"))
+        counts[reason] += 1
         return None
     if row.volume == 0:
-        result.set_aside.append(_aside(symbol, row, NO_TRADE, "traded_quantity is 0"))
-        result.counts[NO_TRADE] += 1
+        found.append(_aside(symbol, row, NO_TRADE, "traded_quantity is 0"))
+        counts[NO_TRADE] += 1
         return None
     open_price = row.open
     if row.business_date < OPEN_AND_BASE_FROM:
         if open_price is not None:
-            result.counts[OPEN_IS_PREVIOUS_CLOSE] += 1
+            counts[OPEN_IS_PREVIOUS_CLOSE] += 1
         open_price = None
     elif open_price is not None and not row.low <= open_price <= row.high:
-        result.set_aside.append(
+        found.append(
             _aside(symbol, row, OPEN_OUTSIDE_RANGE, f"open {open_price} outside [{row.low}, {row.high}]")
         )
-        result.counts[OPEN_OUTSIDE_RANGE] += 1
+        counts[OPEN_OUTSIDE_RANGE] += 1
         open_price = None
     base = None
     if row.business_date >= OPEN_AND_BASE_FROM and row.per_change is not None and row.per_change > -100:

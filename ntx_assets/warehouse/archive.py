@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, select
 
 from ntx_assets.archive.company_csv import SetAside
@@ -26,11 +27,11 @@ _P = daily_prices.c
 
 def known_symbols(conn: Connection) -> dict[str, int]:
     """Every symbol the warehouse has seen -> its security id (renamed companies: each of their symbols),
-    whatever the company's status now (delisted, suspended and merged companies included)."""
-    found = {
-        symbol: int(sid)
-        for sid, symbol in conn.execute(select(company_symbols.c.security_id, company_symbols.c.symbol))
-    }
+    whatever the company's status now (delisted, suspended and merged companies included), in the order
+    the symbols were first seen (a renamed company's older symbol first)."""
+    s = company_symbols.c
+    query = select(s.security_id, s.symbol).order_by(s.first_seen, s.symbol)
+    found = {symbol: int(sid) for sid, symbol in conn.execute(query)}
     for sid, symbol in conn.execute(select(companies.c.security_id, companies.c.symbol)):
         found.setdefault(symbol, int(sid))
     return found
@@ -62,7 +63,7 @@ def write_company(
     *,
     source: str,
     security_id: int,
-    rows: Sequence[Mapping[str, Any]],
+    rows: pd.DataFrame,
     set_aside: Sequence[SetAside],
     files: Mapping[str, FileState],
     imported_at: dt.datetime,
@@ -72,7 +73,7 @@ def write_company(
     no longer in its files, replace the set-aside rows of its symbols, and record each file's state.
     `files`: symbol -> state of every file of the company (a renamed company has one per symbol)."""
     counts = upsert(conn, daily_prices, rows)
-    removed = _delete_stale(conn, source, security_id, [row["business_date"] for row in rows])
+    removed = _delete_stale(conn, source, security_id, rows["business_date"])
     s = archive_set_aside.c
     conn.execute(delete(archive_set_aside).where(and_(s.source == source, s.symbol.in_(list(files)))))
     if set_aside:
@@ -87,7 +88,8 @@ def write_company(
             ],
         )  # fmt: skip
     for symbol, state in files.items():
-        own = [row["business_date"] for row in rows if row["symbol"] == symbol]
+        own = rows.loc[rows["symbol"] == symbol, "business_date"]
+        first, last = (own.min(), own.max()) if len(own) else (None, None)
         upsert(
             conn,
             archive_files,
@@ -95,7 +97,7 @@ def write_company(
                 {
                     "source": source, "symbol": symbol, "security_id": security_id, "sha256": state.sha256,
                     "etag": state.etag, "last_modified": state.last_modified, "rows": len(own),
-                    "first_date": min(own) if own else None, "last_date": max(own) if own else None,
+                    "first_date": first, "last_date": last,
                     "imported_at": imported_at,
                 }
             ],
@@ -103,19 +105,19 @@ def write_company(
     return CompanyWrite(counts, removed, len(set_aside))
 
 
-def _delete_stale(conn: Connection, source: str, security_id: int, dates: Sequence[dt.date]) -> int:
+def _delete_stale(conn: Connection, source: str, security_id: int, dates: pd.Series) -> int:
     """Delete this source's rows of the company whose session is not in `dates` (just upserted); return how
     many. The upsert left every one of `dates` stored under this source (and locked by this transaction), so
     a count of the company's rows equal to len(dates) proves nothing is stale: the common case (a first
     import, a file that only grew) then costs one indexed count instead of a NOT IN over ~3,500 dates."""
     mine = and_(_P.security_id == security_id, _P.source == source)
-    if dates:
+    if len(dates):
         stored = conn.execute(select(func.count()).select_from(daily_prices).where(mine)).scalar_one()
         if stored <= len(dates):
             return 0
     stale = delete(daily_prices).where(mine)
-    if dates:
-        stale = stale.where(_P.business_date.not_in(dates))
+    if len(dates):
+        stale = stale.where(_P.business_date.not_in(dates.tolist()))
     return conn.execute(stale).rowcount or 0
 
 

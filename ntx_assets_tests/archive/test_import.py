@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import dagster as dg
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from ntx_assets.archive.company_csv import read_company_csv
 from ntx_assets.archive.importer import import_archive
-from ntx_assets.archive.merge import archive_price_rows
+from ntx_assets.archive.merge import archive_prices
 from ntx_assets.archive.rules import clean
 from ntx_assets.archive.sources import HttpArchive, open_archive
 from ntx_assets.defs.archive.assets import ARCHIVE_AGREES, ARCHIVE_READ, price_archive
@@ -42,7 +43,13 @@ COMPANIES = {"HDL": 11, "NICA": 12, "CBBL": 13, "NOFILE": 14}
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_warehouse_engine(database_url)
+    engine = _warehouse(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _warehouse(url: str) -> Engine:
+    engine = create_warehouse_engine(url)
     migrate(engine)
     with engine.begin() as conn:
         for symbol, security_id in COMPANIES.items():
@@ -58,8 +65,7 @@ def engine(database_url: str) -> Iterator[Engine]:
                     security_id=security_id, symbol=symbol, first_seen=dt.date(2025, 12, 1)
                 )
             )
-    yield engine
-    engine.dispose()
+    return engine
 
 
 @pytest.fixture
@@ -123,8 +129,9 @@ def test_nepse_s_row_wins_and_each_disagreement_beyond_a_tick_is_counted(
     engine: Engine, folder: Path
 ) -> None:
     rows, unreadable = read_company_csv((ARCHIVE / "NICA.csv").read_text(), "NICA")
+    prices = archive_prices(clean("NICA", rows, unreadable), 12, SOURCE)
     archived = {
-        r["business_date"]: r for r in archive_price_rows(clean("NICA", rows, unreadable), 12, SOURCE)
+        r["business_date"]: r for r in prices.astype(object).where(prices.notna(), None).to_dict("records")
     }
     agree, differ = sorted(archived)[-2:]
     with engine.begin() as conn:
@@ -289,3 +296,89 @@ def test_a_file_of_another_format_fails_that_company_alone_while_the_next_is_rea
     assert set(report.failures) == {"NICA"} and "header" in report.failures["NICA"]
     assert (report.imported, report.unchanged, report.prices.inserted) == (1, 1, 1)  # HDL landed, CBBL as was
     assert _count(engine, daily_prices, daily_prices.c.security_id == 12) == before  # NICA untouched
+
+
+def test_a_renamed_company_s_files_are_one_history_and_its_later_symbol_s_row_wins(
+    engine: Engine, folder: Path
+) -> None:
+    """HDL carried OLDHDL before (seen first in 2020): OLDHDL's file holds two earlier sessions and one
+    HDL's file also holds, with other prices. One history under security 11; the shared session is HDL's."""
+    hdl = clean("HDL", *read_company_csv((ARCHIVE / "HDL.csv").read_text(), "HDL"))
+    first = hdl.rows[0]
+    earlier = [first.business_date - dt.timedelta(days=n) for n in (3, 2)]
+    (folder / "OLDHDL.csv").write_text(
+        "published_date,open,high,low,close,per_change,traded_quantity,traded_amount,status\n"
+        + "".join(f"{day},,{first.high},{first.low},{first.close},0.0,10,100,0\n" for day in earlier)
+        + f"{first.business_date},,{first.high + 5},{first.low},{first.high + 5},0.0,10,100,0\n"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            insert(company_symbols).values(security_id=11, symbol="OLDHDL", first_seen=dt.date(2020, 1, 1))
+        )
+    report = import_archive(engine, open_archive(str(folder)), SOURCE, NOW)
+    assert report.rules["rename_overlap"] == 1 and not report.failures
+    with engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                select(daily_prices.c.business_date, daily_prices.c.close).where(
+                    daily_prices.c.security_id == 11
+                )
+            ).all()
+        )
+        files = dict(conn.execute(select(archive_files.c.symbol, archive_files.c.rows)).all())
+    assert len(stored) == len(hdl.rows) + 2
+    assert stored[first.business_date] == pytest.approx(first.close)  # HDL's row, not OLDHDL's
+    assert all(stored[day] == pytest.approx(first.close) for day in earlier)
+    assert files["OLDHDL"] == 2 and files["HDL"] == len(hdl.rows)
+
+
+@pytest.mark.postgres
+def test_writer_processes_store_exactly_what_one_process_stores(
+    pg_database_url: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """workers=2 on PostgreSQL: two spawned processes parse and write companies side by side. Their
+    import equals the in-process one row for row: prices, set-aside rows, file states, every count, a
+    disagreement with NEPSE and a file of another format failing its company alone."""
+    monkeypatch.setattr("ntx_assets.archive.importer.POOL_FROM_COMPANIES", 1)
+    engine = _warehouse(pg_database_url)
+    nica = archive_prices(
+        clean("NICA", *read_company_csv((ARCHIVE / "NICA.csv").read_text(), "NICA")), 12, SOURCE
+    )
+    last = {name: None if pd.isna(value) else getattr(value, "item", lambda v=value: v)()
+            for name, value in nica.iloc[-1].to_dict().items()}  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(daily_prices).values({**last, "source": "nepse", "close": last["close"] + 1.5}))
+    (folder / "CBBL.csv").write_text("date,price\n2026-08-24,1000\n")
+    try:
+        pooled = import_archive(engine, open_archive(str(folder)), SOURCE, NOW, workers=2)
+        stored = _archive_tables(engine)
+        with engine.begin() as conn:
+            for table in (archive_files, archive_set_aside):
+                conn.execute(table.delete())
+            conn.execute(daily_prices.delete().where(daily_prices.c.source == SOURCE))
+        alone = import_archive(engine, open_archive(str(folder)), SOURCE, NOW, workers=1)
+        assert _archive_tables(engine) == stored
+    finally:
+        engine.dispose()
+    assert (pooled.writer_processes, alone.writer_processes) == (2, 0)
+    assert set(pooled.failures) == {"CBBL"} and "header" in pooled.failures["CBBL"]
+    assert [str(d) for d in pooled.disagreements] == [str(d) for d in alone.disagreements] != []
+    for name in ("companies", "imported", "not_in_archive", "prices", "removed", "nepse_sessions_kept",
+                 "rules", "set_aside", "failures", "first", "last"):  # fmt: skip
+        assert getattr(pooled, name) == getattr(alone, name), name
+
+
+def _archive_tables(engine: Engine) -> dict[str, list[tuple]]:
+    """What an import leaves in the warehouse, in a stable order (without the import's timestamp)."""
+    with engine.connect() as conn:
+        return {
+            "daily_prices": sorted(conn.execute(select(daily_prices)).all()),
+            "archive_set_aside": sorted(
+                tuple(row)
+                for row in conn.execute(select(*(c for c in archive_set_aside.c if c.name != "id")))
+            ),
+            "archive_files": sorted(
+                tuple(row)
+                for row in conn.execute(select(*(c for c in archive_files.c if c.name != "imported_at")))
+            ),
+        }

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from ntx_assets.archive import rules
+from ntx_assets.archive import company_csv, rules
 from ntx_assets.archive.company_csv import ArchiveFormatError, read_company_csv
 from ntx_assets.archive.rules import clean
 
@@ -121,3 +123,45 @@ def test_every_real_file_cleans_to_sorted_unique_consistent_rows(symbol: str) ->
         assert row.low <= row.close <= row.high
         assert row.open is None or row.low <= row.open <= row.high
         assert row.open is None or row.business_date >= rules.OPEN_AND_BASE_FROM
+
+
+@pytest.mark.parametrize("symbol", sorted(p.stem for p in ARCHIVE.glob("*.csv")))
+def test_the_whole_file_reader_gives_exactly_the_line_reader_s_rows(symbol: str) -> None:
+    """The one-call pandas parse is the fast path; reading line by line is the definition. On every real
+    file they agree to the bit (floats compared exactly), and nothing is set aside."""
+    text = (ARCHIVE / f"{symbol}.csv").read_text()
+    frame, unreadable = read_company_csv(text, symbol)
+    by_line, unreadable_by_line = company_csv.read_lines(text, symbol)
+    pd.testing.assert_frame_equal(frame, by_line, check_exact=True)
+    assert unreadable == unreadable_by_line == []
+
+
+def test_a_file_with_lines_the_fast_path_cannot_vouch_for_is_read_line_by_line_naming_each() -> None:
+    body = (
+        "2019-01-02,100,105,99,104,4.0,10,1040,0\n"
+        "\n"  # a blank line: no row, nothing set aside
+        ",,,,,,,,\n"  # empty fields: the same
+        ",,,,,,,,0\n"  # a word but no date: unreadable
+        "2019-01-03,NaN,106,101,105,nan,10,1050,0\n"  # any case of nan: no value
+        "2019-01-06,105,inf,103,106,0.95,10,1060,0\n"  # not finite
+        "2019/01/07,105,107,103,106,0.95,10,1060,0\n"  # not an ISO date
+        "2019-01-08,105,107,103,,0.95,10,1060,0\n"  # a required value missing
+    )
+    frame, unreadable = read_company_csv(HEADER + body, "X")
+    assert [(item.line, item.reason, item.detail) for item in unreadable] == [
+        (5, rules.UNREADABLE, "published_date '' is not a date (YYYY-MM-DD)"),
+        (7, rules.UNREADABLE, "high 'inf' is not a finite number"),
+        (8, rules.UNREADABLE, "published_date '2019/01/07' is not a date (YYYY-MM-DD)"),
+        (9, rules.UNREADABLE, "close is empty"),
+    ]
+    assert frame["line"].tolist() == [2, 6]
+    assert frame["business_date"].tolist() == [dt.date(2019, 1, 2), dt.date(2019, 1, 3)]
+    assert np.isnan(frame["open"].iat[1]) and np.isnan(frame["per_change"].iat[1])
+    # Without the bad lines, the whole file is read in one call, to the same rows.
+    readable = (
+        HEADER
+        + "2019-01-02,100,105,99,104,4.0,10,1040,0\n\n,,,,,,,,\n2019-01-03,NaN,106,101,105,nan,10,1050,0\n"
+    )
+    fast, none = read_company_csv(readable, "X")
+    pd.testing.assert_frame_equal(fast, company_csv.read_lines(readable, "X")[0], check_exact=True)
+    assert none == [] and fast["line"].tolist() == [2, 5]

@@ -15,6 +15,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 from ntx_assets.archive.company_csv import read_company_csv
@@ -70,12 +71,14 @@ def _nepse_rows(data: StandinData, security_id: int) -> dict[date, dict[str, flo
     }
 
 
-def _archive_rows(symbol: str, rows: list[CleanRow]) -> list[dict[str, object]]:
-    return [
-        {"symbol": symbol, "business_date": r.business_date, "close": r.close, "high": r.high, "low": r.low,
-         "volume": r.volume}
-        for r in rows
-    ]  # fmt: skip
+def _archive_rows(symbol: str, rows: list[CleanRow]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"symbol": symbol, "business_date": r.business_date, "close": r.close, "high": r.high,
+             "low": r.low, "volume": r.volume}
+            for r in rows
+        ]
+    )  # fmt: skip
 
 
 # --- HTTP --------------------------------------------------------------------------------------------

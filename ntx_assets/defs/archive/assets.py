@@ -63,7 +63,9 @@ def price_archive(
         archive = open_archive(price_archive.location, requests_per_second=price_archive.requests_per_second)
     except ArchiveFetchError as error:
         raise dg.Failure(str(error)) from error
-    report = import_archive(warehouse.engine, archive, price_archive.source, nepal_now())
+    report = import_archive(
+        warehouse.engine, archive, price_archive.source, nepal_now(), workers=price_archive.workers
+    )
     for label, problem in report.failures.items():
         context.log.error(f"{label}: {problem}")
     yield dg.MaterializeResult(
@@ -78,6 +80,7 @@ def price_archive(
             "last_session": str(report.last) if report.last else "-",
             **report.prices.as_metadata(),
             "rows_removed": report.removed,
+            "writer_processes": report.writer_processes,
             "nepse_sessions_kept": report.nepse_sessions_kept,
             "rules": dg.MetadataValue.json(dict(sorted(report.rules.items()))),
             "set_aside": dg.MetadataValue.json(dict(sorted(report.set_aside.items()))),
