@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from psycopg import sql
 from sqlalchemy import Engine, insert, select
 
 # Goals on 2 cores (issue 38 item 9, issue 39 item 7).
@@ -117,62 +116,55 @@ class ImportFigures:
     rows_in_archive: int
     rows_written: int
     seconds: float
-    raw_copy_seconds: float | None
+    # Plain COPY of the imported rows (as stored, in the import's order) into an empty table of
+    # daily_prices' shape: with its key and indexes (the import's bound), and bare (no key, no index).
+    raw_copy_rows_per_s: float | None
+    bare_copy_rows_per_s: float | None
     failures: int
+    workers: int
 
     @property
     def rows_per_s(self) -> float:
         return self.rows_written / self.seconds
 
-    @property
-    def raw_copy_rows_per_s(self) -> float | None:
-        return self.rows_written / self.raw_copy_seconds if self.raw_copy_seconds else None
 
-
-def measure_import(url: str, folder: Path, companies_count: int, rows_in_archive: int) -> ImportFigures:
+def measure_import(
+    url: str, folder: Path, companies_count: int, rows_in_archive: int, workers: int
+) -> ImportFigures:
     from ntx_assets.archive.importer import import_archive
     from ntx_assets.archive.sources import open_archive
     from ntx_assets.warehouse import create_warehouse_engine, migrate
+    from ntx_assets_tests.tools.bench.warehouse import raw_copy_rows_per_s
 
     engine = create_warehouse_engine(url)
     try:
         migrate(engine)
         seed_companies(engine, companies_count, HISTORY_START)
         started = time.perf_counter()
-        report = import_archive(engine, open_archive(str(folder)), SOURCE, NOW)
+        report = import_archive(engine, open_archive(str(folder)), SOURCE, NOW, workers=workers)
         seconds = time.perf_counter() - started
         written = report.prices.inserted + report.prices.updated
-        raw = _raw_copy_seconds(engine) if engine.dialect.name == "postgresql" else None
+        raw = bare = None
+        if engine.dialect.name == "postgresql":
+            rows = _stored_rows(engine)
+            raw, bare = raw_copy_rows_per_s(engine, rows), raw_copy_rows_per_s(engine, rows, indexes=False)
     finally:
         engine.dispose()
-    return ImportFigures(engine.dialect.name, rows_in_archive, written, seconds, raw, len(report.failures))
+    return ImportFigures(
+        engine.dialect.name, rows_in_archive, written, seconds, raw, bare, len(report.failures), workers
+    )
 
 
-def _raw_copy_seconds(engine: Engine) -> float:
-    """COPY of the imported rows (as stored: every column of daily_prices) into a bare table of the same
-    columns (no key, no index), the write's ceiling."""
+def _stored_rows(engine: Engine) -> list[dict[str, Any]]:
+    """The imported rows as stored (the columns the import writes), in the order it writes them."""
+    from ntx_assets.archive.merge import PRICE_COLUMNS
     from ntx_assets.warehouse.schema import daily_prices
 
-    columns = [c.name for c in daily_prices.columns]
+    query = select(*(daily_prices.c[name] for name in PRICE_COLUMNS)).order_by(
+        daily_prices.c.security_id, daily_prices.c.business_date
+    )
     with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(select(*daily_prices.columns))]
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_archive_copy")
-        conn.exec_driver_sql("CREATE TABLE bench_archive_copy (LIKE daily_prices)")
-    try:
-        with engine.begin() as conn:
-            cursor = conn.connection.driver_connection.cursor()
-            started = time.perf_counter()
-            statement = sql.SQL("COPY bench_archive_copy ({}) FROM STDIN").format(
-                sql.SQL(", ").join(map(sql.Identifier, columns))
-            )
-            with cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return time.perf_counter() - started
-    finally:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS bench_archive_copy")
+        return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def run_backfill(url: str, asset: str, first: dt.date, last: dt.date, scratch: Path, timeout: float) -> dict:
