@@ -132,17 +132,19 @@ def _read_whole(text: str, names: list[str]) -> pd.DataFrame | None:
         )  # fmt: skip
     except (ValueError, pd.errors.ParserError):
         return None
-    values = raw[numbers].to_numpy(dtype="float64")
-    if np.isinf(values).any():
-        return None
-    # A line of empty fields is no row (the line reader skips it too); one with a word is read.
-    blank = np.isnan(values).all(axis=1)
-    if blank.any():
-        blank &= (raw[words].to_numpy(dtype=object) == "").all(axis=1)
-        raw = raw[~blank]
-    if raw[[name for name in REQUIRED if name in _NUMBERS]].isna().to_numpy().any():
+    values = {name: raw[name].to_numpy(dtype="float64") for name in numbers}
+    if any(np.isinf(column).any() for column in values.values()):
         return None
     texts = raw["published_date"].to_numpy(dtype=object)
+    lines = np.arange(2, len(raw) + 2)
+    # A line of empty fields is no row (the line reader skips it too); one with a word is read.
+    blank = np.logical_and.reduce([np.isnan(column) for column in values.values()])
+    if blank.any():
+        blank &= np.logical_and.reduce([raw[name].to_numpy(dtype=object) == "" for name in words])
+        values = {name: column[~blank] for name, column in values.items()}
+        texts, lines = texts[~blank], lines[~blank]
+    if any(np.isnan(values[name]).any() for name in REQUIRED if name in _NUMBERS):
+        return None
     try:
         dates = [_DATES[text] for text in texts]
     except KeyError:  # dates no file read before had (the first file fills most of them)
@@ -152,14 +154,13 @@ def _read_whole(text: str, names: list[str]) -> pd.DataFrame | None:
         except ValueError:
             return None
         dates = [_DATES[text] for text in texts]
-    business_dates = np.array(dates, dtype=object)
     columns = {
-        "line": np.flatnonzero(~blank) + 2,
-        "business_date": business_dates,
+        "line": lines,
+        "business_date": np.array(dates, dtype=object),
         "day": np.array([day.toordinal() for day in dates], dtype=np.int64),
     }
     for name, column in _NUMBERS.items():
-        columns[column] = raw[name].to_numpy() if name in numbers else np.full(len(raw), np.nan)
+        columns[column] = values[name] if name in values else np.full(len(lines), np.nan)
     return pd.DataFrame({name: columns[name] for name in FRAME_COLUMNS})
 
 

@@ -42,14 +42,15 @@ def read_company(texts: dict[str, str], security_id: int, source: str) -> Compan
         result.rules.update({k: v for k, v in cleaned.counts.items() if v})
         result.set_aside_counts.update(cleaned.set_aside_counts())
         result.set_aside.extend(cleaned.set_aside)
-        prices = archive_prices(cleaned, security_id, source)
-        frames.append(prices.assign(day=cleaned.frame["day"].to_numpy()))
-    prices = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    if len(frames) > 1:
-        overlap = prices["day"].duplicated(keep="last").to_numpy()
-        if overlap.any():
-            result.rules[RENAME_OVERLAP] += int(overlap.sum())
-            prices = prices[~overlap]
-        prices = prices.iloc[np.argsort(prices["day"].to_numpy(), kind="stable")]
-    result.prices = prices.drop(columns="day").reset_index(drop=True)
+        frames.append((archive_prices(cleaned, security_id, source), cleaned.frame["day"].to_numpy()))
+    if len(frames) == 1:
+        result.prices = frames[0][0]
+        return result
+    prices = pd.concat([frame for frame, _ in frames], ignore_index=True)
+    days = np.concatenate([day for _, day in frames])
+    overlap = pd.Series(days).duplicated(keep="last").to_numpy()
+    if overlap.any():
+        result.rules[RENAME_OVERLAP] += int(overlap.sum())
+    kept = np.flatnonzero(~overlap)
+    result.prices = prices.iloc[kept[np.argsort(days[kept], kind="stable")]].reset_index(drop=True)
     return result

@@ -29,15 +29,16 @@ PRICE_COLUMNS = (
 def archive_prices(clean: CleanFile, security_id: int, source: str) -> pd.DataFrame:
     """The daily_prices rows of one company's cleaned file (PRICE_COLUMNS, NaN where a value is NULL)."""
     frame = clean.frame
-    out = pd.DataFrame(
-        {
-            "security_id": np.full(len(frame), security_id, dtype=np.int64),
-            "symbol": clean.symbol,
-            "source": source,
-            **{name: frame[name].to_numpy() for name in PRICE_COLUMNS if name in frame.columns},
-        }
+    rows = len(frame)
+    constant = {
+        "security_id": np.full(rows, security_id, dtype=np.int64),
+        # Plain object arrays: pandas' string dtype would build an Arrow array per company for two constants.
+        "symbol": np.full(rows, clean.symbol, dtype=object),
+        "source": np.full(rows, source, dtype=object),
+    }
+    return pd.DataFrame(
+        {name: constant[name] if name in constant else frame[name].to_numpy() for name in PRICE_COLUMNS}
     )
-    return out[list(PRICE_COLUMNS)]
 
 
 def file_rebasings(clean: CleanFile) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import pandas as pd
 
-from ntx_assets.archive.company_csv import ArchiveRow, SetAside, frame_rows, rows_frame
+from ntx_assets.archive.company_csv import FRAME_COLUMNS, ArchiveRow, SetAside, frame_rows, rows_frame
 from ntx_assets.prices.daily_rows import price_problems
 
 # From this session on, the archive's `open` is the session's open and `per_change` NEPSE's change against
@@ -102,49 +102,77 @@ class CleanFile:
         return dict(sorted(Counter(item.reason for item in self.set_aside).items()))
 
 
+# The columns the rules work on: numpy arrays of one length, by name (a reader's frame, then the clean rows).
+Columns = dict[str, np.ndarray]
+
+
 def clean(symbol: str, rows: pd.DataFrame, unreadable: list[SetAside]) -> CleanFile:
     """Apply every rule to one company's rows (a reader's frame, in the file's order); the result is sorted
     by date. Columnar: the rare rows a rule singles out (duplicates, bad prices, an open outside the range)
     are handled one by one, so their set-aside rows and counts are what the rule says of each."""
     counts: Counter = Counter({UNREADABLE: len(unreadable)})
-    days = rows["day"].to_numpy()
-    if (np.diff(days) < 0).any():
+    columns = {name: rows[name].to_numpy() for name in FRAME_COLUMNS}
+    if (np.diff(columns["day"]) < 0).any():
         counts[UNSORTED] = 1
-    ordered = rows.iloc[np.argsort(days, kind="stable")].reset_index(drop=True)
+    columns = _taken(columns, np.argsort(columns["day"], kind="stable"))
     # Events of the rules, kept in date order: (day, order within the day, what is set aside).
     events: list[tuple[int, int, SetAside]] = []
-    ordered = _one_row_per_date(symbol, ordered, counts, events)
-    cleaned = _checked_rows(symbol, ordered, counts, events)
-    cleaned = _with_previous_closes(cleaned, counts)
+    columns = _one_row_per_date(symbol, columns, counts, events)
+    columns = _checked_rows(symbol, columns, counts, events)
+    columns["previous_close"] = _previous_closes(columns, counts)
     events.sort(key=lambda event: (event[0], event[1]))
-    return CleanFile(symbol, cleaned, [*unreadable, *(item for _, _, item in events)], counts)
+    frame = pd.DataFrame({name: columns[name] for name in ("business_date", "day", *CLEAN_COLUMNS[1:])})
+    return CleanFile(symbol, frame, [*unreadable, *(item for _, _, item in events)], counts)
+
+
+def _taken(columns: Columns, positions: np.ndarray) -> Columns:
+    return {name: values[positions] for name, values in columns.items()}
+
+
+def _rows_of(columns: Columns, positions: np.ndarray) -> list[ArchiveRow]:
+    return frame_rows(pd.DataFrame(_taken(columns, positions))[list(FRAME_COLUMNS)])
+
+
+def _with_rows(columns: Columns, rows: list[ArchiveRow]) -> Columns:
+    """`columns` and `rows` together, sorted by date (stable: `columns`' rows first on a shared date)."""
+    extra = rows_frame(rows)
+    together = {name: np.concatenate([values, extra[name].to_numpy()]) for name, values in columns.items()}
+    return _taken(together, np.argsort(together["day"], kind="stable"))
 
 
 def _one_row_per_date(
-    symbol: str, ordered: pd.DataFrame, counts: Counter, events: list[tuple[int, int, SetAside]]
-) -> pd.DataFrame:
-    repeated = ordered["day"].duplicated(keep=False).to_numpy()
+    symbol: str, columns: Columns, counts: Counter, events: list[tuple[int, int, SetAside]]
+) -> Columns:
+    days = columns["day"]
+    repeated = np.zeros(len(days), dtype=bool)
+    if len(days) > 1:
+        same = days[1:] == days[:-1]  # sorted: a date's copies are neighbours
+        repeated[1:] |= same
+        repeated[:-1] |= same
     if not repeated.any():
-        return ordered
-    kept = ordered[~repeated]
+        return columns
     chosen: list[ArchiveRow] = []
-    for day, copies in ordered[repeated].groupby("day", sort=True):
+    positions = np.flatnonzero(repeated)
+    for day in np.unique(days[positions]):
         found: list[SetAside] = []
-        row = _one_per_date(symbol, frame_rows(copies), counts, found)
+        row = _one_per_date(symbol, _rows_of(columns, positions[days[positions] == day]), counts, found)
         events.extend((int(day), 0, item) for item in found)
         if row is not None:
             chosen.append(row)
-    together = pd.concat([kept, rows_frame(chosen)], ignore_index=True) if chosen else kept
-    return together.iloc[np.argsort(together["day"].to_numpy(), kind="stable")].reset_index(drop=True)
+    return _with_rows(_taken(columns, np.flatnonzero(~repeated)), chosen)
 
 
 def _checked_rows(
-    symbol: str, ordered: pd.DataFrame, counts: Counter, events: list[tuple[int, int, SetAside]]
-) -> pd.DataFrame:
+    symbol: str, columns: Columns, counts: Counter, events: list[tuple[int, int, SetAside]]
+) -> Columns:
     """The price rules, column by column; a row one of them singles out goes through `_checked`."""
-    high, low, close = (ordered[name].to_numpy() for name in ("high", "low", "close"))
-    volume, turnover, open_ = (ordered[name].to_numpy() for name in ("volume", "turnover", "open"))
-    days, change = ordered["day"].to_numpy(), ordered["per_change"].to_numpy()
+    high, low, close, volume = columns["high"], columns["low"], columns["close"], columns["volume"]
+    turnover, open_, days, change = (
+        columns["turnover"],
+        columns["open"],
+        columns["day"],
+        columns["per_change"],
+    )
     with_open = days >= _OPEN_AND_BASE_FROM_DAY
     singled_out = (
         (high <= 0) | (low <= 0) | (close <= 0) | (volume < 0) | (turnover < 0) | (low > high)
@@ -156,35 +184,36 @@ def _checked_rows(
     usable_change = with_open & ~np.isnan(change) & (change > -100)
     with np.errstate(invalid="ignore", divide="ignore"):
         base = np.where(usable_change, close / (1 + change / 100), np.nan)
-    out = pd.DataFrame(
-        {
-            "business_date": ordered["business_date"].to_numpy(),
-            "day": days,
-            "open": np.where(with_open, open_, np.nan),
-            "high": high, "low": low, "close": close, "per_change": change,
-            "volume": np.rint(volume), "turnover": turnover, "exchange_base": base,
+    out = {
+        "business_date": columns["business_date"], "day": days, "open": np.where(with_open, open_, np.nan),
+        "high": high, "low": low, "close": close, "per_change": change, "volume": np.rint(volume),
+        "turnover": turnover, "exchange_base": base,
+    }  # fmt: skip
+    if not singled_out.any():
+        out["volume"] = out["volume"].astype(np.int64)
+        return out
+    out = _taken(out, np.flatnonzero(plain))
+    checked: list[CleanRow] = []
+    for row in _rows_of(columns, np.flatnonzero(singled_out)):
+        found: list[SetAside] = []
+        stored = _checked(symbol, row, counts, found)
+        events.extend((row.business_date.toordinal(), 1, item) for item in found)
+        if stored is not None:
+            checked.append(stored)
+    if checked:
+        extra = {
+            "business_date": np.array([r.business_date for r in checked], dtype=object),
+            "day": np.array([r.business_date.toordinal() for r in checked], dtype=np.int64),
+            **{
+                name: np.array(
+                    [np.nan if (v := getattr(r, name)) is None else v for r in checked], dtype=float
+                )
+                for name in out
+                if name not in ("business_date", "day")
+            },
         }
-    )[plain]  # fmt: skip
-    if singled_out.any():
-        checked: list[CleanRow] = []
-        for row in frame_rows(ordered[singled_out]):
-            found: list[SetAside] = []
-            stored = _checked(symbol, row, counts, found)
-            events.extend((row.business_date.toordinal(), 1, item) for item in found)
-            if stored is not None:
-                checked.append(stored)
-        if checked:
-            extra = pd.DataFrame(
-                [
-                    (r.business_date, r.business_date.toordinal(), r.open, r.high, r.low, r.close,
-                     r.per_change, r.volume, r.turnover, r.exchange_base)
-                    for r in checked
-                ],
-                columns=list(out.columns),
-            )  # fmt: skip
-            out = pd.concat([out, extra.astype(out.dtypes.to_dict())], ignore_index=True)
-            out = out.iloc[np.argsort(out["day"].to_numpy(), kind="stable")]
-    out = out.reset_index(drop=True)
+        together = {name: np.concatenate([values, extra[name]]) for name, values in out.items()}
+        out = _taken(together, np.argsort(together["day"], kind="stable"))
     out["volume"] = out["volume"].astype(np.int64)
     return out
 
@@ -195,11 +224,11 @@ _PER_CHANGE_ROUNDING = 0.005
 TICK = 0.1
 
 
-def _with_previous_closes(rows: pd.DataFrame, counts: Counter) -> pd.DataFrame:
+def _previous_closes(columns: Columns, counts: Counter) -> np.ndarray:
     """Each row's previous_close. A base above the previous archived close is no re-basing NEPSE makes
     (bonus, right and cash dividend all lower it): the previous session is then missing from the file or
     wrong, so the row keeps the previous close as its base and the rule counts it."""
-    close, change, base = (rows[name].to_numpy() for name in ("close", "per_change", "exchange_base"))
+    close, change, base = columns["close"], columns["per_change"], columns["exchange_base"]
     previous = np.concatenate([[np.nan], close[:-1]]) if len(close) else close
     has_base = ~np.isnan(base) & ~np.isnan(previous)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -212,9 +241,7 @@ def _with_previous_closes(rows: pd.DataFrame, counts: Counter) -> pd.DataFrame:
     previous_close = np.where(within | above, previous, np.nan)
     # Python's round (correctly rounded to 2 decimals), not numpy's: few rows, the exact figure.
     previous_close[rebased] = [round(float(value), 2) for value in base[rebased]]
-    out = rows.copy()
-    out["previous_close"] = previous_close
-    return out[["business_date", "day", *CLEAN_COLUMNS[1:]]]
+    return previous_close
 
 
 def _one_per_date(
