@@ -138,8 +138,7 @@ def _frame_batch(table: Table, frame: pd.DataFrame, key: Sequence[str]) -> _Batc
         return _Batch(columns, 0, {}, lambda: (), lambda: ())
     if any(c not in table.c for c in columns) or any(k not in columns for k in key):
         return _rows_batch(table, _mappings(columns, _column_values(frame)), key)  # names the problem
-    keys = frame[list(key)]
-    if keys.isna().to_numpy().any() or keys.duplicated().any():
+    if _empty_or_repeated_key(frame, key):
         return _rows_batch(table, _mappings(columns, _column_values(frame)), key)  # names the row
     return _Batch(
         columns,
@@ -149,6 +148,18 @@ def _frame_batch(table: Table, frame: pd.DataFrame, key: Sequence[str]) -> _Batc
         mappings=lambda: _mappings(columns, _column_values(frame)),
         csv=lambda: _csv(frame),
     )
+
+
+def _empty_or_repeated_key(frame: pd.DataFrame, key: Sequence[str]) -> bool:
+    """Whether a row's key is empty or two rows share one: each key column's values become codes (a hash
+    per value, in C), combined column by column into one code per row."""
+    combined: np.ndarray | None = None
+    for name in key:
+        codes, uniques = pd.factorize(frame[name].to_numpy())
+        if (codes < 0).any():  # NaN or None
+            return True
+        combined = codes if combined is None else pd.factorize(combined * len(uniques) + codes)[0]
+    return combined is not None and bool(pd.Series(combined).duplicated().any())
 
 
 def _csv(frame: pd.DataFrame) -> bytes | None:
@@ -188,9 +199,11 @@ def _mappings(columns: Sequence[str], values: Sequence[list[Any]]) -> list[dict[
 
 def _key_bounds(column: pd.Series) -> list[Any]:
     """What the probe needs of a key column: its min and max, or its values when they are strings."""
-    if isinstance(column.iat[0], str):
-        return column.unique().tolist()
-    return [_scalar(column.min()), _scalar(column.max())]
+    values = column.to_numpy()
+    if values.dtype == object:  # Python's own min and max over the objects: faster than pandas' on them
+        objects = values.tolist()
+        return sorted(set(objects)) if isinstance(objects[0], str) else [min(objects), max(objects)]
+    return [_scalar(values.min()), _scalar(values.max())]
 
 
 def _scalar(value: Any) -> Any:
