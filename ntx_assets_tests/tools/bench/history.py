@@ -147,7 +147,10 @@ def measure_import(
         raw = bare = None
         if engine.dialect.name == "postgresql":
             rows = _stored_rows(engine)
-            raw, bare = raw_copy_rows_per_s(engine, rows), raw_copy_rows_per_s(engine, rows, indexes=False)
+            # The best of three: a ceiling is what COPY can do, not what one try happened to do (the
+            # server's checkpoints and caches move a single try by up to 20%).
+            raw = max(raw_copy_rows_per_s(engine, rows) for _ in range(3))
+            bare = max(raw_copy_rows_per_s(engine, rows, indexes=False) for _ in range(3))
     finally:
         engine.dispose()
     return ImportFigures(
